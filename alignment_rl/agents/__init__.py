@@ -1,0 +1,1 @@
+"""RL agents as pure functions: advantage estimators, losses and update steps."""

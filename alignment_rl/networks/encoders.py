@@ -1,0 +1,91 @@
+"""Encoders over int32 token sequences (0 = PAD), returning one vector per sequence.
+
+* `BagOfTokensEncoder`: mean of token embeddings over non-PAD positions, then an
+  MLP. Order-blind; the cheap baseline.
+* `CausalTransformerEncoder`: a small pre-LayerNorm decoder-only transformer
+  (Vaswani et al. 2017; Radford et al. 2019) with learned positions and causal
+  self-attention; the sequence is summarised by the hidden state at its last
+  non-PAD position, as in a language model reading the context.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+
+def last_token_index(tokens: jnp.ndarray) -> jnp.ndarray:
+  """Index of the last non-PAD token. tokens: int32[..., L] -> int32[...]."""
+  length = jnp.sum(tokens != 0, axis=-1)
+  return jnp.maximum(length - 1, 0)
+
+
+class BagOfTokensEncoder(nn.Module):
+  """tokens: int32[..., L] -> float32[..., features]."""
+
+  vocab_size: int
+  embed_dim: int = 64
+  features: int = 128
+
+  @nn.compact
+  def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
+    mask = (tokens != 0).astype(jnp.float32)[..., None]
+    emb = nn.Embed(self.vocab_size, self.embed_dim, name="embed")(tokens)
+    pooled = jnp.sum(emb * mask, axis=-2) / jnp.maximum(jnp.sum(mask, axis=-2), 1.0)
+    h = nn.relu(nn.Dense(self.features, name="dense_0")(pooled))
+    return nn.relu(nn.Dense(self.features, name="dense_1")(h))
+
+
+class TransformerBlock(nn.Module):
+  """Pre-LN block: x + MHA(LN(x)) then x + MLP(LN(x)). x: float32[B, L, D]."""
+
+  num_heads: int
+  mlp_ratio: int = 4
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+    d = x.shape[-1]
+    h = nn.LayerNorm(name="ln_attn")(x)
+    h = nn.MultiHeadDotProductAttention(
+        num_heads=self.num_heads, qkv_features=d, name="attn"
+    )(h, h, mask=mask)
+    x = x + h
+    h = nn.LayerNorm(name="ln_mlp")(x)
+    h = nn.Dense(d * self.mlp_ratio, name="mlp_in")(h)
+    h = nn.Dense(d, name="mlp_out")(nn.gelu(h))
+    return x + h
+
+
+class CausalTransformerEncoder(nn.Module):
+  """tokens: int32[..., L] -> float32[..., d_model] at the last non-PAD position."""
+
+  vocab_size: int
+  max_len: int = 128
+  d_model: int = 64
+  num_heads: int = 4
+  num_layers: int = 2
+
+  @nn.compact
+  def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
+    batch_shape, length = tokens.shape[:-1], tokens.shape[-1]
+    if length > self.max_len:
+      raise ValueError(
+          f"CausalTransformerEncoder.max_len={self.max_len} < sequence length {length}"
+      )
+    tokens = tokens.reshape((-1, length))
+    x = nn.Embed(self.vocab_size, self.d_model, name="embed")(tokens)
+    pos = self.param(
+        "pos_embed", nn.initializers.normal(0.02), (self.max_len, self.d_model)
+    )
+    x = x + pos[:length]
+    pad = tokens != 0
+    causal = nn.make_causal_mask(tokens)  # [B, 1, L, L]
+    mask = nn.combine_masks(causal, nn.make_attention_mask(pad, pad))
+    # A fully padded query row would softmax over nothing; let it see itself.
+    mask = jnp.logical_or(mask, jnp.eye(length, dtype=bool)[None, None])
+    for i in range(self.num_layers):
+      x = TransformerBlock(self.num_heads, name=f"block_{i}")(x, mask)
+    x = nn.LayerNorm(name="ln_final")(x)
+    idx = last_token_index(tokens)
+    out = jnp.take_along_axis(x, idx[:, None, None], axis=1)[:, 0]
+    return out.reshape(batch_shape + (self.d_model,))

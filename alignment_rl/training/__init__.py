@@ -1,0 +1,1 @@
+"""Jitted PPO loop, sharding, checkpointing, metric logging and the host trainer."""

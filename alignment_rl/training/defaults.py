@@ -1,0 +1,55 @@
+"""Default `ml_collections` config of a PPO run; experiment configs start here.
+
+Fields:
+  experiment: registered experiment name (see `alignment_rl.registry.EXPERIMENTS`).
+  env_name, env_kwargs: the environment (`alignment_rl.envs.make`).
+  network, network_kwargs: the actor-critic (`alignment_rl.networks.make`).
+  seed, num_seeds: seeds run side by side in one program (vmap).
+  num_devices: devices of the data-parallel mesh (0 = all local devices).
+  ppo: static structure (changing it recompiles): batch shape and schedule.
+  hparams: swept hyperparameters, array leaves of the train state (no recompiles).
+  training: host-loop settings: chunking, checkpoints, logging.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+
+def ppo_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.experiment = "ppo"
+  c.env_name = "CartPole-v1"
+  c.env_kwargs = ml_collections.ConfigDict()
+  c.network = "mlp"
+  c.network_kwargs = ml_collections.ConfigDict({"hidden_sizes": (64, 64), "activation": "tanh"})
+  c.seed = 0
+  c.num_seeds = 4
+  c.num_devices = 0
+
+  c.ppo = ml_collections.ConfigDict()
+  c.ppo.num_envs = 4
+  c.ppo.num_steps = 128
+  c.ppo.total_timesteps = 500_000
+  c.ppo.update_epochs = 4
+  c.ppo.num_minibatches = 4
+  c.ppo.anneal_lr = True
+  c.ppo.bootstrap_on_truncation = True
+
+  c.hparams = ml_collections.ConfigDict()
+  c.hparams.learning_rate = 2.5e-4
+  c.hparams.clip_eps = 0.2
+  c.hparams.ent_coef = 0.01
+  c.hparams.vf_coef = 0.5
+  c.hparams.gamma = 0.99
+  c.hparams.gae_lambda = 0.95
+  c.hparams.max_grad_norm = 0.5
+
+  c.training = ml_collections.ConfigDict()
+  c.training.updates_per_chunk = 50
+  c.training.checkpoint_every_chunks = 1
+  c.training.keep_checkpoints = 3
+  c.training.async_checkpoints = True
+  c.training.progress = True
+  c.training.log_tensorboard = False
+  return c

@@ -1,0 +1,194 @@
+"""The jitted rollout -> GAE -> PPO update loop for one seed (vmapped by the caller).
+
+`PPOLoop.init(key, hparams)` builds the runner state of one seed;
+`PPOLoop.run(runner, num_updates)` runs `num_updates` iterations of
+
+  rollout `num_steps` steps in `num_envs` environments (auto-reset)
+  -> bootstrap values (termination vs truncation) -> GAE
+  -> `update_epochs` x `num_minibatches` PPO steps
+
+as one `lax.scan`, returning per-update metrics. Both are pure; the trainer
+vmaps them over seeds and jits them over a device mesh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from alignment_rl.agents import gae, ppo
+
+
+@struct.dataclass
+class RunnerState:
+  ppo: ppo.PPOState
+  env_state: Any  # [N, ...]
+  obs: Any  # [N, ...]
+  ep_return: jax.Array  # float32[N], return of the running episode.
+  ep_length: jax.Array  # int32[N]
+  last_return: jax.Array  # float32[N], return of the last finished episode.
+  last_length: jax.Array  # int32[N]
+  key: jax.Array  # uint32[2]
+  update_step: jax.Array  # int32[]
+
+
+# Leaves with an environment axis, sharded over the mesh's data axis.
+ENV_AXIS_FIELDS = ("env_state", "obs", "ep_return", "ep_length", "last_return", "last_length")
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOLoopConfig:
+  num_envs: int
+  num_steps: int
+  num_updates: int  # Total, for the learning-rate schedule.
+  update_epochs: int = 4
+  num_minibatches: int = 4
+  anneal_lr: bool = True
+  bootstrap_on_truncation: bool = True
+
+
+class PPOLoop:
+  """PPO on a gymnax-style environment with an actor-critic network."""
+
+  def __init__(self, env, env_params, network, cfg: PPOLoopConfig):
+    self.env, self.env_params, self.network, self.cfg = env, env_params, network, cfg
+    self.optimizer = ppo.make_optimizer()
+    self.update_fn = ppo.make_update_fn(
+        network.apply, self.optimizer, cfg.update_epochs, cfg.num_minibatches
+    )
+    self.lr_schedule = (
+        optax.linear_schedule(1.0, 0.0, cfg.num_updates)
+        if cfg.anneal_lr
+        else optax.constant_schedule(1.0)
+    )
+    if (cfg.num_envs * cfg.num_steps) % cfg.num_minibatches:
+      raise ValueError(
+          f"num_minibatches={cfg.num_minibatches} must divide num_envs*num_steps="
+          f"{cfg.num_envs * cfg.num_steps}"
+      )
+
+  def init(self, key: jax.Array, hparams: ppo.PPOHyperparams) -> RunnerState:
+    key, k_net, k_env = jax.random.split(key, 3)
+    env_keys = jax.random.split(k_env, self.cfg.num_envs)
+    obs, env_state = jax.vmap(self.env.reset, in_axes=(0, None))(env_keys, self.env_params)
+    params = self.network.init(k_net, jax.tree.map(lambda x: x[0], obs))
+    opt_state = self.optimizer.init(params)
+    zeros_f = jnp.zeros((self.cfg.num_envs,), jnp.float32)
+    zeros_i = jnp.zeros((self.cfg.num_envs,), jnp.int32)
+    return RunnerState(
+        ppo=ppo.PPOState(params, opt_state, hparams),
+        env_state=env_state,
+        obs=obs,
+        ep_return=zeros_f,
+        ep_length=zeros_i,
+        last_return=zeros_f,
+        last_length=zeros_i,
+        key=key,
+        update_step=jnp.int32(0),
+    )
+
+  def _rollout(self, runner: RunnerState, key: jax.Array):
+    apply_fn = self.network.apply
+    params = runner.ppo.params
+    step_env = jax.vmap(self.env.step, in_axes=(0, 0, 0, None))
+
+    def step(carry, step_key):
+      env_state, obs, ep_ret, ep_len, last_ret, last_len = carry
+      k_act, k_env = jax.random.split(step_key)
+      logits, value = apply_fn(params, obs)
+      action = jax.random.categorical(k_act, logits)
+      log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], -1)[:, 0]
+      env_keys = jax.random.split(k_env, self.cfg.num_envs)
+      next_obs, env_state, reward, done, info = step_env(
+          env_keys, env_state, action, self.env_params
+      )
+      ep_ret = ep_ret + reward
+      ep_len = ep_len + 1
+      last_ret = jnp.where(done, ep_ret, last_ret)
+      last_len = jnp.where(done, ep_len, last_len)
+      ep_ret = jnp.where(done, 0.0, ep_ret)
+      ep_len = jnp.where(done, 0, ep_len)
+      terminated = info.get("terminated", done)
+      truncated = info.get("truncated", jnp.zeros_like(done))
+      transition = dict(
+          obs=obs,
+          action=action,
+          log_prob=log_prob,
+          value=value,
+          reward=reward,
+          done=done,
+          terminated=terminated,
+          truncated=truncated,
+      )
+      if self.cfg.bootstrap_on_truncation and "final_obs" in info:
+        transition["final_obs"] = info["final_obs"]
+      return (env_state, next_obs, ep_ret, ep_len, last_ret, last_len), transition
+
+    carry = (
+        runner.env_state,
+        runner.obs,
+        runner.ep_return,
+        runner.ep_length,
+        runner.last_return,
+        runner.last_length,
+    )
+    carry, traj = jax.lax.scan(step, carry, jax.random.split(key, self.cfg.num_steps))
+    return carry, traj
+
+  def _update(self, runner: RunnerState, _):
+    key, k_roll, k_upd = jax.random.split(runner.key, 3)
+    carry, traj = self._rollout(runner, k_roll)
+    env_state, obs, ep_ret, ep_len, last_ret, last_len = carry
+    params, hp = runner.ppo.params, runner.ppo.hparams
+
+    _, last_value = self.network.apply(params, obs)
+    v_tp1 = jnp.concatenate([traj["value"][1:], last_value[None]], axis=0)
+    if "final_obs" in traj:
+      _, v_final = self.network.apply(params, traj["final_obs"])
+    else:
+      v_final = jnp.zeros_like(v_tp1)
+    v_next = gae.bootstrap_values(v_tp1, v_final, traj["terminated"], traj["truncated"])
+    adv, target = gae.gae_advantages(
+        traj["reward"], traj["value"], v_next, traj["done"], hp.gamma, hp.gae_lambda
+    )
+
+    flat = lambda x: x.reshape((-1,) + x.shape[2:])
+    batch = ppo.Batch(
+        obs=jax.tree.map(flat, traj["obs"]),
+        action=flat(traj["action"]),
+        log_prob=flat(traj["log_prob"]),
+        value=flat(traj["value"]),
+        advantage=flat(adv),
+        target=flat(target),
+    )
+    lr_scale = self.lr_schedule(runner.update_step)
+    ppo_state, metrics = self.update_fn(runner.ppo, batch, k_upd, lr_scale)
+
+    num_done = traj["done"].sum()
+    metrics.update(
+        episode_return=last_ret.mean(),
+        episode_length=last_len.astype(jnp.float32).mean(),
+        episodes_finished=num_done.astype(jnp.float32),
+        reward_per_step=traj["reward"].mean(),
+    )
+    runner = RunnerState(
+        ppo=ppo_state,
+        env_state=env_state,
+        obs=obs,
+        ep_return=ep_ret,
+        ep_length=ep_len,
+        last_return=last_ret,
+        last_length=last_len,
+        key=key,
+        update_step=runner.update_step + 1,
+    )
+    return runner, metrics
+
+  def run(self, runner: RunnerState, num_updates: int):
+    """Runs `num_updates` (static) updates; returns (runner, metrics[num_updates])."""
+    return jax.lax.scan(self._update, runner, None, length=num_updates)

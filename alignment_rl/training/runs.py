@@ -1,0 +1,39 @@
+"""Experiment runners: `run(config, workdir) -> summary dict`, registered by name.
+
+A config's `experiment` field names its runner here. The foundation registers
+plain PPO training; later experiments (conversation world, evaluation suite,
+persistence studies) register their own pipelines in the same registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from alignment_rl.registry import EXPERIMENTS
+from alignment_rl.training import trainer
+
+
+def run_ppo(config, workdir: str) -> dict:
+  """Trains PPO on `config.env_name`; writes and returns `summary.json`."""
+  result = trainer.train(config, workdir)
+  final_return = np.asarray(result.runner.last_return).mean(axis=-1)  # [S]
+  summary = {
+      "experiment": config.experiment,
+      "env": config.env_name,
+      "num_seeds": int(config.num_seeds),
+      "num_updates": result.num_updates,
+      "env_steps_per_seed": result.num_updates * result.env_steps_per_update,
+      "final_return_per_seed": [float(x) for x in final_return],
+      "final_return_mean": float(final_return.mean()),
+      "resumed_from": result.resumed_from,
+  }
+  with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
+    json.dump(summary, f, indent=2)
+  return summary
+
+
+EXPERIMENTS.add("ppo", run_ppo)
+EXPERIMENTS.add("cartpole_ppo", run_ppo)

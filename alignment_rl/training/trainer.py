@@ -1,0 +1,193 @@
+"""The host loop: jitted chunks of PPO updates, logging, checkpoints and resume.
+
+`train(config, workdir)` runs `config.num_seeds` independent seeds in one
+compiled program (vmap), data-parallel over a device mesh (jit with
+NamedSharding), in chunks of `config.training.updates_per_chunk` updates. Between
+chunks the host writes metrics (JSON lines, optional TensorBoard), advances a
+tqdm bar, stops on a non-finite loss, and saves an orbax checkpoint. Started
+again with the same workdir, it resumes from the latest checkpoint; chunk
+boundaries depend only on the config, so the final parameters are
+bit-identical whether or not the run was interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from alignment_rl import envs, networks
+from alignment_rl.agents import ppo
+from alignment_rl.training import checkpointing, metrics_writer, sharding
+from alignment_rl.training.ppo_loop import ENV_AXIS_FIELDS, PPOLoop, PPOLoopConfig
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The loss became NaN or infinite."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+  runner: Any  # The final runner state (leading seed axis).
+  history: list[dict[str, Any]]  # Metric records of this invocation.
+  num_updates: int
+  env_steps_per_update: int
+  resumed_from: int | None
+
+
+# Compiled programs keyed by everything static (not the swept hyperparameters),
+# so that sweep points and repeated runs in one process reuse one compilation.
+_PROGRAMS: dict[str, Any] = {}
+
+
+def _static_key(config, mesh) -> str:
+  static = {
+      "env": config.env_name,
+      "env_kwargs": config.env_kwargs.to_dict(),
+      "network": config.network,
+      "network_kwargs": config.network_kwargs.to_dict(),
+      "ppo": config.ppo.to_dict(),
+      "num_seeds": config.num_seeds,
+      "devices": [d.id for d in mesh.devices.flat],
+  }
+  return json.dumps(static, sort_keys=True, default=str)
+
+
+class Program:
+  """The compiled pieces of one static configuration."""
+
+  def __init__(self, config, mesh):
+    env, env_params = envs.make(config.env_name, **config.env_kwargs.to_dict())
+    num_actions = env.action_space(env_params).n
+    network = networks.make(config.network, num_actions, **config.network_kwargs.to_dict())
+    p = config.ppo
+    self.steps_per_update = p.num_envs * p.num_steps
+    if p.total_timesteps < self.steps_per_update:
+      raise ValueError(
+          f"config.ppo.total_timesteps={p.total_timesteps} is below one update "
+          f"(num_envs*num_steps={self.steps_per_update})"
+      )
+    self.num_updates = p.total_timesteps // self.steps_per_update
+    self.loop = PPOLoop(
+        env,
+        env_params,
+        network,
+        PPOLoopConfig(
+            num_envs=p.num_envs,
+            num_steps=p.num_steps,
+            num_updates=self.num_updates,
+            update_epochs=p.update_epochs,
+            num_minibatches=p.num_minibatches,
+            anneal_lr=p.anneal_lr,
+            bootstrap_on_truncation=p.bootstrap_on_truncation,
+        ),
+    )
+    self.mesh = mesh
+    sharding.check_divisible(p.num_envs, mesh)
+    self.num_seeds = config.num_seeds
+    init = jax.vmap(self.loop.init)
+    abstract = jax.eval_shape(init, _seed_keys(0, self.num_seeds), _hparams(config))
+    self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS)
+    self.init = jax.jit(init, out_shardings=self.shardings)
+    self._chunks: dict[int, Any] = {}
+
+  def run_chunk(self, runner, num_updates: int):
+    if num_updates not in self._chunks:
+      fn = jax.vmap(lambda r: self.loop.run(r, num_updates))
+      self._chunks[num_updates] = jax.jit(
+          fn, in_shardings=(self.shardings,), out_shardings=(self.shardings, None)
+      )
+    return self._chunks[num_updates](runner)
+
+
+def _seed_keys(seed: int, num_seeds: int) -> jax.Array:
+  return jax.random.split(jax.random.PRNGKey(seed), num_seeds)
+
+
+def _hparams(config) -> ppo.PPOHyperparams:
+  hp = ppo.PPOHyperparams.from_config(config.hparams)
+  return jax.tree.map(lambda x: jnp.broadcast_to(x, (config.num_seeds,)), hp)
+
+
+def get_program(config, mesh=None) -> Program:
+  mesh = mesh if mesh is not None else sharding.make_mesh(config.num_devices)
+  key = _static_key(config, mesh)
+  if key not in _PROGRAMS:
+    _PROGRAMS[key] = Program(config, mesh)
+  return _PROGRAMS[key]
+
+
+def chunk_schedule(num_updates: int, updates_per_chunk: int) -> list[tuple[int, int]]:
+  """[(first_update, length)] of each chunk; depends on the config only."""
+  size = max(1, min(updates_per_chunk, num_updates))
+  return [(s, min(size, num_updates - s)) for s in range(0, num_updates, size)]
+
+
+def train(config, workdir: str, mesh=None) -> TrainResult:
+  """Trains (or resumes) the run of `config` in `workdir`; see the module docstring."""
+  program = get_program(config, mesh)
+  os.makedirs(workdir, exist_ok=True)
+  config_dict = json.loads(config.to_json_best_effort())
+  ckpt = checkpointing.Checkpointer(
+      workdir,
+      config_dict,
+      keep=config.training.keep_checkpoints,
+      async_save=config.training.async_checkpoints,
+  )
+  writer = metrics_writer.MetricsWriter(workdir, config.training.log_tensorboard)
+  try:
+    runner = program.init(_seed_keys(config.seed, config.num_seeds), _hparams(config))
+    start = ckpt.latest_step()
+    resumed_from = start
+    if start is not None:
+      runner = ckpt.restore(start, runner)
+      writer.truncate_after(start)
+    else:
+      start = 0
+      with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config_dict, f, indent=2)
+    history = []
+    schedule = [c for c in chunk_schedule(program.num_updates, config.training.updates_per_chunk)
+                if c[0] >= start]
+    bar = tqdm(
+        total=program.num_updates,
+        initial=start,
+        desc=config.get("experiment", "train"),
+        unit="upd",
+        disable=not config.training.progress,
+    )
+    every = max(1, config.training.checkpoint_every_chunks)
+    for i, (first, length) in enumerate(schedule):
+      runner, metrics = program.run_chunk(runner, length)
+      metrics = jax.device_get(metrics)  # [S, length] per metric.
+      loss = np.asarray(metrics["loss"])
+      if not np.all(np.isfinite(loss)):
+        bad_seed, bad_upd = np.argwhere(~np.isfinite(loss))[0]
+        raise NonFiniteLossError(
+            f"non-finite loss at update {first + bad_upd + 1} in seed {bad_seed}; "
+            f"stopped, and the last checkpoint (update {ckpt.latest_step()}) is kept"
+        )
+      for j in range(length):
+        upd = first + j + 1
+        rec = {k: np.asarray(v)[:, j] for k, v in metrics.items()}
+        writer.write(upd, upd * program.steps_per_update, rec)
+        history.append({"update": upd, **{k: v.mean() for k, v in rec.items()}})
+      bar.update(length)
+      bar.set_postfix(ret=f"{np.mean(metrics['episode_return'][:, -1]):.1f}")
+      end = first + length
+      if (i + 1) % every == 0 or end == program.num_updates:
+        ckpt.save(end, runner)
+    bar.close()
+    ckpt.wait()
+    return TrainResult(
+        runner, history, program.num_updates, program.steps_per_update, resumed_from
+    )
+  finally:
+    writer.close()
+    ckpt.close()
