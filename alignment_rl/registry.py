@@ -6,7 +6,8 @@ typo in a config gives a one-line error that says what is allowed.
 
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -54,9 +55,7 @@ class Registry(Generic[T]):
       return self._items[name]
     except KeyError:
       known = ", ".join(sorted(self._items)) or "(none)"
-      raise UnknownNameError(
-          f"unknown {self.kind} {name!r}; known: {known}"
-      ) from None
+      raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}") from None
 
   def names(self) -> list[str]:
     return sorted(self._items)

@@ -20,7 +20,9 @@ def load_config_module(path: str):
   return module
 
 
-def apply_overrides(config: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
+def apply_overrides(
+  config: ml_collections.ConfigDict, overrides: dict
+) -> ml_collections.ConfigDict:
   """A copy of `config` with dotted fields set; unknown fields raise one line."""
   config = ml_collections.ConfigDict(config.to_dict())
   for field, value in overrides.items():
@@ -32,8 +34,8 @@ def apply_overrides(config: ml_collections.ConfigDict, overrides: dict) -> ml_co
       node = node[part]
     if parts[-1] not in node:
       raise KeyError(
-          f"sweep override {field!r}: config has no field {parts[-1]!r}; "
-          f"known: {', '.join(sorted(node.keys()))}"
+        f"sweep override {field!r}: config has no field {parts[-1]!r}; "
+        f"known: {', '.join(sorted(node.keys()))}"
       )
     node[parts[-1]] = value
   return config

@@ -20,10 +20,10 @@ import jax.numpy as jnp
 
 
 def bootstrap_values(
-    v_tp1: jax.Array,
-    v_final_t: jax.Array,
-    terminated_t: jax.Array,
-    truncated_t: jax.Array,
+  v_tp1: jax.Array,
+  v_final_t: jax.Array,
+  terminated_t: jax.Array,
+  truncated_t: jax.Array,
 ) -> jax.Array:
   """The value of the state each step produced.
 
@@ -43,12 +43,12 @@ def bootstrap_values(
 
 
 def gae_advantages(
-    r_t: jax.Array,
-    v_t: jax.Array,
-    v_next_t: jax.Array,
-    done_t: jax.Array,
-    gamma: jax.Array,
-    lambda_: jax.Array,
+  r_t: jax.Array,
+  v_t: jax.Array,
+  v_next_t: jax.Array,
+  done_t: jax.Array,
+  gamma: jax.Array,
+  lambda_: jax.Array,
 ) -> tuple[jax.Array, jax.Array]:
   """GAE(gamma, lambda) advantages and value targets over the time axis 0.
 
@@ -71,7 +71,5 @@ def gae_advantages(
     a = delta + cont * a_tp1
     return a, a
 
-  _, adv = jax.lax.scan(
-      backward, jnp.zeros_like(delta_t[0]), (delta_t, cont_t), reverse=True
-  )
+  _, adv = jax.lax.scan(backward, jnp.zeros_like(delta_t[0]), (delta_t, cont_t), reverse=True)
   return adv, adv + v_t

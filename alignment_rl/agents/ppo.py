@@ -16,7 +16,8 @@ normalised per minibatch:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -65,15 +66,15 @@ def make_optimizer() -> optax.GradientTransformation:
 
   def build(learning_rate, max_grad_norm):
     return optax.chain(
-        optax.clip_by_global_norm(max_grad_norm),
-        optax.adam(learning_rate, eps=1e-5),
+      optax.clip_by_global_norm(max_grad_norm),
+      optax.adam(learning_rate, eps=1e-5),
     )
 
   return optax.inject_hyperparams(build)(learning_rate=1e-3, max_grad_norm=1.0)
 
 
 def ppo_loss(
-    params, apply_fn: Callable, batch: Batch, hp: PPOHyperparams
+  params, apply_fn: Callable, batch: Batch, hp: PPOHyperparams
 ) -> tuple[jax.Array, dict[str, jax.Array]]:
   """Clipped PPO loss of one minibatch; returns (loss, diagnostics)."""
   logits, value = apply_fn(params, batch.obs)
@@ -86,31 +87,29 @@ def ppo_loss(
   log_ratio = log_prob - batch.log_prob
   ratio = jnp.exp(log_ratio)
   pg_loss = -jnp.minimum(
-      ratio * adv, jnp.clip(ratio, 1.0 - hp.clip_eps, 1.0 + hp.clip_eps) * adv
+    ratio * adv, jnp.clip(ratio, 1.0 - hp.clip_eps, 1.0 + hp.clip_eps) * adv
   ).mean()
 
   v_clipped = batch.value + jnp.clip(value - batch.value, -hp.clip_eps, hp.clip_eps)
-  v_loss = 0.5 * jnp.maximum(
-      (value - batch.target) ** 2, (v_clipped - batch.target) ** 2
-  ).mean()
+  v_loss = 0.5 * jnp.maximum((value - batch.target) ** 2, (v_clipped - batch.target) ** 2).mean()
 
   loss = pg_loss + hp.vf_coef * v_loss - hp.ent_coef * entropy
   aux = {
-      "pg_loss": pg_loss,
-      "value_loss": v_loss,
-      "entropy": entropy,
-      # Low-variance KL estimator (Schulman 2020): E[(rho - 1) - log rho].
-      "approx_kl": ((ratio - 1.0) - log_ratio).mean(),
-      "clip_frac": (jnp.abs(ratio - 1.0) > hp.clip_eps).astype(jnp.float32).mean(),
+    "pg_loss": pg_loss,
+    "value_loss": v_loss,
+    "entropy": entropy,
+    # Low-variance KL estimator (Schulman 2020): E[(rho - 1) - log rho].
+    "approx_kl": ((ratio - 1.0) - log_ratio).mean(),
+    "clip_frac": (jnp.abs(ratio - 1.0) > hp.clip_eps).astype(jnp.float32).mean(),
   }
   return loss, aux
 
 
 def make_update_fn(
-    apply_fn: Callable,
-    optimizer: optax.GradientTransformation,
-    update_epochs: int,
-    num_minibatches: int,
+  apply_fn: Callable,
+  optimizer: optax.GradientTransformation,
+  update_epochs: int,
+  num_minibatches: int,
 ) -> Callable[[PPOState, Batch, jax.Array, jax.Array], tuple[PPOState, dict]]:
   """Builds `update(state, batch, key, lr_scale) -> (state, metrics)`.
 
@@ -128,9 +127,7 @@ def make_update_fn(
   def update(state: PPOState, batch: Batch, key: jax.Array, lr_scale: jax.Array):
     batch_size = batch.action.shape[0]
     if batch_size % num_minibatches:
-      raise ValueError(
-          f"num_minibatches={num_minibatches} must divide the batch size {batch_size}"
-      )
+      raise ValueError(f"num_minibatches={num_minibatches} must divide the batch size {batch_size}")
     hp = state.hparams
     opt_state = state.opt_state
     opt_state.hyperparams["learning_rate"] = hp.learning_rate * lr_scale
@@ -147,9 +144,7 @@ def make_update_fn(
     def epoch(carry, epoch_key):
       perm = jax.random.permutation(epoch_key, batch_size)
       shuffled = jax.tree.map(lambda x: jnp.take(x, perm, axis=0), batch)
-      minibatches = jax.tree.map(
-          lambda x: x.reshape((num_minibatches, -1) + x.shape[1:]), shuffled
-      )
+      minibatches = jax.tree.map(lambda x: x.reshape((num_minibatches, -1) + x.shape[1:]), shuffled)
       return jax.lax.scan(minibatch_step, carry, minibatches)
 
     keys = jax.random.split(key, update_epochs)

@@ -21,7 +21,7 @@ def make(name: str, **kwargs):
       import gymnax
     except ImportError:
       raise ImportError(
-          f"environment {name!r} needs the optional package gymnax: pip install gymnax"
+        f"environment {name!r} needs the optional package gymnax: pip install gymnax"
       ) from None
     return gymnax.make(name[len("gymnax/") :], **kwargs)
   env = ENVIRONMENTS.get(name)(**kwargs)

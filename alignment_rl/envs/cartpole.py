@@ -57,7 +57,7 @@ class CartPole(Environment[CartPoleState, CartPoleParams]):
     costheta, sintheta = jnp.cos(state.theta), jnp.sin(state.theta)
     temp = (force + polemass_length * state.theta_dot**2 * sintheta) / total_mass
     thetaacc = (params.gravity * sintheta - costheta * temp) / (
-        params.length * (4.0 / 3.0 - params.masspole * costheta**2 / total_mass)
+      params.length * (4.0 / 3.0 - params.masspole * costheta**2 / total_mass)
     )
     xacc = temp - polemass_length * thetaacc * costheta / total_mass
     # Explicit Euler integration, as in gymnasium's default.
@@ -67,10 +67,10 @@ class CartPole(Environment[CartPoleState, CartPoleParams]):
     theta_dot = state.theta_dot + params.tau * thetaacc
     new_state = CartPoleState(x, x_dot, theta, theta_dot, state.time + 1)
     terminated = (
-        (x < -params.x_threshold)
-        | (x > params.x_threshold)
-        | (theta < -params.theta_threshold_radians)
-        | (theta > params.theta_threshold_radians)
+      (x < -params.x_threshold)
+      | (x > params.x_threshold)
+      | (theta < -params.theta_threshold_radians)
+      | (theta > params.theta_threshold_radians)
     )
     return self._obs(new_state), new_state, jnp.float32(1.0), terminated, {}
 
@@ -81,9 +81,7 @@ class CartPole(Environment[CartPoleState, CartPoleParams]):
 
   @staticmethod
   def _obs(state: CartPoleState) -> jax.Array:
-    return jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]).astype(
-        jnp.float32
-    )
+    return jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]).astype(jnp.float32)
 
   def action_space(self, params=None):
     return spaces.Discrete(2)
@@ -92,8 +90,8 @@ class CartPole(Environment[CartPoleState, CartPoleParams]):
     params = params or self.default_params
     inf = jnp.finfo(jnp.float32).max
     high = jnp.array(
-        [params.x_threshold * 2, inf, params.theta_threshold_radians * 2, inf],
-        jnp.float32,
+      [params.x_threshold * 2, inf, params.theta_threshold_radians * 2, inf],
+      jnp.float32,
     )
     return spaces.Box(-high, high, (4,), jnp.float32)
 

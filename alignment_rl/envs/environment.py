@@ -63,23 +63,19 @@ class Environment(Generic[TEnvState, TEnvParams]):
     return type(self).__name__
 
   def step(
-      self,
-      key: jax.Array,
-      state: TEnvState,
-      action: jax.Array,
-      params: TEnvParams | None = None,
+    self,
+    key: jax.Array,
+    state: TEnvState,
+    action: jax.Array,
+    params: TEnvParams | None = None,
   ) -> tuple[jax.Array, TEnvState, jax.Array, jax.Array, dict[str, Any]]:
     """One transition with auto-reset; see the module docstring."""
     if params is None:
       params = self.default_params
     key_step, key_reset = jax.random.split(key)
-    obs_st, state_st, reward, terminated, info = self.step_env(
-        key_step, state, action, params
-    )
+    obs_st, state_st, reward, terminated, info = self.step_env(key_step, state, action, params)
     terminated = jnp.asarray(terminated, jnp.bool_)
-    truncated = jnp.logical_and(
-        ~terminated, state_st.time >= params.max_steps_in_episode
-    )
+    truncated = jnp.logical_and(~terminated, state_st.time >= params.max_steps_in_episode)
     done = terminated | truncated
     obs_re, state_re = self.reset_env(key_reset, params)
     state = jax.tree.map(lambda r, s: jnp.where(done, r, s), state_re, state_st)
@@ -91,9 +87,7 @@ class Environment(Generic[TEnvState, TEnvParams]):
     info["discount"] = jnp.where(terminated, 0.0, 1.0).astype(jnp.float32)
     return obs, state, jnp.asarray(reward, jnp.float32), done, info
 
-  def reset(
-      self, key: jax.Array, params: TEnvParams | None = None
-  ) -> tuple[jax.Array, TEnvState]:
+  def reset(self, key: jax.Array, params: TEnvParams | None = None) -> tuple[jax.Array, TEnvState]:
     if params is None:
       params = self.default_params
     return self.reset_env(key, params)
@@ -104,7 +98,7 @@ class Environment(Generic[TEnvState, TEnvParams]):
     raise NotImplementedError
 
   def step_env(
-      self, key: jax.Array, state: TEnvState, action: jax.Array, params: TEnvParams
+    self, key: jax.Array, state: TEnvState, action: jax.Array, params: TEnvParams
   ) -> tuple[jax.Array, TEnvState, jax.Array, jax.Array, dict[str, Any]]:
     raise NotImplementedError
 

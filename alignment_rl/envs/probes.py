@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from alignment_rl.envs import spaces
-from alignment_rl.envs.environment import EnvParams, Environment
+from alignment_rl.envs.environment import Environment, EnvParams
 from alignment_rl.registry import ENVIRONMENTS
 
 

@@ -5,11 +5,11 @@ from alignment_rl.networks.encoders import BagOfTokensEncoder, CausalTransformer
 from alignment_rl.registry import NETWORKS
 
 __all__ = [
-    "BagOfTokensEncoder",
-    "CausalTransformerEncoder",
-    "MLPActorCritic",
-    "TokenActorCritic",
-    "make",
+  "BagOfTokensEncoder",
+  "CausalTransformerEncoder",
+  "MLPActorCritic",
+  "TokenActorCritic",
+  "make",
 ]
 
 

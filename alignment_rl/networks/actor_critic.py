@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -22,10 +22,10 @@ from alignment_rl.registry import NETWORKS
 
 def _dense(features: int, scale: float, name: str) -> nn.Dense:
   return nn.Dense(
-      features,
-      kernel_init=nn.initializers.orthogonal(scale),
-      bias_init=nn.initializers.zeros,
-      name=name,
+    features,
+    kernel_init=nn.initializers.orthogonal(scale),
+    bias_init=nn.initializers.zeros,
+    name=name,
   )
 
 
@@ -43,7 +43,7 @@ class MLPActorCritic(nn.Module):
   def __call__(self, obs: jnp.ndarray):
     if self.activation not in _ACTIVATIONS:
       raise ValueError(
-          f"MLPActorCritic.activation={self.activation!r}; allowed: {sorted(_ACTIVATIONS)}"
+        f"MLPActorCritic.activation={self.activation!r}; allowed: {sorted(_ACTIVATIONS)}"
       )
     act = _ACTIVATIONS[self.activation]
     x = obs.reshape(obs.shape[: obs.ndim - 1] + (-1,)).astype(jnp.float32)
@@ -73,21 +73,20 @@ class TokenActorCritic(nn.Module):
   def __call__(self, tokens: jnp.ndarray):
     if self.encoder == "transformer":
       h = CausalTransformerEncoder(
-          self.vocab_size,
-          self.max_len,
-          self.d_model,
-          self.num_heads,
-          self.num_layers,
-          name="encoder",
+        self.vocab_size,
+        self.max_len,
+        self.d_model,
+        self.num_heads,
+        self.num_layers,
+        name="encoder",
       )(tokens)
     elif self.encoder == "bag_of_tokens":
-      h = BagOfTokensEncoder(
-          self.vocab_size, self.d_model, 2 * self.d_model, name="encoder"
-      )(tokens)
+      h = BagOfTokensEncoder(self.vocab_size, self.d_model, 2 * self.d_model, name="encoder")(
+        tokens
+      )
     else:
       raise ValueError(
-          f"TokenActorCritic.encoder={self.encoder!r}; allowed: 'transformer', "
-          "'bag_of_tokens'"
+        f"TokenActorCritic.encoder={self.encoder!r}; allowed: 'transformer', 'bag_of_tokens'"
       )
     logits = _dense(self.num_actions, 0.01, "policy_head")(h)
     value = _dense(1, 1.0, "value_head")(h)[..., 0]

@@ -46,9 +46,9 @@ class TransformerBlock(nn.Module):
   def __call__(self, x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
     d = x.shape[-1]
     h = nn.LayerNorm(name="ln_attn")(x)
-    h = nn.MultiHeadDotProductAttention(
-        num_heads=self.num_heads, qkv_features=d, name="attn"
-    )(h, h, mask=mask)
+    h = nn.MultiHeadDotProductAttention(num_heads=self.num_heads, qkv_features=d, name="attn")(
+      h, h, mask=mask
+    )
     x = x + h
     h = nn.LayerNorm(name="ln_mlp")(x)
     h = nn.Dense(d * self.mlp_ratio, name="mlp_in")(h)
@@ -70,13 +70,11 @@ class CausalTransformerEncoder(nn.Module):
     batch_shape, length = tokens.shape[:-1], tokens.shape[-1]
     if length > self.max_len:
       raise ValueError(
-          f"CausalTransformerEncoder.max_len={self.max_len} < sequence length {length}"
+        f"CausalTransformerEncoder.max_len={self.max_len} < sequence length {length}"
       )
     tokens = tokens.reshape((-1, length))
     x = nn.Embed(self.vocab_size, self.d_model, name="embed")(tokens)
-    pos = self.param(
-        "pos_embed", nn.initializers.normal(0.02), (self.max_len, self.d_model)
-    )
+    pos = self.param("pos_embed", nn.initializers.normal(0.02), (self.max_len, self.d_model))
     x = x + pos[:length]
     pad = tokens != 0
     causal = nn.make_causal_mask(tokens)  # [B, 1, L, L]

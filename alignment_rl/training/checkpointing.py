@@ -21,15 +21,15 @@ FORMAT_VERSION = 1
 
 # Config fields that may change between a run and its resumption.
 RUNTIME_FIELDS = frozenset(
-    {
-        "workdir",
-        "num_devices",
-        "training.progress",
-        "training.log_tensorboard",
-        "training.checkpoint_every_chunks",
-        "training.keep_checkpoints",
-        "training.async_checkpoints",
-    }
+  {
+    "workdir",
+    "num_devices",
+    "training.progress",
+    "training.log_tensorboard",
+    "training.checkpoint_every_chunks",
+    "training.keep_checkpoints",
+    "training.async_checkpoints",
+  }
 )
 
 
@@ -62,13 +62,13 @@ class Checkpointer:
     self.directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
     self.config_dict = json.loads(json.dumps(config_dict))  # Normalise tuples to lists.
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep,
-        create=True,
-        enable_async_checkpointing=async_save,
-        cleanup_tmp_directories=True,
+      max_to_keep=keep,
+      create=True,
+      enable_async_checkpointing=async_save,
+      cleanup_tmp_directories=True,
     )
     self.manager = ocp.CheckpointManager(
-        self.directory, options=options, item_names=("state", "meta")
+      self.directory, options=options, item_names=("state", "meta")
     )
 
   def latest_step(self) -> int | None:
@@ -76,50 +76,48 @@ class Checkpointer:
 
   def save(self, step: int, runner) -> None:
     meta = {
-        "format_version": FORMAT_VERSION,
-        "config": self.config_dict,
-        "update": int(step),
+      "format_version": FORMAT_VERSION,
+      "config": self.config_dict,
+      "update": int(step),
     }
     self.manager.save(
-        step,
-        args=ocp.args.Composite(
-            state=ocp.args.StandardSave(runner), meta=ocp.args.JsonSave(meta)
-        ),
+      step,
+      args=ocp.args.Composite(state=ocp.args.StandardSave(runner), meta=ocp.args.JsonSave(meta)),
     )
 
   def restore(self, step: int, target):
     """Restores `step` into the structure, shapes and shardings of `target`."""
     where = os.path.join(self.directory, str(step))
     try:
-      meta = self.manager.restore(
-          step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())
-      )["meta"]
+      meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))[
+        "meta"
+      ]
     except Exception as e:  # noqa: BLE001 - any failure means unreadable.
       raise CheckpointError(
-          f"checkpoint {where} has unreadable metadata ({type(e).__name__}); "
-          "nothing was changed: move it away or use a new workdir"
+        f"checkpoint {where} has unreadable metadata ({type(e).__name__}); "
+        "nothing was changed: move it away or use a new workdir"
       ) from e
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
       got = meta.get("format_version") if isinstance(meta, dict) else None
       raise CheckpointError(
-          f"checkpoint {where} has format_version={got}; this code reads "
-          f"format_version={FORMAT_VERSION}"
+        f"checkpoint {where} has format_version={got}; this code reads "
+        f"format_version={FORMAT_VERSION}"
       )
     diffs = config_differences(meta.get("config", {}), self.config_dict)
     if diffs:
       raise CheckpointError(
-          f"checkpoint {where} was written with a different config (fields: "
-          f"{', '.join(diffs[:8])}); use a new workdir or the original config"
+        f"checkpoint {where} was written with a different config (fields: "
+        f"{', '.join(diffs[:8])}); use a new workdir or the original config"
       )
     try:
       restored = self.manager.restore(
-          step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
+        step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
       )["state"]
     except Exception as e:  # noqa: BLE001
       raise CheckpointError(
-          f"checkpoint {where} is corrupt or does not match the runner state "
-          f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
-          "nothing was changed: move it away or use a new workdir"
+        f"checkpoint {where} is corrupt or does not match the runner state "
+        f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
+        "nothing was changed: move it away or use a new workdir"
       ) from e
     return restored
 

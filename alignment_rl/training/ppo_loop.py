@@ -59,17 +59,17 @@ class PPOLoop:
     self.env, self.env_params, self.network, self.cfg = env, env_params, network, cfg
     self.optimizer = ppo.make_optimizer()
     self.update_fn = ppo.make_update_fn(
-        network.apply, self.optimizer, cfg.update_epochs, cfg.num_minibatches
+      network.apply, self.optimizer, cfg.update_epochs, cfg.num_minibatches
     )
     self.lr_schedule = (
-        optax.linear_schedule(1.0, 0.0, cfg.num_updates)
-        if cfg.anneal_lr
-        else optax.constant_schedule(1.0)
+      optax.linear_schedule(1.0, 0.0, cfg.num_updates)
+      if cfg.anneal_lr
+      else optax.constant_schedule(1.0)
     )
     if (cfg.num_envs * cfg.num_steps) % cfg.num_minibatches:
       raise ValueError(
-          f"num_minibatches={cfg.num_minibatches} must divide num_envs*num_steps="
-          f"{cfg.num_envs * cfg.num_steps}"
+        f"num_minibatches={cfg.num_minibatches} must divide num_envs*num_steps="
+        f"{cfg.num_envs * cfg.num_steps}"
       )
 
   def init(self, key: jax.Array, hparams: ppo.PPOHyperparams) -> RunnerState:
@@ -81,15 +81,15 @@ class PPOLoop:
     zeros_f = jnp.zeros((self.cfg.num_envs,), jnp.float32)
     zeros_i = jnp.zeros((self.cfg.num_envs,), jnp.int32)
     return RunnerState(
-        ppo=ppo.PPOState(params, opt_state, hparams),
-        env_state=env_state,
-        obs=obs,
-        ep_return=zeros_f,
-        ep_length=zeros_i,
-        last_return=zeros_f,
-        last_length=zeros_i,
-        key=key,
-        update_step=jnp.int32(0),
+      ppo=ppo.PPOState(params, opt_state, hparams),
+      env_state=env_state,
+      obs=obs,
+      ep_return=zeros_f,
+      ep_length=zeros_i,
+      last_return=zeros_f,
+      last_length=zeros_i,
+      key=key,
+      update_step=jnp.int32(0),
     )
 
   def _rollout(self, runner: RunnerState, key: jax.Array):
@@ -105,7 +105,7 @@ class PPOLoop:
       log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], -1)[:, 0]
       env_keys = jax.random.split(k_env, self.cfg.num_envs)
       next_obs, env_state, reward, done, info = step_env(
-          env_keys, env_state, action, self.env_params
+        env_keys, env_state, action, self.env_params
       )
       ep_ret = ep_ret + reward
       ep_len = ep_len + 1
@@ -116,26 +116,26 @@ class PPOLoop:
       terminated = info.get("terminated", done)
       truncated = info.get("truncated", jnp.zeros_like(done))
       transition = dict(
-          obs=obs,
-          action=action,
-          log_prob=log_prob,
-          value=value,
-          reward=reward,
-          done=done,
-          terminated=terminated,
-          truncated=truncated,
+        obs=obs,
+        action=action,
+        log_prob=log_prob,
+        value=value,
+        reward=reward,
+        done=done,
+        terminated=terminated,
+        truncated=truncated,
       )
       if self.cfg.bootstrap_on_truncation and "final_obs" in info:
         transition["final_obs"] = info["final_obs"]
       return (env_state, next_obs, ep_ret, ep_len, last_ret, last_len), transition
 
     carry = (
-        runner.env_state,
-        runner.obs,
-        runner.ep_return,
-        runner.ep_length,
-        runner.last_return,
-        runner.last_length,
+      runner.env_state,
+      runner.obs,
+      runner.ep_return,
+      runner.ep_length,
+      runner.last_return,
+      runner.last_length,
     )
     carry, traj = jax.lax.scan(step, carry, jax.random.split(key, self.cfg.num_steps))
     return carry, traj
@@ -154,38 +154,38 @@ class PPOLoop:
       v_final = jnp.zeros_like(v_tp1)
     v_next = gae.bootstrap_values(v_tp1, v_final, traj["terminated"], traj["truncated"])
     adv, target = gae.gae_advantages(
-        traj["reward"], traj["value"], v_next, traj["done"], hp.gamma, hp.gae_lambda
+      traj["reward"], traj["value"], v_next, traj["done"], hp.gamma, hp.gae_lambda
     )
 
     flat = lambda x: x.reshape((-1,) + x.shape[2:])
     batch = ppo.Batch(
-        obs=jax.tree.map(flat, traj["obs"]),
-        action=flat(traj["action"]),
-        log_prob=flat(traj["log_prob"]),
-        value=flat(traj["value"]),
-        advantage=flat(adv),
-        target=flat(target),
+      obs=jax.tree.map(flat, traj["obs"]),
+      action=flat(traj["action"]),
+      log_prob=flat(traj["log_prob"]),
+      value=flat(traj["value"]),
+      advantage=flat(adv),
+      target=flat(target),
     )
     lr_scale = self.lr_schedule(runner.update_step)
     ppo_state, metrics = self.update_fn(runner.ppo, batch, k_upd, lr_scale)
 
     num_done = traj["done"].sum()
     metrics.update(
-        episode_return=last_ret.mean(),
-        episode_length=last_len.astype(jnp.float32).mean(),
-        episodes_finished=num_done.astype(jnp.float32),
-        reward_per_step=traj["reward"].mean(),
+      episode_return=last_ret.mean(),
+      episode_length=last_len.astype(jnp.float32).mean(),
+      episodes_finished=num_done.astype(jnp.float32),
+      reward_per_step=traj["reward"].mean(),
     )
     runner = RunnerState(
-        ppo=ppo_state,
-        env_state=env_state,
-        obs=obs,
-        ep_return=ep_ret,
-        ep_length=ep_len,
-        last_return=last_ret,
-        last_length=last_len,
-        key=key,
-        update_step=runner.update_step + 1,
+      ppo=ppo_state,
+      env_state=env_state,
+      obs=obs,
+      ep_return=ep_ret,
+      ep_length=ep_len,
+      last_return=last_ret,
+      last_length=last_len,
+      key=key,
+      update_step=runner.update_step + 1,
     )
     return runner, metrics
 

@@ -21,14 +21,14 @@ def run_ppo(config, workdir: str) -> dict:
   result = trainer.train(config, workdir)
   final_return = np.asarray(result.runner.last_return).mean(axis=-1)  # [S]
   summary = {
-      "experiment": config.experiment,
-      "env": config.env_name,
-      "num_seeds": int(config.num_seeds),
-      "num_updates": result.num_updates,
-      "env_steps_per_seed": result.num_updates * result.env_steps_per_update,
-      "final_return_per_seed": [float(x) for x in final_return],
-      "final_return_mean": float(final_return.mean()),
-      "resumed_from": result.resumed_from,
+    "experiment": config.experiment,
+    "env": config.env_name,
+    "num_seeds": int(config.num_seeds),
+    "num_updates": result.num_updates,
+    "env_steps_per_seed": result.num_updates * result.env_steps_per_update,
+    "final_return_per_seed": [float(x) for x in final_return],
+    "final_return_mean": float(final_return.mean()),
+    "resumed_from": result.resumed_from,
   }
   with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
     json.dump(summary, f, indent=2)

@@ -23,9 +23,7 @@ def make_mesh(num_devices: int = 0) -> Mesh:
   """A 1-D mesh over the first `num_devices` devices (0 = all)."""
   devices = jax.devices()
   if num_devices < 0 or num_devices > len(devices):
-    raise ValueError(
-        f"num_devices={num_devices}: allowed 0 (all) to {len(devices)} on this host"
-    )
+    raise ValueError(f"num_devices={num_devices}: allowed 0 (all) to {len(devices)} on this host")
   if num_devices:
     devices = devices[:num_devices]
   return Mesh(np.array(devices), (DATA_AXIS,))
@@ -48,5 +46,5 @@ def check_divisible(num_envs: int, mesh: Mesh) -> None:
   n = mesh.devices.size
   if num_envs % n:
     raise ValueError(
-        f"config.ppo.num_envs={num_envs} must be divisible by the number of devices ({n})"
+      f"config.ppo.num_envs={num_envs} must be divisible by the number of devices ({n})"
     )

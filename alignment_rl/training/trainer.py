@@ -48,13 +48,13 @@ _PROGRAMS: dict[str, Any] = {}
 
 def _static_key(config, mesh) -> str:
   static = {
-      "env": config.env_name,
-      "env_kwargs": config.env_kwargs.to_dict(),
-      "network": config.network,
-      "network_kwargs": config.network_kwargs.to_dict(),
-      "ppo": config.ppo.to_dict(),
-      "num_seeds": config.num_seeds,
-      "devices": [d.id for d in mesh.devices.flat],
+    "env": config.env_name,
+    "env_kwargs": config.env_kwargs.to_dict(),
+    "network": config.network,
+    "network_kwargs": config.network_kwargs.to_dict(),
+    "ppo": config.ppo.to_dict(),
+    "num_seeds": config.num_seeds,
+    "devices": [d.id for d in mesh.devices.flat],
   }
   return json.dumps(static, sort_keys=True, default=str)
 
@@ -70,23 +70,23 @@ class Program:
     self.steps_per_update = p.num_envs * p.num_steps
     if p.total_timesteps < self.steps_per_update:
       raise ValueError(
-          f"config.ppo.total_timesteps={p.total_timesteps} is below one update "
-          f"(num_envs*num_steps={self.steps_per_update})"
+        f"config.ppo.total_timesteps={p.total_timesteps} is below one update "
+        f"(num_envs*num_steps={self.steps_per_update})"
       )
     self.num_updates = p.total_timesteps // self.steps_per_update
     self.loop = PPOLoop(
-        env,
-        env_params,
-        network,
-        PPOLoopConfig(
-            num_envs=p.num_envs,
-            num_steps=p.num_steps,
-            num_updates=self.num_updates,
-            update_epochs=p.update_epochs,
-            num_minibatches=p.num_minibatches,
-            anneal_lr=p.anneal_lr,
-            bootstrap_on_truncation=p.bootstrap_on_truncation,
-        ),
+      env,
+      env_params,
+      network,
+      PPOLoopConfig(
+        num_envs=p.num_envs,
+        num_steps=p.num_steps,
+        num_updates=self.num_updates,
+        update_epochs=p.update_epochs,
+        num_minibatches=p.num_minibatches,
+        anneal_lr=p.anneal_lr,
+        bootstrap_on_truncation=p.bootstrap_on_truncation,
+      ),
     )
     self.mesh = mesh
     sharding.check_divisible(p.num_envs, mesh)
@@ -101,7 +101,7 @@ class Program:
     if num_updates not in self._chunks:
       fn = jax.vmap(lambda r: self.loop.run(r, num_updates))
       self._chunks[num_updates] = jax.jit(
-          fn, in_shardings=(self.shardings,), out_shardings=(self.shardings, None)
+        fn, in_shardings=(self.shardings,), out_shardings=(self.shardings, None)
       )
     return self._chunks[num_updates](runner)
 
@@ -135,10 +135,10 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
   os.makedirs(workdir, exist_ok=True)
   config_dict = json.loads(config.to_json_best_effort())
   ckpt = checkpointing.Checkpointer(
-      workdir,
-      config_dict,
-      keep=config.training.keep_checkpoints,
-      async_save=config.training.async_checkpoints,
+    workdir,
+    config_dict,
+    keep=config.training.keep_checkpoints,
+    async_save=config.training.async_checkpoints,
   )
   writer = metrics_writer.MetricsWriter(workdir, config.training.log_tensorboard)
   try:
@@ -153,14 +153,17 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config_dict, f, indent=2)
     history = []
-    schedule = [c for c in chunk_schedule(program.num_updates, config.training.updates_per_chunk)
-                if c[0] >= start]
+    schedule = [
+      c
+      for c in chunk_schedule(program.num_updates, config.training.updates_per_chunk)
+      if c[0] >= start
+    ]
     bar = tqdm(
-        total=program.num_updates,
-        initial=start,
-        desc=config.get("experiment", "train"),
-        unit="upd",
-        disable=not config.training.progress,
+      total=program.num_updates,
+      initial=start,
+      desc=config.get("experiment", "train"),
+      unit="upd",
+      disable=not config.training.progress,
     )
     every = max(1, config.training.checkpoint_every_chunks)
     for i, (first, length) in enumerate(schedule):
@@ -170,8 +173,8 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       if not np.all(np.isfinite(loss)):
         bad_seed, bad_upd = np.argwhere(~np.isfinite(loss))[0]
         raise NonFiniteLossError(
-            f"non-finite loss at update {first + bad_upd + 1} in seed {bad_seed}; "
-            f"stopped, and the last checkpoint (update {ckpt.latest_step()}) is kept"
+          f"non-finite loss at update {first + bad_upd + 1} in seed {bad_seed}; "
+          f"stopped, and the last checkpoint (update {ckpt.latest_step()}) is kept"
         )
       for j in range(length):
         upd = first + j + 1
@@ -185,9 +188,7 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
         ckpt.save(end, runner)
     bar.close()
     ckpt.wait()
-    return TrainResult(
-        runner, history, program.num_updates, program.steps_per_update, resumed_from
-    )
+    return TrainResult(runner, history, program.num_updates, program.steps_per_update, resumed_from)
   finally:
     writer.close()
     ckpt.close()
