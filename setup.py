@@ -5,7 +5,7 @@ from setuptools import find_packages, setup
 INSTALL_REQUIRES = [
     "jax>=0.7.0,<0.11",
     "flax>=0.11.0,<0.13",
-    "optax>=0.2.5,<0.3",
+    "optax>=0.2.6,<0.3",
     "orbax-checkpoint>=0.11.20,<0.13",
     "chex>=0.1.90,<0.2",
     "tensorflow-datasets>=4.9.9,<4.10",
@@ -22,6 +22,7 @@ EXTRAS_REQUIRE = {
         "pytest>=8,<10",
         "ruff>=0.6,<1",
         "scipy>=1.11,<2",
+        "gymnax>=0.0.8,<2",
         "nbclient>=0.10,<0.11",
         "nbformat>=5.10,<6",
         "ipykernel>=6.29,<8",
@@ -31,7 +32,7 @@ EXTRAS_REQUIRE = {
         "ipykernel>=6.29,<8",
     ],
     "gpu": ["jax[cuda12]>=0.7.0,<0.11"],
-    "gymnax": ["gymnax>=0.0.8,<0.1"],
+    "gymnax": ["gymnax>=0.0.8,<2"],
 }
 
 setup(

@@ -138,7 +138,7 @@ def make_update_fn(
       (loss, aux), grads = grad_fn(params, apply_fn, mb, hp)
       updates, opt_state = optimizer.update(grads, opt_state, params)
       params = optax.apply_updates(params, updates)
-      aux = dict(aux, loss=loss, grad_norm=optax.global_norm(grads))
+      aux = dict(aux, loss=loss, grad_norm=optax.tree.norm(grads))
       return (params, opt_state), aux
 
     def epoch(carry, epoch_key):

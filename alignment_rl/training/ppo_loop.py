@@ -41,6 +41,25 @@ class RunnerState:
 ENV_AXIS_FIELDS = ("env_state", "obs", "ep_return", "ep_length", "last_return", "last_length")
 
 
+def unpack_step(out):
+  """Normalises an environment step to (obs, state, r, done, term, trunc, final_obs).
+
+  Accepts our API and gymnax <= 0.0.9's, `(obs, state, reward, done, info)`
+  (termination and truncation in `info` when the environment reports them), and
+  gymnax >= 1.0's `(obs, state, reward, terminated, truncated, info)`.
+  `final_obs` is None when the environment does not report it.
+  """
+  if len(out) == 6:
+    obs, state, reward, terminated, truncated, info = out
+    done = jnp.logical_or(terminated, truncated)
+  else:
+    obs, state, reward, done, info = out
+    terminated = info.get("terminated", done)
+    truncated = info.get("truncated", jnp.zeros_like(done))
+  final_obs = info.get("final_obs", info.get("final_observation"))
+  return obs, state, reward.astype(jnp.float32), done, terminated, truncated, final_obs
+
+
 @dataclasses.dataclass(frozen=True)
 class PPOLoopConfig:
   num_envs: int
@@ -104,17 +123,14 @@ class PPOLoop:
       action = jax.random.categorical(k_act, logits)
       log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], -1)[:, 0]
       env_keys = jax.random.split(k_env, self.cfg.num_envs)
-      next_obs, env_state, reward, done, info = step_env(
-        env_keys, env_state, action, self.env_params
-      )
+      out = step_env(env_keys, env_state, action, self.env_params)
+      next_obs, env_state, reward, done, terminated, truncated, final_obs = unpack_step(out)
       ep_ret = ep_ret + reward
       ep_len = ep_len + 1
       last_ret = jnp.where(done, ep_ret, last_ret)
       last_len = jnp.where(done, ep_len, last_len)
       ep_ret = jnp.where(done, 0.0, ep_ret)
       ep_len = jnp.where(done, 0, ep_len)
-      terminated = info.get("terminated", done)
-      truncated = info.get("truncated", jnp.zeros_like(done))
       transition = dict(
         obs=obs,
         action=action,
@@ -125,8 +141,8 @@ class PPOLoop:
         terminated=terminated,
         truncated=truncated,
       )
-      if self.cfg.bootstrap_on_truncation and "final_obs" in info:
-        transition["final_obs"] = info["final_obs"]
+      if self.cfg.bootstrap_on_truncation and final_obs is not None:
+        transition["final_obs"] = final_obs
       return (env_state, next_obs, ep_ret, ep_len, last_ret, last_len), transition
 
     carry = (
