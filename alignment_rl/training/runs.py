@@ -7,13 +7,25 @@ persistence studies) register their own pipelines in the same registry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
+import jax
 import numpy as np
 
 from alignment_rl.registry import EXPERIMENTS
 from alignment_rl.training import trainer
+
+
+def params_digest(params) -> str:
+  """SHA-256 of the parameters' bytes (leaf order fixed): equal iff bit-identical."""
+  h = hashlib.sha256()
+  for leaf in jax.tree.leaves(jax.device_get(params)):
+    arr = np.ascontiguousarray(leaf)
+    h.update(str((arr.shape, arr.dtype.str)).encode())
+    h.update(arr.tobytes())
+  return h.hexdigest()
 
 
 def run_ppo(config, workdir: str) -> dict:
@@ -29,6 +41,7 @@ def run_ppo(config, workdir: str) -> dict:
     "final_return_per_seed": [float(x) for x in final_return],
     "final_return_mean": float(final_return.mean()),
     "resumed_from": result.resumed_from,
+    "params_sha256": params_digest(result.runner.ppo.params),
   }
   with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
     json.dump(summary, f, indent=2)
