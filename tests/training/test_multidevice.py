@@ -1,0 +1,66 @@
+"""One device vs four fake CPU devices: same global batch and seed, same metrics.
+
+Runs in its own process, since the fake device count must be set before JAX
+starts.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys, tempfile
+    import jax
+    import numpy as np
+    from alignment_rl.training import runs, sharding, trainer
+    from alignment_rl.training.defaults import ppo_config
+
+    assert jax.device_count() == 4, jax.devices()
+    c = ppo_config()
+    c.num_seeds = 2
+    c.ppo.num_envs = 16
+    c.ppo.num_steps = 32
+    c.ppo.total_timesteps = 16 * 32 * 6
+    c.training.updates_per_chunk = 3
+    c.training.progress = False
+    out = {}
+    for n in (1, 4):
+      mesh = sharding.make_mesh(n)
+      with tempfile.TemporaryDirectory() as d:
+        result = trainer.train(c, d, mesh=mesh)
+      leaf = jax.tree.leaves(result.runner.obs)[0]
+      out[n] = {
+          "history": [{k: float(v) for k, v in h.items()} for h in result.history],
+          "params": [np.asarray(x).ravel()[:64].tolist()
+                     for x in jax.tree.leaves(result.runner.ppo.params)],
+          "obs_devices": len(leaf.sharding.device_set),
+      }
+    print(json.dumps(out))
+    """
+)
+
+
+def test_one_vs_four_devices_same_metrics():
+  env = dict(
+      os.environ,
+      XLA_FLAGS="--xla_force_host_platform_device_count=4",
+      JAX_PLATFORMS="cpu",
+  )
+  proc = subprocess.run(
+      [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
+  )
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  out = json.loads(proc.stdout.strip().splitlines()[-1])
+  one, four = out["1"], out["4"]
+  assert one["obs_devices"] == 1 and four["obs_devices"] == 4  # Really sharded.
+  assert len(one["history"]) == len(four["history"]) == 6
+  for a, b in zip(one["history"], four["history"], strict=True):
+    for key in ("loss", "pg_loss", "value_loss", "entropy", "episode_return", "grad_norm"):
+      assert abs(a[key] - b[key]) <= 1e-5 * max(1.0, abs(a[key])), (key, a[key], b[key])
+  for pa, pb in zip(one["params"], four["params"], strict=True):
+    assert max(abs(x - y) for x, y in zip(pa, pb, strict=True)) <= 1e-5
