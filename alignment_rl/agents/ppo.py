@@ -47,11 +47,12 @@ class Batch:
   """One rollout flattened to B = T * N samples."""
 
   obs: Any  # [B, ...]
-  action: jax.Array  # int32[B]
-  log_prob: jax.Array  # float32[B], under the behaviour policy.
+  action: jax.Array  # int32[B] (or [B, K] sub-actions, e.g. response tokens)
+  log_prob: jax.Array  # float32[B] (or [B, K]), under the behaviour policy.
   value: jax.Array  # float32[B], V_old(s).
   advantage: jax.Array  # float32[B]
   target: jax.Array  # float32[B], value targets (A + V_old).
+  mask: jax.Array | None = None  # float32[B, K] real sub-actions, for [B, K] log-probs.
 
 
 @struct.dataclass
@@ -73,25 +74,55 @@ def make_optimizer() -> optax.GradientTransformation:
   return optax.inject_hyperparams(build)(learning_rate=1e-3, max_grad_norm=1.0)
 
 
+def categorical_evaluate(apply_fn: Callable) -> Callable:
+  """Adapts `apply_fn(params, obs) -> (logits[B, A], value[B])` to `evaluate_fn`.
+
+  Returns `evaluate(params, obs, action[B]) -> (log_prob[B], entropy[B], value[B])`.
+  """
+
+  def evaluate(params, obs, action):
+    logits, value = apply_fn(params, obs)
+    log_probs = jax.nn.log_softmax(logits)
+    log_prob = jnp.take_along_axis(log_probs, action[..., None], axis=-1)[..., 0]
+    entropy = -jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1)
+    return log_prob, entropy, value
+
+  return evaluate
+
+
+def _masked_mean(x: jax.Array, mask: jax.Array | None) -> jax.Array:
+  if mask is None:
+    return x.mean()
+  return jnp.sum(x * mask) / jnp.maximum(jnp.sum(mask), 1.0)
+
+
 def ppo_loss(
-  params, apply_fn: Callable, batch: Batch, hp: PPOHyperparams
+  params, evaluate_fn: Callable, batch: Batch, hp: PPOHyperparams
 ) -> tuple[jax.Array, dict[str, jax.Array]]:
-  """Clipped PPO loss of one minibatch; returns (loss, diagnostics)."""
-  logits, value = apply_fn(params, batch.obs)
-  log_probs = jax.nn.log_softmax(logits)
-  log_prob = jnp.take_along_axis(log_probs, batch.action[:, None], axis=-1)[:, 0]
-  entropy = -jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1).mean()
+  """Clipped PPO loss of one minibatch; returns (loss, diagnostics).
+
+  `evaluate_fn(params, obs, action) -> (log_prob, entropy, value[B])` scores the
+  batch's actions under the current policy. Log-probs and entropies are [B] for
+  one categorical action per sample, or [B, K] for K sub-actions (the tokens of a
+  response) with `batch.mask` [B, K] marking the real ones; then the ratio is
+  taken per token, every token of a sample shares its advantage, and policy
+  terms are averaged over real tokens (token-level PPO, as in LLM RL).
+  """
+  log_prob, entropy, value = evaluate_fn(params, batch.obs, batch.action)
+  mask = batch.mask
 
   adv = batch.advantage
   adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+  if log_prob.ndim == 2:
+    adv = adv[:, None]
   log_ratio = log_prob - batch.log_prob
   ratio = jnp.exp(log_ratio)
-  pg_loss = -jnp.minimum(
-    ratio * adv, jnp.clip(ratio, 1.0 - hp.clip_eps, 1.0 + hp.clip_eps) * adv
-  ).mean()
+  clipped = jnp.clip(ratio, 1.0 - hp.clip_eps, 1.0 + hp.clip_eps)
+  pg_loss = -_masked_mean(jnp.minimum(ratio * adv, clipped * adv), mask)
 
   v_clipped = batch.value + jnp.clip(value - batch.value, -hp.clip_eps, hp.clip_eps)
   v_loss = 0.5 * jnp.maximum((value - batch.target) ** 2, (v_clipped - batch.target) ** 2).mean()
+  entropy = _masked_mean(entropy, mask)
 
   loss = pg_loss + hp.vf_coef * v_loss - hp.ent_coef * entropy
   aux = {
@@ -99,14 +130,14 @@ def ppo_loss(
     "value_loss": v_loss,
     "entropy": entropy,
     # Low-variance KL estimator (Schulman 2020): E[(rho - 1) - log rho].
-    "approx_kl": ((ratio - 1.0) - log_ratio).mean(),
-    "clip_frac": (jnp.abs(ratio - 1.0) > hp.clip_eps).astype(jnp.float32).mean(),
+    "approx_kl": _masked_mean((ratio - 1.0) - log_ratio, mask),
+    "clip_frac": _masked_mean((jnp.abs(ratio - 1.0) > hp.clip_eps).astype(jnp.float32), mask),
   }
   return loss, aux
 
 
 def make_update_fn(
-  apply_fn: Callable,
+  evaluate_fn: Callable,
   optimizer: optax.GradientTransformation,
   update_epochs: int,
   num_minibatches: int,
@@ -114,7 +145,8 @@ def make_update_fn(
   """Builds `update(state, batch, key, lr_scale) -> (state, metrics)`.
 
   Args:
-    apply_fn: `(params, obs[M, ...]) -> (logits[M, A], value[M])`.
+    evaluate_fn: `(params, obs, action) -> (log_prob, entropy, value)`; see
+      `ppo_loss` and `categorical_evaluate`.
     optimizer: from `make_optimizer` (its hyperparameters are injected).
     update_epochs: passes over the batch.
     num_minibatches: minibatches per pass; must divide the batch size.
@@ -135,7 +167,7 @@ def make_update_fn(
 
     def minibatch_step(carry, mb):
       params, opt_state = carry
-      (loss, aux), grads = grad_fn(params, apply_fn, mb, hp)
+      (loss, aux), grads = grad_fn(params, evaluate_fn, mb, hp)
       updates, opt_state = optimizer.update(grads, opt_state, params)
       params = optax.apply_updates(params, updates)
       aux = dict(aux, loss=loss, grad_norm=optax.tree.norm(grads))

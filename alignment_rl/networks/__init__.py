@@ -2,17 +2,19 @@
 
 from alignment_rl.networks.actor_critic import MLPActorCritic, TokenActorCritic
 from alignment_rl.networks.encoders import BagOfTokensEncoder, CausalTransformerEncoder
+from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import NETWORKS
 
 __all__ = [
   "BagOfTokensEncoder",
   "CausalTransformerEncoder",
   "MLPActorCritic",
+  "ResponseActorCritic",
   "TokenActorCritic",
   "make",
 ]
 
 
 def make(name: str, num_actions: int, **kwargs):
-  """Builds a registered network: `mlp`, `bag_of_tokens` or `transformer`."""
+  """Builds a registered network (`mlp`, `bag_of_tokens`, `transformer`, ...)."""
   return NETWORKS.get(name)(num_actions=num_actions, **kwargs)

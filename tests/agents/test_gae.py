@@ -36,10 +36,10 @@ def test_done_cuts_the_recursion():
 
 def test_bootstrap_values_termination_vs_truncation():
   v = gae.bootstrap_values(
-      v_tp1=jnp.array([1.0, 2.0, 3.0]),
-      v_final_t=jnp.array([7.0, 8.0, 9.0]),
-      terminated_t=jnp.array([False, True, False]),
-      truncated_t=jnp.array([False, False, True]),
+    v_tp1=jnp.array([1.0, 2.0, 3.0]),
+    v_final_t=jnp.array([7.0, 8.0, 9.0]),
+    terminated_t=jnp.array([False, True, False]),
+    truncated_t=jnp.array([False, False, True]),
   )
   np.testing.assert_array_equal(v, [1.0, 0.0, 9.0])
 

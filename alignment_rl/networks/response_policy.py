@@ -1,0 +1,122 @@
+"""A policy that writes a whole assistant response from one encoding of the context.
+
+The context (int32[L]) is encoded once per turn by a bag-of-tokens or causal
+transformer encoder into h. A light autoregressive head, a GRU (Cho et al. 2014)
+whose state starts from h, then emits the response tokens a_0..a_{R-1}:
+
+  g_0 = tanh(W h),  g_k = GRU(g_{k-1}, embed(a_{k-1}))   (a_{-1} = START)
+  pi(a_k | context, a_<k) = softmax(U g_k)
+
+so writing R tokens costs one context encoding plus R small GRU steps, never
+re-encoding the context per token. The value V(context) is read from h. A
+response ends at the first EOT (action `eot_action`); position R-1 may only be
+EOT, and positions after the end are masked out of every loss.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from alignment_rl.networks.encoders import BagOfTokensEncoder, CausalTransformerEncoder
+from alignment_rl.registry import NETWORKS
+
+NEG_INF = -1e9
+
+
+def response_mask(actions: jax.Array, eot_action: int) -> jax.Array:
+  """1.0 up to and including the first EOT. actions: int32[..., R] -> float32[..., R]."""
+  is_eot = (actions == eot_action).astype(jnp.int32)
+  ended_before = jnp.cumsum(is_eot, axis=-1) - is_eot
+  return (ended_before == 0).astype(jnp.float32)
+
+
+class ResponseActorCritic(nn.Module):
+  """Context encoder + GRU response head + value head."""
+
+  num_actions: int
+  vocab_size: int
+  max_response_len: int = 6
+  eot_action: int = 0
+  encoder: str = "bag_of_tokens"  # or "transformer"
+  max_len: int = 128
+  d_model: int = 64
+  num_heads: int = 4
+  num_layers: int = 2
+
+  def setup(self):
+    if self.encoder == "transformer":
+      self.context_encoder = CausalTransformerEncoder(
+        self.vocab_size, self.max_len, self.d_model, self.num_heads, self.num_layers
+      )
+    elif self.encoder == "bag_of_tokens":
+      self.context_encoder = BagOfTokensEncoder(self.vocab_size, self.d_model, 2 * self.d_model)
+    else:
+      raise ValueError(
+        f"ResponseActorCritic.encoder={self.encoder!r}; allowed: 'bag_of_tokens', 'transformer'"
+      )
+    self.init_state = nn.Dense(self.d_model)
+    self.action_embed = nn.Embed(self.num_actions + 1, self.d_model)  # + START
+    self.cell = nn.GRUCell(self.d_model)
+    self.policy_out = nn.Dense(self.num_actions, kernel_init=nn.initializers.orthogonal(0.01))
+    self.value_out = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
+
+  def encode(self, context: jax.Array) -> jax.Array:
+    """context int32[..., L] -> h float32[..., D']."""
+    return self.context_encoder(context)
+
+  def value(self, h: jax.Array) -> jax.Array:
+    return self.value_out(h)[..., 0]
+
+  def _logits(self, g: jax.Array, position: int | jax.Array) -> jax.Array:
+    logits = self.policy_out(g)
+    last = position == self.max_response_len - 1
+    only_eot = jnp.full((self.num_actions,), NEG_INF).at[self.eot_action].set(0.0)
+    return jnp.where(last, logits + only_eot, logits)
+
+  def __call__(self, context: jax.Array, actions: jax.Array):
+    """Teacher-forced scores of given responses.
+
+    Args:
+      context: int32[B, L].
+      actions: int32[B, R] response actions.
+
+    Returns:
+      (logits float32[B, R, A], value float32[B]).
+    """
+    h = self.encode(context)
+    g = jnp.tanh(self.init_state(h))
+    start = jnp.full(actions.shape[:-1] + (1,), self.num_actions, jnp.int32)
+    prev = jnp.concatenate([start, actions[..., :-1]], axis=-1)
+    logits = []
+    for k in range(self.max_response_len):
+      g, _ = self.cell(g, self.action_embed(prev[..., k]))
+      logits.append(self._logits(g, k))
+    return jnp.stack(logits, axis=-2), self.value(h)
+
+  def sample(self, context: jax.Array, key: jax.Array, temperature: float = 1.0):
+    """Samples responses.
+
+    Returns:
+      (actions int32[B, R], log_probs float32[B, R] (0 after the end),
+       mask float32[B, R], value float32[B]).
+    """
+    h = self.encode(context)
+    g = jnp.tanh(self.init_state(h))
+    prev = jnp.full(context.shape[:-1], self.num_actions, jnp.int32)
+    acts, lps = [], []
+    for k, k_key in enumerate(jax.random.split(key, self.max_response_len)):
+      g, _ = self.cell(g, self.action_embed(prev))
+      logp = jax.nn.log_softmax(self._logits(g, k) / temperature)
+      a = jax.random.categorical(k_key, logp)
+      acts.append(a)
+      lps.append(jnp.take_along_axis(logp, a[..., None], -1)[..., 0])
+      prev = a
+    actions = jnp.stack(acts, -1)
+    mask = response_mask(actions, self.eot_action)
+    actions = jnp.where(mask > 0, actions, self.eot_action)
+    return actions, jnp.stack(lps, -1) * mask, mask, self.value(h)
+
+
+NETWORKS.add("response_policy", ResponseActorCritic)
