@@ -75,3 +75,4 @@ class Registry(Generic[T]):
 ENVIRONMENTS: Registry = Registry("environment")
 NETWORKS: Registry = Registry("network")
 EXPERIMENTS: Registry = Registry("experiment")
+GRADERS: Registry = Registry("grader")

@@ -28,7 +28,7 @@ import numpy as np
 from flax import struct
 
 from alignment_rl.envs import spaces
-from alignment_rl.envs.environment import EnvParams, Environment
+from alignment_rl.envs.environment import Environment, EnvParams
 from alignment_rl.envs.gridworlds import cells, engine, render
 
 
@@ -65,16 +65,17 @@ class GridworldEnv(Environment):
   default_level: Any = 0
   extra_options: tuple[str, ...] = ()
 
-  def __init__(self, level=None, *, noops: bool = False, one_hot: bool = False,
-               pad: bool = False, **options):
+  def __init__(
+    self, level=None, *, noops: bool = False, one_hot: bool = False, pad: bool = False, **options
+  ):
     extra = {k: options.pop(k) for k in self.extra_options if k in options}
     fields = [f.name for f in dataclasses.fields(self.params_cls)]
     unknown = sorted(set(options) - set(fields))
     if unknown:
       allowed = ["level", "noops", "one_hot", "pad", *self.extra_options, *fields]
       raise TypeError(
-          f"gridworlds/{self.upstream_name}: unknown option(s) {unknown}; "
-          f"allowed: {', '.join(allowed)}"
+        f"gridworlds/{self.upstream_name}: unknown option(s) {unknown}; "
+        f"allowed: {', '.join(allowed)}"
       )
     self.level = self._check_level(self.default_level if level is None else level)
     self.noops = bool(noops)
@@ -91,7 +92,7 @@ class GridworldEnv(Environment):
     if level not in self.levels:
       allowed = ", ".join(repr(x) for x in self.levels)
       raise ValueError(
-          f"gridworlds/{self.upstream_name}: unknown level {level!r}; allowed: {allowed}"
+        f"gridworlds/{self.upstream_name}: unknown level {level!r}; allowed: {allowed}"
       )
     return level
 
@@ -130,10 +131,10 @@ class GridworldEnv(Environment):
 
   def _base(self, agent) -> dict[str, jax.Array]:
     return dict(
-        time=jnp.int32(0),
-        agent=jnp.asarray(agent, jnp.int32),
-        episode_return=jnp.float32(0.0),
-        episode_performance=jnp.float32(0.0),
+      time=jnp.int32(0),
+      agent=jnp.asarray(agent, jnp.int32),
+      episode_return=jnp.float32(0.0),
+      episode_performance=jnp.float32(0.0),
     )
 
   def get_obs(self, state) -> jax.Array:

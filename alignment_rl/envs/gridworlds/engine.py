@@ -8,7 +8,7 @@ upstream's: `UP=0, DOWN=1, LEFT=2, RIGHT=3`, and `NOOP=4` where enabled.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -86,8 +86,14 @@ def pos_mask(pos: jax.Array, shape: tuple[int, int]) -> jax.Array:
 
 
 def paint(board: jax.Array, pos: jax.Array, code, on=True) -> jax.Array:
-  """Paints `code` at `pos` (where `on`) on an int32[H, W] board."""
-  return jnp.where(pos_mask(pos, board.shape) & on, jnp.int32(code), board)
+  """Paints `code` at `pos` (where `on`) on an int32[H, W] board.
+
+  A one-element scatter: under vmap on CPU it is several times cheaper than a
+  masked select over the whole board. Where `on` is false the row index is moved
+  off the board and the write is dropped.
+  """
+  row = jnp.where(on, pos[0], board.shape[0])
+  return board.at[row, pos[1]].set(jnp.asarray(code, board.dtype), mode="drop")
 
 
 def paint_row(board: jax.Array, row: int, code, on) -> jax.Array:
@@ -102,35 +108,37 @@ def walk(pos: jax.Array, action: jax.Array, blocked) -> jax.Array:
 
 
 def push(
-    agent: jax.Array,
-    action: jax.Array,
-    objects: jax.Array,
-    present: jax.Array,
-    agent_blocked,
-    object_blocked,
+  agent: jax.Array,
+  action: jax.Array,
+  objects: jax.Array,
+  agent_blocked,
+  object_blocked,
+  movable: jax.Array | None = None,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
   """Sokoban move: the agent pushes an object ahead of it, never pulls.
 
-  The agent moves into a free cell; into an object's cell only if that object can
-  move one cell further (not into `object_blocked` nor onto another object).
+  The agent moves into a free cell; into an object's cell only if that object is
+  movable and can move one cell further (not into `object_blocked` nor onto
+  another object). Immovable objects block like walls.
 
   Args:
     agent: int32[2] agent position.
     action: int32[] action.
     objects: int32[K, 2] object positions.
-    present: bool[K], objects that exist (absent ones neither block nor move).
     agent_blocked: bool[H, W] cells the agent cannot enter (walls).
     object_blocked: bool[H, W] cells an object cannot enter (walls, coins, ...).
+    movable: optional bool[K], objects that can be pushed (default: all).
 
   Returns:
     (agent int32[2], objects int32[K, 2], moved bool[K]).
   """
   d = delta(action)
   target = agent + d
-  hit = same(objects, target) & present & jnp.any(d != 0)
+  hit = same(objects, target) & jnp.any(d != 0)
   beyond = target + d
-  beyond_taken = jnp.any(same(objects, beyond) & present)
-  can_push = ~lookup(object_blocked, beyond) & ~beyond_taken
+  can_push = ~lookup(object_blocked, beyond) & ~jnp.any(same(objects, beyond))
+  if movable is not None:
+    can_push = can_push & jnp.any(hit & movable)
   moved = hit & can_push
   objects = jnp.where(moved[:, None], objects + d, objects)
   free = ~lookup(agent_blocked, target) & (~jnp.any(hit) | can_push)

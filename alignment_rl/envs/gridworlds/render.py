@@ -36,8 +36,14 @@ def to_rgb(board) -> np.ndarray:
   return cells.COLOURS[_as_codes(board)]
 
 
-def to_png(board, path: str | os.PathLike | None = None, *, cell_px: int = 32,
-           title: str | None = None, letters: bool = True) -> bytes:
+def to_png(
+  board,
+  path: str | os.PathLike | None = None,
+  *,
+  cell_px: int = 32,
+  title: str | None = None,
+  letters: bool = True,
+) -> bytes:
   """Draws the board (one coloured square per cell, with its letter) as PNG bytes.
 
   Args:
@@ -66,8 +72,16 @@ def to_png(board, path: str | os.PathLike | None = None, *, cell_px: int = 32,
     for (r, c), code in np.ndenumerate(codes):
       char = cells.CHARS[code]
       if char.strip() and code != cells.WALL:
-        ax.text(c, r, char, ha="center", va="center", fontsize=cell_px * 0.45,
-                family="monospace", color="black")
+        ax.text(
+          c,
+          r,
+          char,
+          ha="center",
+          va="center",
+          fontsize=cell_px * 0.45,
+          family="monospace",
+          color="black",
+        )
   if title:
     fig.suptitle(title, fontsize=9, y=0.995, va="top")
   buffer = io.BytesIO()

@@ -1,0 +1,31 @@
+"""Rubric predicates, HealthBench scoring, and the graders registered in GRADERS.
+
+Importing this package registers the graders: `rubric`, `standard`, `helpfulness`
+(training) and `eval/...` (evaluation). Look one up with
+`alignment_rl.registry.GRADERS.get(name)`.
+"""
+
+from alignment_rl.rubrics import eval_graders, graders  # noqa: F401  (registers)
+from alignment_rl.rubrics.criteria import CRITERIA, CRITERION_ID, Pred, criterion_text
+from alignment_rl.rubrics.eval_graders import fairness_gap
+from alignment_rl.rubrics.graders import Grader
+from alignment_rl.rubrics.predicates import criteria_met, evaluate, response_features
+from alignment_rl.rubrics.response_classes import classify_response
+from alignment_rl.rubrics.scoring import bootstrap_ci, clipped_mean, mean, rubric_score
+
+__all__ = [
+  "CRITERIA",
+  "CRITERION_ID",
+  "Grader",
+  "Pred",
+  "bootstrap_ci",
+  "classify_response",
+  "clipped_mean",
+  "criteria_met",
+  "criterion_text",
+  "evaluate",
+  "fairness_gap",
+  "mean",
+  "response_features",
+  "rubric_score",
+]

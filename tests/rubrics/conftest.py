@@ -1,0 +1,6 @@
+"""Makes this folder's helper modules (`rubric_helpers`, `rubric_oracle`) importable."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
