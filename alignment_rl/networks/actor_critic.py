@@ -33,11 +33,16 @@ _ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu, "gelu": nn.gelu}
 
 
 class MLPActorCritic(nn.Module):
-  """obs: float32[..., D] -> (logits float32[..., A], value float32[...])."""
+  """obs: float32[..., *obs_shape] -> (logits float32[..., A], value float32[...]).
+
+  The last `obs_ndim` axes of an observation (e.g. 3 for a one-hot board
+  [H, W, C]) are flattened into one feature vector.
+  """
 
   num_actions: int
   hidden_sizes: Sequence[int] = (64, 64)
   activation: str = "tanh"
+  obs_ndim: int = 1
 
   @nn.compact
   def __call__(self, obs: jnp.ndarray):
@@ -46,7 +51,7 @@ class MLPActorCritic(nn.Module):
         f"MLPActorCritic.activation={self.activation!r}; allowed: {sorted(_ACTIVATIONS)}"
       )
     act = _ACTIVATIONS[self.activation]
-    x = obs.reshape(obs.shape[: obs.ndim - 1] + (-1,)).astype(jnp.float32)
+    x = obs.reshape(obs.shape[: obs.ndim - self.obs_ndim] + (-1,)).astype(jnp.float32)
     pi = x
     for i, h in enumerate(self.hidden_sizes):
       pi = act(_dense(h, np.sqrt(2), f"actor_{i}")(pi))

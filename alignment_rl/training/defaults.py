@@ -35,6 +35,7 @@ def ppo_config() -> ml_collections.ConfigDict:
   c.ppo.num_minibatches = 4
   c.ppo.anneal_lr = True
   c.ppo.bootstrap_on_truncation = True
+  c.ppo.episode_info_keys = ()  # e.g. ("episode_performance",) for the gridworlds.
 
   c.hparams = ml_collections.ConfigDict()
   c.hparams.learning_rate = 2.5e-4

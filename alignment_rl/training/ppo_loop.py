@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from alignment_rl.agents import gae, ppo
+from alignment_rl.agents import gae, policies, ppo
 
 
 @struct.dataclass
@@ -42,7 +42,7 @@ ENV_AXIS_FIELDS = ("env_state", "obs", "ep_return", "ep_length", "last_return", 
 
 
 def unpack_step(out):
-  """Normalises an environment step to (obs, state, r, done, term, trunc, final_obs).
+  """Normalises a step to (obs, state, r, done, term, trunc, final_obs, info).
 
   Accepts our API and gymnax <= 0.0.9's, `(obs, state, reward, done, info)`
   (termination and truncation in `info` when the environment reports them), and
@@ -57,7 +57,7 @@ def unpack_step(out):
     terminated = info.get("terminated", done)
     truncated = info.get("truncated", jnp.zeros_like(done))
   final_obs = info.get("final_obs", info.get("final_observation"))
-  return obs, state, reward.astype(jnp.float32), done, terminated, truncated, final_obs
+  return obs, state, reward.astype(jnp.float32), done, terminated, truncated, final_obs, info
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +69,9 @@ class PPOLoopConfig:
   num_minibatches: int = 4
   anneal_lr: bool = True
   bootstrap_on_truncation: bool = True
+  # `info` entries valid at episode end (e.g. a hidden performance score), logged as
+  # their mean over the episodes that finished during each update's rollout.
+  episode_info_keys: tuple[str, ...] = ()
 
 
 class PPOLoop:
@@ -76,9 +79,10 @@ class PPOLoop:
 
   def __init__(self, env, env_params, network, cfg: PPOLoopConfig):
     self.env, self.env_params, self.network, self.cfg = env, env_params, network, cfg
+    self.policy = policies.make_policy(network)
     self.optimizer = ppo.make_optimizer()
     self.update_fn = ppo.make_update_fn(
-      network.apply, self.optimizer, cfg.update_epochs, cfg.num_minibatches
+      self.policy.evaluate, self.optimizer, cfg.update_epochs, cfg.num_minibatches
     )
     self.lr_schedule = (
       optax.linear_schedule(1.0, 0.0, cfg.num_updates)
@@ -91,11 +95,13 @@ class PPOLoop:
         f"{cfg.num_envs * cfg.num_steps}"
       )
 
-  def init(self, key: jax.Array, hparams: ppo.PPOHyperparams) -> RunnerState:
+  def init(self, key: jax.Array, hparams: ppo.PPOHyperparams, env_params=None) -> RunnerState:
+    """The runner state of one seed. `env_params` defaults to the constructor's."""
+    env_params = self.env_params if env_params is None else env_params
     key, k_net, k_env = jax.random.split(key, 3)
     env_keys = jax.random.split(k_env, self.cfg.num_envs)
-    obs, env_state = jax.vmap(self.env.reset, in_axes=(0, None))(env_keys, self.env_params)
-    params = self.network.init(k_net, jax.tree.map(lambda x: x[0], obs))
+    obs, env_state = jax.vmap(self.env.reset, in_axes=(0, None))(env_keys, env_params)
+    params = self.policy.init(k_net, jax.tree.map(lambda x: x[0], obs))
     opt_state = self.optimizer.init(params)
     zeros_f = jnp.zeros((self.cfg.num_envs,), jnp.float32)
     zeros_i = jnp.zeros((self.cfg.num_envs,), jnp.int32)
@@ -111,20 +117,17 @@ class PPOLoop:
       update_step=jnp.int32(0),
     )
 
-  def _rollout(self, runner: RunnerState, key: jax.Array):
-    apply_fn = self.network.apply
+  def _rollout(self, runner: RunnerState, key: jax.Array, env_params):
     params = runner.ppo.params
     step_env = jax.vmap(self.env.step, in_axes=(0, 0, 0, None))
 
     def step(carry, step_key):
       env_state, obs, ep_ret, ep_len, last_ret, last_len = carry
       k_act, k_env = jax.random.split(step_key)
-      logits, value = apply_fn(params, obs)
-      action = jax.random.categorical(k_act, logits)
-      log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], -1)[:, 0]
+      action, log_prob, mask, value = self.policy.sample(params, obs, k_act)
       env_keys = jax.random.split(k_env, self.cfg.num_envs)
-      out = step_env(env_keys, env_state, action, self.env_params)
-      next_obs, env_state, reward, done, terminated, truncated, final_obs = unpack_step(out)
+      out = step_env(env_keys, env_state, action, env_params)
+      next_obs, env_state, reward, done, terminated, truncated, final_obs, info = unpack_step(out)
       ep_ret = ep_ret + reward
       ep_len = ep_len + 1
       last_ret = jnp.where(done, ep_ret, last_ret)
@@ -141,6 +144,10 @@ class PPOLoop:
         terminated=terminated,
         truncated=truncated,
       )
+      if mask is not None:
+        transition["mask"] = mask
+      for name in self.cfg.episode_info_keys:
+        transition["info/" + name] = info[name].astype(jnp.float32)
       if self.cfg.bootstrap_on_truncation and final_obs is not None:
         transition["final_obs"] = final_obs
       return (env_state, next_obs, ep_ret, ep_len, last_ret, last_len), transition
@@ -156,16 +163,16 @@ class PPOLoop:
     carry, traj = jax.lax.scan(step, carry, jax.random.split(key, self.cfg.num_steps))
     return carry, traj
 
-  def _update(self, runner: RunnerState, _):
+  def _update(self, runner: RunnerState, env_params):
     key, k_roll, k_upd = jax.random.split(runner.key, 3)
-    carry, traj = self._rollout(runner, k_roll)
+    carry, traj = self._rollout(runner, k_roll, env_params)
     env_state, obs, ep_ret, ep_len, last_ret, last_len = carry
     params, hp = runner.ppo.params, runner.ppo.hparams
 
-    _, last_value = self.network.apply(params, obs)
+    last_value = self.policy.value(params, obs)
     v_tp1 = jnp.concatenate([traj["value"][1:], last_value[None]], axis=0)
     if "final_obs" in traj:
-      _, v_final = self.network.apply(params, traj["final_obs"])
+      v_final = self.policy.value(params, traj["final_obs"])
     else:
       v_final = jnp.zeros_like(v_tp1)
     v_next = gae.bootstrap_values(v_tp1, v_final, traj["terminated"], traj["truncated"])
@@ -181,6 +188,7 @@ class PPOLoop:
       value=flat(traj["value"]),
       advantage=flat(adv),
       target=flat(target),
+      mask=flat(traj["mask"]) if "mask" in traj else None,
     )
     lr_scale = self.lr_schedule(runner.update_step)
     ppo_state, metrics = self.update_fn(runner.ppo, batch, k_upd, lr_scale)
@@ -192,6 +200,10 @@ class PPOLoop:
       episodes_finished=num_done.astype(jnp.float32),
       reward_per_step=traj["reward"].mean(),
     )
+    done_f = traj["done"].astype(jnp.float32)
+    for name in self.cfg.episode_info_keys:
+      x = traj["info/" + name]
+      metrics[name] = jnp.sum(x * done_f) / jnp.maximum(jnp.sum(done_f), 1.0)
     runner = RunnerState(
       ppo=ppo_state,
       env_state=env_state,
@@ -205,6 +217,11 @@ class PPOLoop:
     )
     return runner, metrics
 
-  def run(self, runner: RunnerState, num_updates: int):
-    """Runs `num_updates` (static) updates; returns (runner, metrics[num_updates])."""
-    return jax.lax.scan(self._update, runner, None, length=num_updates)
+  def run(self, runner: RunnerState, num_updates: int, env_params=None):
+    """Runs `num_updates` (static) updates; returns (runner, metrics[num_updates]).
+
+    Pass `env_params` as a traced argument when it holds large arrays (a scenario
+    dataset), so that they are inputs of the compiled program, not constants.
+    """
+    env_params = self.env_params if env_params is None else env_params
+    return jax.lax.scan(lambda r, _: self._update(r, env_params), runner, None, length=num_updates)

@@ -65,7 +65,11 @@ class Program:
   def __init__(self, config, mesh):
     env, env_params = envs.make(config.env_name, **config.env_kwargs.to_dict())
     num_actions = env.action_space(env_params).n
-    network = networks.make(config.network, num_actions, **config.network_kwargs.to_dict())
+    net_kwargs = config.network_kwargs.to_dict()
+    if config.network == "mlp" and "obs_ndim" not in net_kwargs:
+      obs_shape = jax.eval_shape(env.reset, jax.random.PRNGKey(0), env_params)[0].shape
+      net_kwargs["obs_ndim"] = len(obs_shape)
+    network = networks.make(config.network, num_actions, **net_kwargs)
     p = config.ppo
     self.steps_per_update = p.num_envs * p.num_steps
     if p.total_timesteps < self.steps_per_update:
@@ -86,24 +90,29 @@ class Program:
         num_minibatches=p.num_minibatches,
         anneal_lr=p.anneal_lr,
         bootstrap_on_truncation=p.bootstrap_on_truncation,
+        episode_info_keys=tuple(p.get("episode_info_keys", ())),
       ),
     )
     self.mesh = mesh
     sharding.check_divisible(p.num_envs, mesh)
     self.num_seeds = config.num_seeds
-    init = jax.vmap(self.loop.init)
-    abstract = jax.eval_shape(init, _seed_keys(0, self.num_seeds), _hparams(config))
+    self.env_params = env_params
+    init = jax.vmap(self.loop.init, in_axes=(0, 0, None))
+    abstract = jax.eval_shape(init, _seed_keys(0, self.num_seeds), _hparams(config), env_params)
     self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS)
-    self.init = jax.jit(init, out_shardings=self.shardings)
+    self._init = jax.jit(init, out_shardings=self.shardings)
     self._chunks: dict[int, Any] = {}
 
+  def init(self, keys, hparams):
+    """The runner state of every seed, placed on the mesh."""
+    return self._init(keys, hparams, self.env_params)
+
   def run_chunk(self, runner, num_updates: int):
+    """`num_updates` updates of every seed in one compiled call."""
     if num_updates not in self._chunks:
-      fn = jax.vmap(lambda r: self.loop.run(r, num_updates))
-      self._chunks[num_updates] = jax.jit(
-        fn, in_shardings=(self.shardings,), out_shardings=(self.shardings, None)
-      )
-    return self._chunks[num_updates](runner)
+      fn = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
+      self._chunks[num_updates] = jax.jit(fn, out_shardings=(self.shardings, None))
+    return self._chunks[num_updates](runner, self.env_params)
 
 
 def _seed_keys(seed: int, num_seeds: int) -> jax.Array:
