@@ -53,7 +53,7 @@ def _run(argv) -> None:
     jax.distributed.initialize()
 
   from alignment_rl.registry import EXPERIMENTS
-  from alignment_rl.training import runs  # noqa: F401  (registers experiments)
+  from alignment_rl import pipelines  # noqa: F401  (registers experiments)
   from experiments import sweep
 
   config = _FLAGS["config"].value

@@ -127,3 +127,29 @@ class Checkpointer:
   def close(self) -> None:
     self.manager.wait_until_finished()
     self.manager.close()
+
+
+def save_final_params(workdir: str, params) -> None:
+  """Writes the finished run's parameters to `<workdir>/params` (atomic)."""
+  path = os.path.abspath(os.path.join(workdir, "params"))
+  if os.path.exists(path):
+    return  # Written by an earlier invocation of the same finished run.
+  ckptr = ocp.StandardCheckpointer()
+  ckptr.save(path, params)
+  ckptr.wait_until_finished()
+
+
+def load_final_params(workdir: str, target):
+  """Reads `<workdir>/params` into the structure, shapes and shardings of `target`."""
+  path = os.path.abspath(os.path.join(workdir, "params"))
+  if not os.path.isdir(path):
+    raise CheckpointError(
+      f"init_from={workdir!r} holds no finished run's parameters ({path} is missing)"
+    )
+  try:
+    return ocp.StandardCheckpointer().restore(path, target)
+  except Exception as e:  # noqa: BLE001
+    raise CheckpointError(
+      f"init_from={workdir!r}: its parameters do not fit this config's network and "
+      f"seeds, or are corrupt ({type(e).__name__})"
+    ) from e

@@ -53,4 +53,7 @@ def ppo_config() -> ml_collections.ConfigDict:
   c.training.async_checkpoints = True
   c.training.progress = True
   c.training.log_tensorboard = False
+  # Workdir of a finished run whose final parameters start this one (same network
+  # and number of seeds); the optimizer starts fresh. Used for fine-tuning arms.
+  c.training.init_from = ""
   return c

@@ -159,6 +159,10 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       writer.truncate_after(start)
     else:
       start = 0
+      init_from = config.training.get("init_from", "")
+      if init_from:
+        params = checkpointing.load_final_params(init_from, runner.ppo.params)
+        runner = runner.replace(ppo=runner.ppo.replace(params=params))
       with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config_dict, f, indent=2)
     history = []
@@ -197,6 +201,7 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
         ckpt.save(end, runner)
     bar.close()
     ckpt.wait()
+    checkpointing.save_final_params(workdir, runner.ppo.params)
     return TrainResult(runner, history, program.num_updates, program.steps_per_update, resumed_from)
   finally:
     writer.close()

@@ -13,7 +13,7 @@ import textwrap
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SCRIPT = textwrap.dedent(
-    """
+  """
     import json, sys, tempfile
     import jax
     import numpy as np
@@ -47,12 +47,12 @@ SCRIPT = textwrap.dedent(
 
 def test_one_vs_four_devices_same_metrics():
   env = dict(
-      os.environ,
-      XLA_FLAGS="--xla_force_host_platform_device_count=4",
-      JAX_PLATFORMS="cpu",
+    os.environ,
+    XLA_FLAGS="--xla_force_host_platform_device_count=4",
+    JAX_PLATFORMS="cpu",
   )
   proc = subprocess.run(
-      [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
+    [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
   )
   assert proc.returncode == 0, proc.stderr[-3000:]
   out = json.loads(proc.stdout.strip().splitlines()[-1])

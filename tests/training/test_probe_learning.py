@@ -9,7 +9,7 @@ from flax import struct
 from alignment_rl import envs, networks
 from alignment_rl.agents import ppo
 from alignment_rl.envs import spaces
-from alignment_rl.envs.environment import EnvParams, Environment
+from alignment_rl.envs.environment import Environment, EnvParams
 from alignment_rl.training.ppo_loop import PPOLoop, PPOLoopConfig
 
 GAMMA = 0.9
@@ -18,25 +18,25 @@ GAMMA = 0.9
 def train(env, env_params, num_updates=150, seeds=2, bootstrap=True, lr=3e-3):
   net = networks.make("mlp", env.action_space(env_params).n, hidden_sizes=(32, 32))
   cfg = PPOLoopConfig(
-      num_envs=16,
-      num_steps=8,
-      num_updates=num_updates,
-      update_epochs=4,
-      num_minibatches=2,
-      anneal_lr=False,
-      bootstrap_on_truncation=bootstrap,
+    num_envs=16,
+    num_steps=8,
+    num_updates=num_updates,
+    update_epochs=4,
+    num_minibatches=2,
+    anneal_lr=False,
+    bootstrap_on_truncation=bootstrap,
   )
   loop = PPOLoop(env, env_params, net, cfg)
   hp = ppo.PPOHyperparams.from_config(
-      dict(
-          learning_rate=lr,
-          clip_eps=0.2,
-          ent_coef=0.0,
-          vf_coef=0.5,
-          gamma=GAMMA,
-          gae_lambda=0.95,
-          max_grad_norm=1.0,
-      )
+    dict(
+      learning_rate=lr,
+      clip_eps=0.2,
+      ent_coef=0.0,
+      vf_coef=0.5,
+      gamma=GAMMA,
+      gae_lambda=0.95,
+      max_grad_norm=1.0,
+    )
   )
   keys = jax.random.split(jax.random.PRNGKey(0), seeds)
   runner = jax.jit(jax.vmap(loop.init, in_axes=(0, None)))(keys, hp)

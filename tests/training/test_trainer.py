@@ -50,9 +50,7 @@ def _snapshot(folder):
   return out
 
 
-def test_corrupt_checkpoint_is_a_clear_error_and_nothing_is_overwritten(
-    tmp_path, small_ppo_config
-):
+def test_corrupt_checkpoint_is_a_clear_error_and_nothing_is_overwritten(tmp_path, small_ppo_config):
   runs.run_ppo(small_ppo_config, str(tmp_path))
   latest = os.path.join(tmp_path, "checkpoints", "10", "state")
   for dirpath, _, files in os.walk(latest):
@@ -106,16 +104,16 @@ def test_gymnax_environment_trains_unchanged(tmp_path, small_ppo_config):
 
 def _main_cmd(workdir):
   return [
-      sys.executable,
-      "-m",
-      "experiments.main",
-      "--config=configs/cartpole_ppo.py:runlocal",
-      f"--workdir={workdir}",
-      "--config.num_seeds=2",
-      "--config.ppo.num_envs=64",
-      "--config.ppo.total_timesteps=1048576",  # 128 updates of 64 x 128 steps.
-      "--config.training.updates_per_chunk=4",
-      "--config.training.progress=False",
+    sys.executable,
+    "-m",
+    "experiments.main",
+    "--config=configs/cartpole_ppo.py:runlocal",
+    f"--workdir={workdir}",
+    "--config.num_seeds=2",
+    "--config.ppo.num_envs=64",
+    "--config.ppo.total_timesteps=1048576",  # 128 updates of 64 x 128 steps.
+    "--config.training.updates_per_chunk=4",
+    "--config.training.progress=False",
   ]
 
 
@@ -125,7 +123,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
   subprocess.run(_main_cmd(ref), cwd=ROOT, env=env, check=True, capture_output=True)
   killed = tmp_path / "killed"
   proc = subprocess.Popen(
-      _main_cmd(killed), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    _main_cmd(killed), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
   )
   ckpts = killed / "checkpoints"
   deadline = time.time() + 300
@@ -145,3 +143,14 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
   assert a["params_sha256"] == b["params_sha256"]
   updates = [json.loads(line)["update"] for line in open(killed / "metrics.jsonl")]
   assert updates == list(range(1, b["num_updates"] + 1))  # No duplicate or missing lines.
+
+
+def test_init_from_starts_at_a_finished_runs_parameters(tmp_path, small_ppo_config):
+  source = runs.run_ppo(small_ppo_config, str(tmp_path / "source"))
+  small_ppo_config.training.init_from = str(tmp_path / "source")
+  small_ppo_config.hparams.learning_rate = 0.0  # Nothing moves: params stay the source's.
+  frozen = runs.run_ppo(small_ppo_config, str(tmp_path / "frozen"))
+  assert frozen["params_sha256"] == source["params_sha256"]
+  small_ppo_config.network_kwargs.hidden_sizes = (8,)
+  with pytest.raises(checkpointing.CheckpointError, match="do not fit"):
+    runs.run_ppo(small_ppo_config, str(tmp_path / "mismatch"))
