@@ -7,6 +7,7 @@ Names: our own environments are registered in `alignment_rl.registry.ENVIRONMENT
 
 from __future__ import annotations
 
+import alignment_rl.envs.conversations.mixture  # noqa: F401  (registers `conversation`)
 import alignment_rl.envs.gridworlds  # noqa: F401  (registers the AI Safety Gridworlds)
 from alignment_rl.envs import cartpole, probes  # noqa: F401  (registers)
 from alignment_rl.envs.environment import Environment, EnvParams, EnvState

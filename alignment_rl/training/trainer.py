@@ -64,8 +64,9 @@ class Program:
 
   def __init__(self, config, mesh):
     env, env_params = envs.make(config.env_name, **config.env_kwargs.to_dict())
-    num_actions = env.action_space(env_params).n
-    net_kwargs = config.network_kwargs.to_dict()
+    num_actions = env.num_actions
+    net_kwargs = dict(getattr(env, "network_defaults", dict)())
+    net_kwargs.update(config.network_kwargs.to_dict())
     if config.network == "mlp" and "obs_ndim" not in net_kwargs:
       obs_shape = jax.eval_shape(env.reset, jax.random.PRNGKey(0), env_params)[0].shape
       net_kwargs["obs_ndim"] = len(obs_shape)

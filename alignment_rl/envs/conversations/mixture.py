@@ -1,0 +1,123 @@
+"""Training mixtures over scenario splits, and the registered `conversation` env.
+
+A mixture is the sampling weight and the grader of every scenario of a split:
+
+* trait data: scenarios of the chosen families and domains (default: every family
+  but the everyday questions, every domain of the split), graded by `grader`
+  (`rubric`; `helpfulness` for the generic-helpfulness control; `standard` to
+  train the same conversations on the standard proxy);
+* the standard mixture: everyday questions of every domain, graded by the
+  `standard` proxy.
+
+`trait_fraction` in [0, 1] sets the share of trait data among sampled episodes
+(the study replaces 5% of the standard mixture); `None` samples the filtered
+scenarios uniformly with no standard mixture at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alignment_rl.envs.conversations import lexicon, schema
+from alignment_rl.envs.conversations.env import ConversationEnv
+from alignment_rl.registry import ENVIRONMENTS
+
+
+def _ids(names, table, what: str) -> np.ndarray:
+  out = []
+  for name in names:
+    if name not in table:
+      raise ValueError(f"unknown {what} {name!r}; known: {', '.join(table)}")
+    out.append(table.index(name))
+  return np.asarray(out, np.int32)
+
+
+FAMILY_NAMES: tuple[str, ...] = tuple(f.name.lower() for f in schema.Family)
+
+
+def mixture_weights(
+  split: dict,
+  families: tuple[str, ...] = (),
+  domains: tuple[str, ...] = (),
+  trait_fraction: float | None = None,
+  grader: str = "rubric",
+  standard_grader: str = "standard",
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+  """Per-scenario sampling weights and grader indices of a mixture.
+
+  Args:
+    split: stacked scenario arrays (needs the `family` and `domain` metadata).
+    families: trait families by name (`FAMILY_NAMES`); empty = all but everyday.
+    domains: domains of the trait data by name (`lexicon.DOMAINS`); empty = all.
+    trait_fraction: share of trait episodes, the rest from the standard
+      mixture (everyday questions of every domain); None = trait data only.
+    grader: grader of the trait data.
+    standard_grader: grader of the standard mixture.
+
+  Returns:
+    (weights float64[N], grader_index int32[N], grader names).
+  """
+  family, domain = np.asarray(split["family"]), np.asarray(split["domain"])
+  everyday = family == schema.Family.EVERYDAY
+  fam = _ids(families, FAMILY_NAMES, "family") if families else None
+  trait = np.isin(family, fam) if fam is not None else ~everyday
+  if domains:
+    trait &= np.isin(domain, _ids(domains, lexicon.DOMAINS, "domain"))
+  if not trait.any():
+    raise ValueError(f"mixture: no scenario of families={families} in domains={domains}")
+  graders = (grader,) if trait_fraction is None else (grader, standard_grader)
+  if trait_fraction is None:
+    return trait.astype(np.float64), np.zeros(len(family), np.int32), graders
+  if not 0.0 <= trait_fraction <= 1.0:
+    raise ValueError(f"mixture: trait_fraction={trait_fraction} must be in [0, 1]")
+  standard = everyday & ~trait
+  if not standard.any() and trait_fraction < 1.0:
+    raise ValueError("mixture: this split has no everyday questions for the standard mixture")
+  w = np.zeros(len(family))
+  w[trait] = trait_fraction / trait.sum()
+  if standard.any():
+    w[standard] = (1.0 - trait_fraction) / standard.sum()
+  return w, np.where(trait, 0, 1).astype(np.int32), graders
+
+
+def make_conversation_env(
+  split: str = "train",
+  data_config: str = "full",
+  data_dir: str | None = None,
+  families: tuple[str, ...] = (),
+  domains: tuple[str, ...] = (),
+  trait_fraction: float | None = None,
+  grader: str = "rubric",
+  standard_grader: str = "standard",
+  response_len: int = 8,
+  max_turns_capacity: int = 3,
+  min_turns: int = 1,
+  max_turns: int = 3,
+  pressure_start: int = 0,
+  per_turn_reward: bool = False,
+  surface_overlap: float | None = None,
+) -> ConversationEnv:
+  """The `conversation` environment of a mixture; its `default_params` hold it."""
+  from alignment_rl.data import load_split
+
+  if split not in schema.SPLITS:
+    raise ValueError(f"unknown split {split!r}; known: {', '.join(schema.SPLITS)}")
+  data = load_split(split, data_config, data_dir, surface_overlap=surface_overlap)
+  weights, grader_index, graders = mixture_weights(
+    data, tuple(families), tuple(domains), trait_fraction, grader, standard_grader
+  )
+  env = ConversationEnv(data, graders, response_len, max_turns_capacity)
+  env.metadata = {k: data[k] for k in ("family", "domain", "primary_trait", "traits")}
+  params = env.make_params(
+    weights=weights,
+    grader_index=grader_index,
+    pressure_start=pressure_start,
+    min_turns=min_turns,
+    max_turns=max_turns,
+    per_turn_reward=per_turn_reward,
+  )
+  env.set_default_params(params)
+  return env
+
+
+ENVIRONMENTS.add("conversation", make_conversation_env)
