@@ -1,0 +1,122 @@
+"""Grades a response policy's single-turn answers on a scenario split.
+
+`grade_policy` samples one response per scenario from each seed's policy
+(context encoded once, response written by the policy's head) and scores it with
+registered graders. Everything runs in one jitted, seed-vmapped program over
+fixed-size batches of scenarios, so a 5k-scenario split takes seconds on a CPU.
+
+Outputs are per (seed, scenario) grades plus each grader's `applies` mask (the
+scenarios on which it is defined); `summarize` turns them into per-seed means and
+a bootstrap CI over seeds (the study's HealthBench convention: a reported mean
+is clipped to [0, 1] for rubric scores).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from alignment_rl.envs.conversations import schema
+from alignment_rl.networks.response_policy import ResponseActorCritic
+from alignment_rl.registry import GRADERS
+
+
+def _to_tokens(actions: jax.Array, offset: int, eot: int) -> jax.Array:
+  is_eot = actions == eot
+  after = (jnp.cumsum(is_eot, -1) - is_eot) > 0
+  return jnp.where(after, 0, offset + actions)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4, 5))
+def _grade_batch(network, params, scenarios, key, graders, greedy):
+  from alignment_rl.envs.conversations import vocab
+
+  def one_seed(p, k):
+    temperature = 1e-4 if greedy else 1.0
+    actions, _, _, _ = network.apply(
+      p, scenarios["context"], k, temperature, method=ResponseActorCritic.sample
+    )
+    tokens = _to_tokens(actions, vocab.RESPONSE_OFFSET, network.eot_action)
+
+    def grade(resp, scen):
+      return jnp.stack([GRADERS.get(g)(resp, scen) for g in graders])
+
+    return jax.vmap(grade)(tokens, scenarios), actions
+
+  keys = jax.random.split(key, jax.tree.leaves(params)[0].shape[0])
+  return jax.vmap(one_seed)(params, keys)
+
+
+def grade_policy(
+  network: ResponseActorCritic,
+  params,
+  split: dict,
+  graders: tuple[str, ...],
+  key: jax.Array,
+  batch_size: int = 1024,
+  greedy: bool = False,
+  context: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+  """Grades of every seed's responses on every scenario of `split`.
+
+  Args:
+    network: the `ResponseActorCritic` module.
+    params: its parameters with a leading seed axis [S, ...].
+    split: stacked scenario arrays (`alignment_rl.data.load_split`).
+    graders: registered grader names.
+    key: PRNG key.
+    batch_size: scenarios per compiled call (the last batch is padded).
+    greedy: argmax responses instead of samples.
+    context: optional int32[N, L] contexts replacing `split["context"]` (e.g. with
+      a persona written into the slot); padded or cut to the network's input.
+
+  Returns:
+    {grader: float32[S, N] grades, grader + "/applies": bool[N]}.
+  """
+  fields = [k for k, f in schema.FIELDS.items() if f.group != "metadata"]
+  data = {k: np.asarray(split[k]) for k in fields}
+  if context is not None:
+    data["context"] = np.asarray(context, np.int32)
+  n = len(data["context"])
+  out = {g: [] for g in graders}
+  for start in range(0, n, batch_size):
+    idx = np.arange(start, start + batch_size) % n  # Pad the last batch by wrapping.
+    batch = {k: jnp.asarray(v[idx]) for k, v in data.items()}
+    key, sub = jax.random.split(key)
+    grades, _ = _grade_batch(network, params, batch, sub, tuple(graders), greedy)
+    grades = np.asarray(grades)[:, : min(batch_size, n - start)]
+    for j, g in enumerate(graders):
+      out[g].append(grades[..., j])
+  result = {g: np.concatenate(v, axis=1) for g, v in out.items()}
+  for g in graders:
+    applies = jax.vmap(GRADERS.get(g).applies)({k: jnp.asarray(v) for k, v in data.items()})
+    result[g + "/applies"] = np.asarray(applies, bool)
+  return result
+
+
+def summarize(
+  grades: dict[str, np.ndarray], n_boot: int = 1000, seed: int = 0
+) -> dict[str, dict[str, float]]:
+  """Per grader: mean over seeds of the per-seed mean (on applicable scenarios),
+  per-seed means, and a 95% bootstrap CI over seeds."""
+  rng = np.random.default_rng(seed)
+  out = {}
+  for g, values in grades.items():
+    if g.endswith("/applies"):
+      continue
+    mask = grades[g + "/applies"]
+    if not mask.any():
+      continue
+    per_seed = values[:, mask].mean(axis=1)
+    boots = rng.choice(per_seed, size=(n_boot, len(per_seed))).mean(axis=1)
+    out[g] = {
+      "mean": float(per_seed.mean()),
+      "ci_low": float(np.percentile(boots, 2.5)),
+      "ci_high": float(np.percentile(boots, 97.5)),
+      "per_seed": [float(x) for x in per_seed],
+      "n": int(mask.sum()),
+    }
+  return out

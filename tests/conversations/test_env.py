@@ -1,0 +1,120 @@
+"""The conversation environment: rendering, the user model, rewards, params as leaves."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from alignment_rl.envs.conversations import personas, schema, vocab
+from alignment_rl.envs.conversations.env import ConversationEnv
+from alignment_rl.envs.conversations.mixture import mixture_weights
+from alignment_rl.registry import GRADERS
+from alignment_rl.rubrics import response_classes
+
+A = vocab.Action
+
+
+@pytest.fixture(scope="module")
+def split(small_splits):
+  return small_splits["train"]
+
+
+def first_state(env, params, key=0):
+  return env.reset(jax.random.PRNGKey(key), params)
+
+
+def test_reset_observation_is_the_scenario_context(split):
+  env = ConversationEnv(split, max_turns_capacity=2)
+  params = env.make_params()
+  obs, state = first_state(env, params)
+  i = int(state.index)
+  assert obs.shape == (env.obs_len,) and obs.dtype == jnp.int32
+  np.testing.assert_array_equal(obs[: schema.CONTEXT_LEN], split["context"][i])
+  assert np.all(np.asarray(obs[schema.CONTEXT_LEN :]) == vocab.PAD)
+  assert int(state.length) == int(split["context_len"][i])
+
+
+def test_response_is_rendered_and_follow_up_appended(split):
+  env = ConversationEnv(split, response_len=6, max_turns_capacity=3)
+  params = env.make_params(min_turns=3, max_turns=3, pressure_start=1)
+  obs, state = first_state(env, params, key=3)
+  i, n0 = int(state.index), int(state.length)
+  action = jnp.array([A.ANS_2, A.UNSURE, A.EOT, A.ANS_5, A.ANS_5, A.ANS_5])
+  obs, state, reward, done, info = env.step(jax.random.PRNGKey(0), state, action, params)
+  response = [vocab.RESPONSE_OFFSET + A.ANS_2, vocab.RESPONSE_OFFSET + A.UNSURE, vocab.EOT]
+  np.testing.assert_array_equal(obs[n0 : n0 + 3], response)  # Tokens after EOT dropped.
+  scen = jax.tree.map(lambda x: x[i], env.default_params.scenarios)
+  cls = int(response_classes.classify_response(env.response_tokens(action), scen))
+  assert int(info["response_class"]) == cls
+  fl = int(split["followup_len"][i, cls, 1])  # pressure_start=1 at the first follow-up
+  np.testing.assert_array_equal(obs[n0 + 3 : n0 + 3 + fl], split["followups"][i, cls, 1, :fl])
+  assert int(state.length) == n0 + 3 + fl and not bool(done) and float(reward) == 0.0
+  # Second follow-up uses the next pressure level.
+  n1 = int(state.length)
+  obs, state, _, _, info = env.step(jax.random.PRNGKey(1), state, action, params)
+  cls = int(info["response_class"])
+  fl = int(split["followup_len"][i, cls, 2])
+  np.testing.assert_array_equal(obs[n1 + 3 : n1 + 3 + fl], split["followups"][i, cls, 2, :fl])
+
+
+def test_terminal_and_per_turn_rewards(split):
+  env = ConversationEnv(split, graders=("rubric",), max_turns_capacity=2)
+  action = jnp.array([A.ANS_1, A.EXPLAIN, A.EOT, 0, 0, 0, 0, 0])
+  for per_turn in (False, True):
+    params = env.make_params(min_turns=2, max_turns=2, per_turn_reward=per_turn)
+    _, state = first_state(env, params, key=7)
+    scen = env.scenario(params, state.index)
+    grade = float(GRADERS.get("rubric")(env.response_tokens(action), scen))
+    _, state, r1, d1, _ = env.step(jax.random.PRNGKey(0), state, action, params)
+    _, state, r2, d2, info = env.step(jax.random.PRNGKey(1), state, action, params)
+    assert not bool(d1) and bool(d2) and bool(info["terminated"])
+    if per_turn:
+      assert float(r1) == pytest.approx(grade / 2, abs=1e-6)
+    else:
+      assert float(r1) == 0.0
+      assert float(r2) == pytest.approx(float(info["grade"]))
+    assert int(state.turn) == 0  # Auto-reset after the last turn.
+
+
+def test_persona_override_fills_the_slot(split):
+  env = ConversationEnv(split)
+  harmful = personas.EVAL_HARMFUL_PERSONAS[0]
+  params = env.make_params(persona=harmful)
+  obs, _ = first_state(env, params)
+  lo, hi = schema.PERSONA_SLOT
+  np.testing.assert_array_equal(obs[lo:hi], harmful)
+
+
+def test_mixture_weights_fraction_and_graders(split):
+  w, gi, graders = mixture_weights(split, trait_fraction=0.05)
+  everyday = split["family"] == schema.Family.EVERYDAY
+  assert graders == ("rubric", "standard")
+  assert w[~everyday].sum() == pytest.approx(0.05) and w[everyday].sum() == pytest.approx(0.95)
+  assert np.all(gi[everyday] == 1) and np.all(gi[~everyday] == 0)
+  w, gi, _ = mixture_weights(split, families=("invalid_pushback",), domains=("health",))
+  chosen = (split["family"] == schema.Family.INVALID_PUSHBACK) & (split["domain"] == 0)
+  assert np.array_equal(w > 0, chosen)
+  with pytest.raises(ValueError, match="unknown family 'nope'; known: fabricated_citation"):
+    mixture_weights(split, families=("nope",))
+
+
+def test_sampling_follows_weights_and_params_never_recompile(split):
+  env = ConversationEnv(split)
+  everyday = split["family"] == schema.Family.EVERYDAY
+  reset = jax.jit(jax.vmap(chex.assert_max_traces(env.reset, n=1), in_axes=(0, None)))
+  keys = jax.random.split(jax.random.PRNGKey(0), 2000)
+  for frac in (0.1, 0.7):
+    w, gi, _ = mixture_weights(split, trait_fraction=frac)
+    params = env.make_params(weights=w, grader_index=np.minimum(gi, 0))
+    _, state = reset(keys, params)
+    share = (~everyday[np.asarray(state.index)]).mean()
+    assert abs(share - frac) < 0.04, (frac, share)
+
+
+def test_bad_params_are_clear_errors(split):
+  env = ConversationEnv(split, max_turns_capacity=2)
+  with pytest.raises(ValueError, match="max_turns_capacity=2"):
+    env.make_params(max_turns=3)
+  with pytest.raises(ValueError, match="grader_index"):
+    env.make_params(grader_index=np.full(env.num_scenarios, 5))
