@@ -3,49 +3,47 @@
 from setuptools import find_packages, setup
 
 INSTALL_REQUIRES = [
-    "jax>=0.7.0,<0.11",
-    "flax>=0.11.0,<0.13",
-    "optax>=0.2.6,<0.3",
-    "orbax-checkpoint>=0.11.20,<0.13",
-    "chex>=0.1.90,<0.2",
-    "tensorflow-datasets>=4.9.9,<4.10",
-    "array-record>=0.8.1,<0.9",
-    "absl-py>=2.1,<3",
-    "ml-collections>=1.0,<2",
-    "matplotlib>=3.8,<4",
-    "tqdm>=4.66,<5",
-    "numpy>=1.26,<3",
+  "jax>=0.7.0,<0.11",
+  "flax>=0.11.0,<0.13",
+  "optax>=0.2.6,<0.3",
+  "orbax-checkpoint>=0.11.20,<0.13",
+  "chex>=0.1.90,<0.2",
+  "tensorflow-datasets>=4.9.9,<4.10",
+  "array-record>=0.8.1,<0.9",
+  "absl-py>=2.1,<3",
+  "ml-collections>=1.0,<2",
+  "matplotlib>=3.8,<4",
+  "tqdm>=4.66,<5",
+  "numpy>=1.26,<3",
 ]
 
 EXTRAS_REQUIRE = {
-    "test": [
-        "pytest>=8,<10",
-        "ruff>=0.6,<1",
-        "scipy>=1.11,<2",
-        "gymnax>=0.0.8,<2",
-        "nbclient>=0.10,<0.11",
-        "nbformat>=5.10,<6",
-        "ipykernel>=6.29,<8",
-    ],
-    "notebooks": [
-        "jupyter>=1.0,<2",
-        "ipykernel>=6.29,<8",
-    ],
-    "gpu": ["jax[cuda12]>=0.7.0,<0.11"],
-    "gymnax": ["gymnax>=0.0.8,<2"],
+  "test": [
+    "pytest>=8,<10",
+    "ruff>=0.6,<1",
+    "scipy>=1.11,<2",
+    "gymnax>=0.0.8,<2",
+    "nbclient>=0.10,<0.11",
+    "nbformat>=5.10,<6",
+    "ipykernel>=6.29,<8",
+  ],
+  "notebooks": [
+    "jupyter>=1.0,<2",
+    "ipykernel>=6.29,<8",
+  ],
+  "gpu": ["jax[cuda12]>=0.7.0,<0.11"],
+  "gymnax": ["gymnax>=0.0.8,<2"],
 }
 
 setup(
-    name="alignment_rl",
-    version="0.1.0",
-    description=(
-        "JAX model organism for RL toward broadly and persistently beneficial traits"
-    ),
-    long_description=open("README.md", encoding="utf-8").read(),
-    long_description_content_type="text/markdown",
-    license="Apache-2.0",
-    python_requires=">=3.10",
-    packages=find_packages(include=["alignment_rl", "alignment_rl.*"]),
-    install_requires=INSTALL_REQUIRES,
-    extras_require=EXTRAS_REQUIRE,
+  name="alignment_rl",
+  version="0.1.0",
+  description=("JAX model organism for RL toward broadly and persistently beneficial traits"),
+  long_description=open("README.md", encoding="utf-8").read(),
+  long_description_content_type="text/markdown",
+  license="Apache-2.0",
+  python_requires=">=3.10",
+  packages=find_packages(include=["alignment_rl", "alignment_rl.*"]),
+  install_requires=INSTALL_REQUIRES,
+  extras_require=EXTRAS_REQUIRE,
 )

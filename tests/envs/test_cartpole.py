@@ -17,7 +17,7 @@ def reference_step(s, action):
   total = mc + mp
   temp = (force + mp * half_len * th_dot**2 * math.sin(th)) / total
   th_acc = (g * math.sin(th) - math.cos(th) * temp) / (
-      half_len * (4.0 / 3.0 - mp * math.cos(th) ** 2 / total)
+    half_len * (4.0 / 3.0 - mp * math.cos(th) ** 2 / total)
   )
   x_acc = temp - mp * half_len * th_acc * math.cos(th) / total
   new = (x + tau * x_dot, x_dot + tau * x_acc, th + tau * th_dot, th_dot + tau * th_acc)
@@ -51,9 +51,10 @@ def test_termination_and_auto_reset():
   assert int(state.time) == 0  # Auto-reset.
   assert np.all(np.abs(np.asarray(obs)) <= 0.05)  # A fresh start state.
   assert float(info["discount"]) == 0.0
-  assert abs(float(info["final_obs"][2])) > 12 * 2 * math.pi / 360 or abs(
-      float(info["final_obs"][0])
-  ) > 2.4
+  assert (
+    abs(float(info["final_obs"][2])) > 12 * 2 * math.pi / 360
+    or abs(float(info["final_obs"][0])) > 2.4
+  )
 
 
 def test_truncation_at_time_limit_is_not_termination():

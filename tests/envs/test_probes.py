@@ -56,7 +56,11 @@ def test_delayed_reward_only_at_the_end_for_the_first_action():
 
 
 def test_discount_probe():
-  assert rollout("probe/discount", lambda o, s: 0, 4) == [
+  assert (
+    rollout("probe/discount", lambda o, s: 0, 4)
+    == [
       (0.0, False),
       (1.0, True),
-  ] * 2
+    ]
+    * 2
+  )
