@@ -20,7 +20,7 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
   "test": [
     "pytest>=8,<10",
-    "ruff>=0.6,<1",
+    "ruff>=0.17.6,<0.18",
     "scipy>=1.11,<2",
     "gymnax>=0.0.8,<2",
     "nbclient>=0.10,<0.11",

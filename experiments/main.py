@@ -52,8 +52,8 @@ def _run(argv) -> None:
   if _FLAGS["jax_distributed"].value:
     jax.distributed.initialize()
 
-  from alignment_rl.registry import EXPERIMENTS
   from alignment_rl import pipelines  # noqa: F401  (registers experiments)
+  from alignment_rl.registry import EXPERIMENTS
   from experiments import sweep
 
   config = _FLAGS["config"].value
