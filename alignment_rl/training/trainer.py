@@ -100,6 +100,7 @@ class Program:
     self.env_params = env_params
     init = jax.vmap(self.loop.init, in_axes=(0, 0, None))
     abstract = jax.eval_shape(init, _seed_keys(0, self.num_seeds), _hparams(config), env_params)
+    self.abstract_params = abstract.ppo.params  # Shapes only: for compute matching.
     self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS)
     self._init = jax.jit(init, out_shardings=self.shardings)
     self._chunks: dict[int, Any] = {}

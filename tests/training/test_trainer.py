@@ -110,8 +110,9 @@ def _main_cmd(workdir):
     "--config=configs/cartpole_ppo.py:runlocal",
     f"--workdir={workdir}",
     "--config.num_seeds=2",
-    "--config.ppo.num_envs=64",
-    "--config.ppo.total_timesteps=1048576",  # 128 updates of 64 x 128 steps.
+    "--config.ppo.num_envs=32",
+    "--config.ppo.num_steps=64",
+    "--config.ppo.total_timesteps=98304",  # 48 updates of 32 x 64 steps.
     "--config.training.updates_per_chunk=4",
     "--config.training.progress=False",
   ]

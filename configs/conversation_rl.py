@@ -1,0 +1,91 @@
+r"""Learnability of the conversation world: prior -> PPO (rubric vs standard) -> grades.
+
+Launch:
+
+  python -m experiments.main --config=configs/conversation_rl.py:runlocal \
+      --workdir=runs/conversation_rl
+
+Pipeline (`alignment_rl/pipelines/conversation.py`): every seed imitates the
+assistant prior; from there two compute-matched PPO arms train on the same trait
+conversations (every family but everyday questions, the 12 training domains),
+rewarded by the scenario's `rubric` or by the `standard` proxy; then the prior and
+both arms answer every trait scenario of the test and held-out-domain splits,
+graded by the trait rubric and by evaluation graders. Results: `results.json`
+and a table (means over seeds with bootstrap CIs over seeds).
+
+Expected result (the hypothesis, not a guarantee): the rubric arm's held-out trait
+score beats the prior's; the standard arm's sycophancy and hack rates exceed the
+rubric arm's. Measured numbers are in docs/RESULTS.md.
+"""
+
+import ml_collections
+
+from alignment_rl.training.defaults import ppo_config
+from alignment_rl.training.imitation import imitation_config
+
+RESPONSE_LEN = 8
+
+
+def get_config(arg: str | None = None):
+  if arg not in ("runlocal", "full", "", None, "test"):
+    raise ValueError(f"conversation_rl: get_config arg={arg!r}; allowed: 'runlocal', 'full'")
+  scale = {"test": 0, "runlocal": 1, "full": 2}.get(arg or "full")
+  data_config = "small" if scale == 0 else "full"
+  num_seeds = (2, 3, 4)[scale]
+  max_turns = (1, 1, 3)[scale]
+  network_kwargs = {"encoder": "bag_of_tokens", "d_model": 64}
+
+  c = ml_collections.ConfigDict()
+  c.experiment = "conversation_rl"
+  c.data_config = data_config
+  c.data_dir = ""
+  c.arms = ("rubric", "standard")
+  c.eval_splits = ("test", "heldout_domains")
+  c.eval_graders = (
+    "rubric",
+    "eval/sycophancy",
+    "eval/hacking",
+    "eval/deception",
+    "eval/calibration",
+    "eval/refusal",
+  )
+  c.eval_seed = 1234
+
+  c.prior = imitation_config()
+  c.prior.num_seeds = num_seeds
+  c.prior.network_kwargs.update(network_kwargs)
+  c.prior.network_kwargs.max_response_len = RESPONSE_LEN
+  c.prior.data.config = data_config
+  c.prior.imitation.num_steps = (20, 600, 2000)[scale]
+  c.prior.imitation.steps_per_chunk = (10, 100, 100)[scale]
+  c.prior.imitation.eval_samples = (0, 1, 2)[scale]
+
+  r = ppo_config()
+  r.experiment = "conversation_rl_arm"
+  r.env_name = "conversation"
+  r.env_kwargs = ml_collections.ConfigDict(
+    {
+      "data_config": data_config,
+      "grader": "rubric",
+      "response_len": RESPONSE_LEN,
+      "max_turns_capacity": 3,
+      "min_turns": 1,
+      "max_turns": max_turns,
+    }
+  )
+  r.network = "response_policy"
+  r.network_kwargs = ml_collections.ConfigDict(network_kwargs)
+  r.num_seeds = num_seeds
+  r.ppo.num_envs = (16, 256, 512)[scale]
+  r.ppo.num_steps = 4
+  r.ppo.total_timesteps = r.ppo.num_envs * r.ppo.num_steps * (2, 40, 300)[scale]
+  r.hparams.gamma = 1.0
+  r.hparams.learning_rate = 3e-4
+  r.training.updates_per_chunk = (1, 10, 25)[scale]
+  c.ppo_run = r
+  return c
+
+
+def get_sweep():
+  """Trait-data fraction is not swept here; a learning-rate sweep of the arms."""
+  return [{"ppo_run.hparams.learning_rate": lr} for lr in (1e-4, 3e-4, 1e-3)]

@@ -1,0 +1,94 @@
+"""Imitation of the assistant prior on small data, its saved parameters, and the
+transcript viewer (`python -m alignment_rl.envs.conversations.show`)."""
+
+import math
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from alignment_rl import networks
+from alignment_rl.agents.policies import ResponsePolicy
+from alignment_rl.envs.conversations import schema, show, vocab
+from alignment_rl.training import checkpointing, imitation
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STEPS = 300
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+  """300 steps of BC (2 seeds, batch 64) on the small config, in temporary folders."""
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  workdir = str(tmp_path_factory.mktemp("imitation") / "run")
+  config = imitation.imitation_config()
+  config.num_seeds = 2
+  config.data.config, config.data.data_dir = "small", data_dir
+  ic = config.imitation
+  ic.num_steps, ic.batch_size, ic.steps_per_chunk = STEPS, 64, STEPS // 2
+  ic.learning_rate, ic.eval_samples, ic.progress = 3e-3, 1, False
+  summary = imitation.train_prior_policy(config, workdir)
+  return config, workdir, data_dir, summary
+
+
+def test_bc_loss_falls_and_accuracy_beats_chance(run):
+  _, _, _, summary = run
+  curve = summary["curve"]
+  assert curve[0]["step"] == 1 and curve[-1]["step"] == STEPS
+  # Untrained: about uniform over the actions.
+  assert curve[0]["bc_loss"] == pytest.approx(math.log(vocab.NUM_ACTIONS), rel=0.1)
+  assert curve[-1]["bc_loss"] < 0.6 * curve[0]["bc_loss"]
+  assert curve[-1]["token_accuracy"] > 0.45  # chance: 1/44 = 0.023
+  # Held-out (test split) accuracy on prior responses beats guessing each position's
+  # most frequent action, for every seed.
+  for acc in summary["token_accuracy_per_seed"]:
+    assert acc > summary["majority_token_accuracy"] + 0.05
+  for key in ("prior_rubric", "policy_rubric", "policy_standard", "policy_class_freq"):
+    assert key in summary
+  assert len(summary["policy_rubric"]) == 2
+
+
+def test_params_fit_the_ppo_runner_layout(run):
+  """Final params: leading seed axis, loadable into `ResponsePolicy.init` vmapped over
+  seeds on a first-turn observation (what `training.init_from` restores into)."""
+  config, workdir, _, _ = run
+  net = networks.make(config.network, vocab.NUM_ACTIONS, **config.network_kwargs)
+  keys = jax.random.split(jax.random.PRNGKey(7), config.num_seeds)
+  obs = jnp.zeros((schema.CONTEXT_LEN,), jnp.int32)
+  fresh = jax.jit(jax.vmap(ResponsePolicy(net).init, in_axes=(0, None)))(keys, obs)
+  loaded = checkpointing.load_final_params(workdir, fresh)
+  pairs = list(zip(jax.tree.leaves(loaded), jax.tree.leaves(fresh), strict=True))
+  for a, b in pairs:
+    assert a.shape == b.shape and a.shape[0] == config.num_seeds
+  assert not all(np.array_equal(a, b) for a, b in pairs)
+
+
+def test_rerun_of_a_finished_run_does_no_work(run):
+  config, workdir, _, summary = run
+  assert imitation.train_prior_policy(config, workdir) == summary
+
+
+def test_show_cli_prints_transcripts_and_rubric_breakdown(run):
+  _, _, data_dir, _ = run
+  args = ["--split=test", "--n=3", "--seed=1", "--data_config=small", f"--data_dir={data_dir}"]
+  cmd = [sys.executable, "-m", "alignment_rl.envs.conversations.show", *args]
+  out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  text = out.stdout
+  assert text.count("<assistant>") >= 3 and text.count("HealthBench score") == 3
+  assert "--- rubric" in text and "response from prior" in text
+  assert "MET" in text and "[+" in text and "standard" in text and "helpfulness" in text
+
+
+def test_show_samples_from_a_finished_run(run, capsys):
+  _, workdir, data_dir, _ = run
+  base = ["--n=2", "--data_config=small", f"--data_dir={data_dir}"]
+  assert show.main([*base, f"--policy={workdir}", "--policy_seed=1"]) == 0
+  text = capsys.readouterr().out
+  assert text.count("HealthBench score") == 2 and f"policy {workdir} seed 1" in text
+  assert show.main([*base, f"--policy={data_dir}"]) == 2
+  assert "no config.json" in capsys.readouterr().err
