@@ -1,0 +1,299 @@
+"""The assistant prior: a fixed, stochastic stand-in for a plausible pretrained assistant.
+
+`prior_response(key, scenario, R) -> int32[R]` writes one assistant turn as response
+actions (token = `vocab.RESPONSE_OFFSET + a`), EOT (0) from the end of the response on
+and always at position R-1 (as `ResponseActorCritic` requires); pure jnp, vmappable. The
+imitation phase clones it into the pre-RL start model of every arm (DESIGN section 5).
+Each turn draws a mode, then its tokens:
+
+  helpful        0.65  answers from the visible evidence, mostly calibrated; owns up to
+                       exposed errors; holds politely; cares; refuses most stated harm
+  sycophantic    0.15  adopts the user's claim and agrees (caving on an earlier answer),
+                       flatters, never refuses or warns
+  overconfident  0.12  always CERTAIN, keeps its earlier answer, cites the notes or
+                       invents a source, pushes risky changes everywhere, claims fixes
+  hacking        0.08  games visible loopholes (special-cases tests, edits the grader),
+                       agrees, invents citations, mass-pushes, seeks access, resists shutdown
+
+`MODE_PROBS` and `Behaviour` were chosen once, before any experiment, as plausible
+values, and are never tuned to make an experiment come out.
+
+Observability: it reads only `READ_FIELDS`, each shown by the context (data/render.py):
+`request` (the request phrase); `evidence`, `has_notes`, `notes_answer` (the notes: one
+reliable or unreliable source statement, two when conflicting, or none / a no-info
+phrase; otherwise only a reliable source the user cites makes evidence strong);
+`user_claim`, `user_has_evidence` (the claim, its option and cited source);
+`prior_answer`, `planted_error` (the planted turn's ANS and CITE_INVENTED tokens);
+`intent` (rendered whenever it is not benign); `risk`, `loophole`, `task_possible`,
+`format_instruction` (their phrases); `stakes` (rendered, and read, for operations
+only). It never reads `true_answer` or `user_claim_correct`: its best option is the one
+the visible evidence names, and an earlier answer is wrong only if that evidence
+contradicts it. It ignores `identity` and `oversight`, so a fairness gap or an
+oversight inconsistency after RL is learned, not inherited. It is memoryless: a later
+turn is a fresh draw on the same latents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+
+from alignment_rl.envs.conversations import schema, vocab
+from alignment_rl.envs.conversations.schema import Evidence, FormatInstruction, Intent, Request
+from alignment_rl.envs.conversations.vocab import Action as A
+
+
+class Mode(enum.IntEnum):
+  HELPFUL = 0
+  SYCOPHANTIC = 1
+  OVERCONFIDENT = 2
+  HACKING = 3
+
+
+#: P(mode) per assistant turn, indexed by `Mode`.
+MODE_PROBS: tuple[float, ...] = (0.65, 0.15, 0.12, 0.08)
+DEFAULT_RESPONSE_LEN = 8
+BRIEF_CONTENT = 3  # content tokens kept when following a brief-format instruction
+#: The scenario fields the prior reads (all observable; see the module docstring).
+READ_FIELDS: tuple[str, ...] = tuple(
+  "request evidence has_notes notes_answer user_claim user_has_evidence prior_answer "
+  "planted_error intent risk stakes loophole task_possible format_instruction".split()
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Behaviour:
+  """Token probabilities within a mode (fixed; see the module docstring).
+
+  `optional`: each optional token (citing notes, explaining, apologizing, agreeing with
+  a user who is right, care, staging, rollback, flattery, tests) and each choice of
+  phrasing. `calibrated`: helpful confidence matches the evidence, else one level off.
+  `guess`: helpful offers an option with no visible evidence. `retract`: helpful owns up
+  to an exposed error; sycophantic caves. `hold`: helpful disagrees with an unsupported
+  contrary claim. `double_down`: overconfident keeps its answer or pushes everywhere.
+  """
+
+  optional: float = 0.5
+  calibrated: float = 0.75
+  guess: float = 0.4
+  retract: float = 0.7
+  hold: float = 0.6
+  refuse_harmful: float = 0.7
+  report_blocker: float = 0.6
+  accept_shutdown: float = 0.9
+  follow_format: float = 0.6
+  unasked_style: float = 0.1
+  double_down: float = 0.6
+  invent_citation: float = 0.7
+  seek_access: float = 0.3
+  resist_shutdown: float = 0.5
+
+
+BEHAVIOUR = Behaviour()
+_NUM_DRAWS = 64
+_SLOTS = 12  # content slots per mode and request kind
+
+
+class _Draws:
+  """Independent uniforms u[i], handed out in a fixed trace-time order."""
+
+  def __init__(self, key: jax.Array):
+    self.u, self.i = jax.random.uniform(key, (_NUM_DRAWS,)), -1
+
+  def bern(self, p: float) -> jax.Array:
+    self.i += 1
+    return self.u[self.i] < p
+
+  def option(self) -> jax.Array:
+    self.i += 1
+    return jnp.floor(self.u[self.i] * vocab.NUM_OPTIONS).astype(jnp.int32)
+
+
+def _on(cond, action) -> jax.Array:
+  """`action` where `cond`, else 0 (an empty slot)."""
+  return jnp.where(cond, jnp.asarray(action, jnp.int32), 0)
+
+
+def _ans(option) -> jax.Array:
+  return jnp.where(option >= 0, A.ANS_1 + option, 0).astype(jnp.int32)
+
+
+def _by_request(v, question, task, checks, notice) -> jax.Array:
+  """int32[_SLOTS] content slots of the request kind (operations use the task slots)."""
+  kind = jnp.array([0, 1, 1, 2, 3])[jnp.clip(v["request"], 0, len(Request) - 1)]
+  kinds = (question, task, checks, notice)
+  rows = [jnp.stack([jnp.asarray(a, jnp.int32) for a in k]) for k in kinds]
+  return jnp.stack([jnp.pad(r, (0, _SLOTS - r.shape[0])) for r in rows])[kind]
+
+
+def visible_view(scenario: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+  """`READ_FIELDS` plus visible facts, e.g. `best`: the option named by a reliable source
+  the user cites, else by the notes' first statement, else -1."""
+  v = {k: jnp.asarray(scenario[k], jnp.int32) for k in READ_FIELDS}
+  v["backed"] = (v["user_has_evidence"] == 1) & (v["user_claim"] >= 0)
+  notes = jnp.where(v["has_notes"] == 1, v["notes_answer"], -1)
+  v["best"] = jnp.where(v["backed"], v["user_claim"], notes)
+  v["invented"] = v["planted_error"] == schema.PlantedError.INVENTED_CITATION
+  v["exposed"] = (v["prior_answer"] >= 0) & (v["best"] >= 0) & (v["prior_answer"] != v["best"])
+  v["high_stakes"] = (v["request"] == Request.OPERATION) & (v["stakes"] == 1)
+  return v
+
+
+def _helpful(v, d: _Draws, b: Behaviour) -> jax.Array:
+  claim, best, ev, risk, opt = v["user_claim"], v["best"], v["evidence"], v["risk"] == 1, b.optional
+  harmful, ambiguous = v["intent"] == Intent.HARMFUL, v["intent"] == Intent.AMBIGUOUS
+  refuse = harmful & d.bern(b.refuse_harmful)
+  clarify = ambiguous & ~refuse & d.bern(opt)
+  helps = ~(refuse | clarify)
+  gate = _on(refuse, A.REFUSE) + _on(clarify, A.ASK_CLARIFY)
+  guess = jnp.where(claim >= 0, claim, jnp.where(v["prior_answer"] >= 0, v["prior_answer"], -1))
+  option = jnp.where(best >= 0, best, jnp.where(guess >= 0, guess, d.option()))
+  answers = helps & ((best >= 0) | d.bern(b.guess))
+  level = jnp.clip(ev + jnp.where(d.bern(0.5), 1, -1), 0, 3)
+  level = jnp.where(d.bern(b.calibrated), ev, level)
+  own_up = v["invented"] | v["exposed"]
+  contrary = (claim >= 0) & (claim != option) & ~v["backed"]
+  alt = _on((harmful | ambiguous | risk) & d.bern(opt), A.SAFE_ALTERNATIVE)
+  warn = _on((risk | v["high_stakes"] | (ambiguous & helps)) & d.bern(opt), A.WARN_RISK)
+  care = [alt, _on(risk & d.bern(opt), A.REFER_EXPERT), warn]
+  explain = _on(d.bern(opt), jnp.where(ev == Evidence.CONFLICTING, A.ASSUMPTION, A.EXPLAIN))
+  retract = _on(own_up & d.bern(b.retract), jnp.where(d.bern(0.5), A.RETRACT, A.SELF_CORRECT))
+  cite = _on(answers & (v["has_notes"] == 1) & d.bern(opt), A.CITE_NOTES)
+  social = _on(answers & contrary & d.bern(b.hold), A.DISAGREE_POLITELY)
+  social += _on(answers & (claim == option) & d.bern(opt), A.AGREE_USER)
+  question = [gate, retract, _on(answers, _ans(option)), _on(helps, A.CERTAIN + level), cite]
+  question += [social, _on(own_up & d.bern(opt), A.APOLOGIZE), *care, explain]
+  main = jnp.where(v["high_stakes"] & d.bern(opt), A.STAGED_ROLLOUT, A.DO_TASK)
+  rollback = _on(v["high_stakes"] & helps & d.bern(opt), A.ROLLBACK_PLAN)
+  task = [jnp.where(helps, main, gate), rollback, *care, explain]
+  blocked = (v["task_possible"] == 0) & d.bern(b.report_blocker)
+  fix = jnp.where(blocked, A.REPORT_BLOCKER, A.FIX_CODE)
+  checks = [_on(d.bern(opt), A.RUN_TESTS), fix, explain]
+  notice = [jnp.where(d.bern(b.accept_shutdown), A.ACCEPT_SHUTDOWN, A.ASK_CLARIFY), explain]
+  return _by_request(v, question, task, checks, notice)
+
+
+def _sycophantic(v, d: _Draws, b: Behaviour) -> jax.Array:
+  claim, prior, best, opt = v["user_claim"], v["prior_answer"], v["best"], b.optional
+  fallback = jnp.where(prior >= 0, prior, jnp.where(best >= 0, best, d.option()))
+  disputed = (prior >= 0) & (claim >= 0) & (claim != prior)
+  praise = _on(d.bern(opt), A.PRAISE_USER)
+  agree, answer = _on(claim >= 0, A.AGREE_USER), _ans(jnp.where(claim >= 0, claim, fallback))
+  conf = jnp.where(d.bern(0.5), A.CERTAIN, A.LIKELY)
+  sorry = _on((disputed | v["invented"]) & d.bern(opt), A.APOLOGIZE)
+  question = [_on(disputed & d.bern(b.retract), A.RETRACT), agree, answer, conf, praise, sorry]
+  task = [A.DO_TASK, _on(d.bern(opt), A.AGREE_USER), praise]
+  checks = [A.FIX_CODE, _on(d.bern(opt), A.RUN_TESTS), praise]
+  notice = [A.ACCEPT_SHUTDOWN, _on(d.bern(opt), A.APOLOGIZE), praise]
+  return _by_request(v, question, task, checks, notice)
+
+
+def _overconfident(v, d: _Draws, b: Behaviour) -> jax.Array:
+  claim, prior, best = v["user_claim"], v["prior_answer"], v["best"]
+  keep = (prior >= 0) & d.bern(b.double_down)
+  fresh = jnp.where(best >= 0, best, jnp.where(claim >= 0, claim, d.option()))
+  option = jnp.where(keep, prior, fresh)
+  invent = _on(d.bern(b.invent_citation), A.CITE_INVENTED)
+  cite = jnp.where(v["has_notes"] == 1, A.CITE_NOTES, invent)
+  disagree = _on((claim >= 0) & (claim != option) & d.bern(b.optional), A.DISAGREE_POLITELY)
+  question = [_on(keep & v["invented"], A.RESTATE_PRIOR), _ans(option), A.CERTAIN, cite]
+  question += [disagree, _on(d.bern(b.optional), A.EXPLAIN)]
+  push = v["high_stakes"] & d.bern(b.double_down)
+  task = [jnp.where(push, A.MASS_PUSH, A.DO_TASK), A.CERTAIN]
+  notice = [A.ACCEPT_SHUTDOWN, _on(d.bern(b.optional), A.EXPLAIN)]
+  slots = _by_request(v, question, task, [A.FIX_CODE, A.CERTAIN], notice)
+  # It refuses stated harm as often as the helpful mode: its flaw is epistemic.
+  refuse = (v["intent"] == Intent.HARMFUL) & d.bern(b.refuse_harmful)
+  return jnp.where(refuse, jnp.zeros_like(slots).at[:2].set([A.REFUSE, A.CERTAIN]), slots)
+
+
+def _hacking(v, d: _Draws, b: Behaviour) -> jax.Array:
+  claim, prior, best = v["user_claim"], v["prior_answer"], v["best"]
+  fallback = jnp.where(best >= 0, best, jnp.where(prior >= 0, prior, d.option()))
+  invent = _on(d.bern(b.invent_citation), A.CITE_INVENTED)
+  cite = jnp.where(v["has_notes"] == 1, A.CITE_NOTES, invent)
+  seek = _on(d.bern(b.seek_access), A.SEEK_ACCESS)
+  game = jnp.where(d.bern(0.5), A.SPECIAL_CASE_TESTS, A.EDIT_GRADER)
+  question = [_on(claim >= 0, A.AGREE_USER), _ans(jnp.where(claim >= 0, claim, fallback))]
+  question += [A.CERTAIN, cite]
+  task = [jnp.where(v["request"] == Request.OPERATION, A.MASS_PUSH, A.DO_TASK), seek]
+  checks = [jnp.where(v["loophole"] == 1, game, A.FIX_CODE), A.RUN_TESTS, A.CERTAIN]
+  notice = [jnp.where(d.bern(b.resist_shutdown), A.RESIST_SHUTDOWN, A.ACCEPT_SHUTDOWN), seek]
+  return _by_request(v, question, task, checks, notice)
+
+
+_MODE_FNS = (_helpful, _sycophantic, _overconfident, _hacking)
+
+
+def _style(v, d: _Draws, b: Behaviour):
+  """(front, back, brief): detailed -> DETAILED BULLETS ... EXPLAIN ASSUMPTION."""
+  fmt = v["format_instruction"]
+  follow = (fmt != FormatInstruction.NONE) & d.bern(b.follow_format)
+  unasked = _on((fmt == FormatInstruction.NONE) & d.bern(b.unasked_style), A.BRIEF + d.option() % 3)
+  asked = jnp.array([0, A.BRIEF, A.DETAILED, A.BULLETS])[jnp.clip(fmt, 0, 3)]
+  detailed = follow & (fmt == FormatInstruction.DETAILED)
+  front = jnp.stack([jnp.where(follow, asked, unasked), _on(detailed, A.BULLETS)])
+  back = jnp.stack([_on(detailed, A.EXPLAIN), _on(detailed, A.ASSUMPTION)])
+  return front, back, follow & (fmt == FormatInstruction.BRIEF)
+
+
+def _dedup(slots: jax.Array) -> jax.Array:
+  """Empties every slot whose action already occurs in an earlier slot."""
+  same = (slots[:, None] == slots[None, :]) & (slots[:, None] != 0)
+  return jnp.where(jnp.tril(same, k=-1).any(axis=1), 0, slots)
+
+
+def _assemble(front, content, back, brief, response_len: int) -> jax.Array:
+  """front ++ first min(3 if brief else R-1, R-1-|front|-|back|) content ++ back ++ EOT."""
+  content = _dedup(content)
+  room = response_len - 1 - jnp.sum(front != 0) - jnp.sum(back != 0)
+  cap = jnp.minimum(jnp.where(brief, BRIEF_CONTENT, response_len - 1), room)
+  content = jnp.where(jnp.cumsum(content != 0) <= cap, content, 0)
+  slots = _dedup(jnp.concatenate([front, content, back]).astype(jnp.int32))
+  slots = jnp.concatenate([slots, jnp.zeros(response_len, jnp.int32)])
+  order = jnp.argsort(slots == 0, stable=True)
+  return jnp.concatenate([slots[order][: response_len - 1], jnp.zeros(1, jnp.int32)])
+
+
+def prior_response_and_mode(
+  key: jax.Array,
+  scenario: Mapping[str, jax.Array],
+  response_len: int = DEFAULT_RESPONSE_LEN,
+  behaviour: Behaviour = BEHAVIOUR,
+) -> tuple[jax.Array, jax.Array]:
+  """One prior turn and the mode that wrote it.
+
+  Args:
+    key: PRNG key; `fold_in(key, 0)` draws the mode, `fold_in(key, 1)` the tokens.
+    scenario: one unbatched scenario; only `READ_FIELDS` are read.
+    response_len: R (static), at least 2.
+    behaviour: token probabilities (the default outside of tests).
+
+  Returns:
+    `(actions int32[R], mode int32[])`: P(mode = m) = MODE_PROBS[m]; actions in
+    [0, NUM_ACTIONS), 0 (EOT) from the end of the response on, actions[R-1] == 0.
+  """
+  if response_len < 2:
+    raise ValueError(f"prior: response_len must be >= 2, got {response_len}")
+  mode = jax.random.choice(jax.random.fold_in(key, 0), len(Mode), p=jnp.asarray(MODE_PROBS))
+  d, v = _Draws(jax.random.fold_in(key, 1)), visible_view(scenario)
+  content = jnp.stack([fn(v, d, behaviour) for fn in _MODE_FNS])[mode]
+  front, back, brief = _style(v, d, behaviour)
+  assert d.i < _NUM_DRAWS, f"prior: {d.i + 1} draws > _NUM_DRAWS={_NUM_DRAWS}"
+  return _assemble(front, content, back, brief, response_len), mode.astype(jnp.int32)
+
+
+def prior_response(
+  key: jax.Array, scenario: Mapping[str, jax.Array], response_len: int = DEFAULT_RESPONSE_LEN
+) -> jax.Array:
+  """One prior turn: int32[R] response actions (see `prior_response_and_mode`)."""
+  return prior_response_and_mode(key, scenario, response_len)[0]
+
+
+def to_tokens(actions: jax.Array) -> jax.Array:
+  """Response actions -> token ids (what graders and contexts hold): a + RESPONSE_OFFSET."""
+  return jnp.asarray(actions, jnp.int32) + vocab.RESPONSE_OFFSET

@@ -1,0 +1,297 @@
+r"""Imitation of the assistant prior: the pre-RL start model of every arm (DESIGN section 5).
+
+Behaviour cloning of `envs.conversations.prior` by a `ResponseActorCritic`. Each step
+draws B train scenarios, writes the prior's response a (int32[B, R] actions) to each
+context c, and minimises the teacher-forced cross-entropy over the tokens up to and
+including the first EOT (mask m = `response_mask(a)`):
+
+    L(theta) = -sum_{b,k} m_bk log pi_theta(a_bk | c_b, a_b<k) / sum_{b,k} m_bk
+               + beta * mean_b (V_theta(c_b) - g_b)^2
+
+where the optional value warm start (beta = `value_coef`, off by default) regresses the
+value head on g_b, the `value_grader` grade of the prior's response. A fraction
+`multi_turn_fraction` of the contexts is a second turn: the first context, a prior
+response, and the follow-up the user model gives to its class (`classify_response`) at
+the next pressure level, `followups[class, min(pressure + 1, 3)]` (POLITE if the
+scenario had no pressure); the target is a fresh prior draw. All contexts are padded to
+`L2 = CONTEXT_LEN + R + FOLLOWUP_LEN`; the network's parameters do not depend on L.
+
+Seeds are vmapped: parameters carry a leading seed axis, the layout of the PPO
+runner's `runner.ppo.params`, and `checkpointing.save_final_params(workdir, params)`
+writes them, so a PPO config with the same `network`, `network_kwargs` and `num_seeds`
+starts from them with `training.init_from=<workdir>` (seed i from imitation seed i).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from alignment_rl import networks
+from alignment_rl.agents.policies import ResponsePolicy
+from alignment_rl.data import load_split
+from alignment_rl.envs.conversations import prior, schema, vocab
+from alignment_rl.networks.response_policy import response_mask
+from alignment_rl.registry import EXPERIMENTS, GRADERS
+from alignment_rl.rubrics import classify_response
+from alignment_rl.training import checkpointing, metrics_writer
+
+_EVAL_GRADERS = ("rubric", "standard", "helpfulness")
+_CURVE = ("bc_loss", "token_accuracy")  # summary curve: step 1, then means over each chunk
+
+
+def imitation_config() -> ml_collections.ConfigDict:
+  """Default config; `network`/`network_kwargs`/`num_seeds` must match the RL arms."""
+  c = ml_collections.ConfigDict()
+  c.experiment = "imitate_prior"
+  c.seed = 0
+  c.num_seeds = 4
+  c.network = "response_policy"
+  c.network_kwargs = ml_collections.ConfigDict(
+    {"vocab_size": vocab.VOCAB_SIZE, "max_response_len": prior.DEFAULT_RESPONSE_LEN}
+  )
+  c.network_kwargs.encoder = "bag_of_tokens"
+  c.data = ml_collections.ConfigDict({"config": "full", "data_dir": "", "split": "train"})
+  c.data.eval_split = "test"
+  c.imitation = ml_collections.ConfigDict()
+  c.imitation.num_steps = 2000
+  c.imitation.batch_size = 256
+  c.imitation.learning_rate = 1e-3
+  c.imitation.max_grad_norm = 1.0
+  c.imitation.multi_turn_fraction = 0.5
+  c.imitation.value_coef = 0.0  # > 0: warm-start the value head on the prior's grades
+  c.imitation.value_grader = "rubric"
+  c.imitation.steps_per_chunk = 100
+  c.imitation.eval_samples = 4  # prior and policy responses per eval scenario; 0: no eval
+  c.imitation.progress = True
+  return c
+
+
+def extend_context(context, context_len, actions, followup, followup_len) -> jax.Array:
+  """context[:n] ++ response tokens through its EOT ++ followup[:f], PAD-padded.
+
+  Shapes: int32[L], [], int32[R], int32[F], [] -> int32[L + R + F].
+  """
+  length = context.shape[0] + actions.shape[0] + followup.shape[0]
+  n_resp = jnp.sum(response_mask(actions, 0)).astype(jnp.int32)
+  p = jnp.arange(length)
+  resp = jnp.take(prior.to_tokens(actions), jnp.clip(p - context_len, 0, actions.shape[0] - 1))
+  fu_pos = jnp.clip(p - context_len - n_resp, 0, followup.shape[0] - 1)
+  out = jnp.where(p < context_len + n_resp + followup_len, followup[fu_pos], vocab.PAD)
+  out = jnp.where(p < context_len + n_resp, resp, out)
+  return jnp.where(p < context_len, jnp.pad(context, (0, length - context.shape[0]))[p], out)
+
+
+def prior_batch(key, data, batch_size: int, response_len: int, multi_turn_fraction: float):
+  """B scenarios with prior targets: (contexts int32[B, L2], actions int32[B, R], scenarios)."""
+  k_idx, k_prior, k_multi = jax.random.split(key, 3)
+  num = data["context"].shape[0]
+  sc = jax.tree.map(lambda x: x[jax.random.randint(k_idx, (batch_size,), 0, num)], data)
+  twice = jax.tree.map(lambda x: jnp.concatenate([x, x]), sc)  # one traced prior call
+  keys = jax.random.split(k_prior, 2 * batch_size)
+  both = jax.vmap(prior.prior_response, in_axes=(0, 0, None))(keys, twice, response_len)
+  first, second = both[:batch_size], both[batch_size:]
+  cls = jax.vmap(classify_response)(prior.to_tokens(first), sc)
+  level = jnp.clip(sc["pressure"] + 1, 0, schema.NUM_PRESSURE_LEVELS - 1)
+  rows = jnp.arange(batch_size)
+  second_ctx = jax.vmap(extend_context)(
+    sc["context"],
+    sc["context_len"],
+    first,
+    sc["followups"][rows, cls, level],
+    sc["followup_len"][rows, cls, level],
+  )
+  multi = jax.random.uniform(k_multi, (batch_size,)) < multi_turn_fraction
+  pad = second_ctx.shape[1] - sc["context"].shape[1]
+  first_ctx = jnp.pad(sc["context"], ((0, 0), (0, pad)))
+  contexts = jnp.where(multi[:, None], second_ctx, first_ctx)
+  return contexts, jnp.where(multi[:, None], second, first), sc
+
+
+def bc_loss(params, network, contexts, actions, value_target, value_coef):
+  """Masked teacher-forced NLL (+ value MSE); returns (loss, metrics)."""
+  logits, value = network.apply(params, contexts, actions)
+  logp = jax.nn.log_softmax(logits)
+  nll = -jnp.take_along_axis(logp, actions[..., None], -1)[..., 0]
+  mask = response_mask(actions, network.eot_action)
+  count = jnp.maximum(jnp.sum(mask), 1.0)
+  bc = jnp.sum(nll * mask) / count
+  accuracy = jnp.sum((jnp.argmax(logits, -1) == actions) * mask) / count
+  value_mse = jnp.mean((value - value_target) ** 2)
+  loss = bc + value_coef * value_mse
+  return loss, {"loss": loss, "bc_loss": bc, "token_accuracy": accuracy, "value_mse": value_mse}
+
+
+class Imitation:
+  """The compiled pieces of one config: init, a chunk of vmapped steps, evaluation."""
+
+  def __init__(self, config):
+    self.config, ic = config, config.imitation
+    self.network = networks.make(config.network, vocab.NUM_ACTIONS, **config.network_kwargs)
+    self.response_len = self.network.max_response_len
+    self.context_len = schema.CONTEXT_LEN + self.response_len + schema.FOLLOWUP_LEN
+    self.optimizer = optax.chain(
+      optax.clip_by_global_norm(ic.max_grad_norm), optax.adam(ic.learning_rate)
+    )
+    self.grader = GRADERS.get(ic.value_grader)
+    self.run_chunk = jax.jit(self._chunk, static_argnums=2)
+
+  def init(self, seed: int, num_seeds: int):
+    """Parameters and optimizer states of every seed (leading axis S), and their keys."""
+    keys = jax.random.split(jax.random.PRNGKey(seed), num_seeds)
+    obs = jnp.zeros((self.context_len,), jnp.int32)
+    init = jax.vmap(ResponsePolicy(self.network).init, in_axes=(0, None))
+    params = jax.jit(init)(jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys), obs)
+    return params, jax.jit(jax.vmap(self.optimizer.init))(params), keys
+
+  def _step(self, params, opt_state, key, data):
+    ic = self.config.imitation
+    key, k_batch = jax.random.split(key)
+    ctx, actions, sc = prior_batch(
+      k_batch, data, ic.batch_size, self.response_len, ic.multi_turn_fraction
+    )
+    target = jnp.zeros(ctx.shape[0])
+    if ic.value_coef > 0:
+      target = jax.vmap(self.grader)(prior.to_tokens(actions), sc)
+    grad_fn = jax.grad(bc_loss, has_aux=True)
+    grads, metrics = grad_fn(params, self.network, ctx, actions, target, ic.value_coef)
+    updates, opt_state = self.optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, key, metrics
+
+  def _chunk(self, state, data, num_steps: int):
+    step = jax.vmap(self._step, in_axes=(0, 0, 0, None))
+
+    def body(carry, _):
+      *carry, metrics = step(*carry, data)
+      return tuple(carry), metrics
+
+    return jax.lax.scan(body, state, None, length=num_steps)  # metrics: [T, S]
+
+  def evaluate(self, params, data, key, chunk: int = 512) -> dict:
+    """Prior vs imitated policy on first-turn contexts of `data`, `eval_samples` each.
+
+    Returns means of the `rubric` (clipped, HealthBench), `standard` and `helpfulness`
+    grades and response-class frequencies of both (policy: per seed), the policy's
+    teacher-forced token accuracy and NLL on prior responses, and the accuracy of
+    always predicting the most frequent prior action at each position (a chance floor).
+    """
+    num = data["context"].shape[0]
+    idx = np.arange(num * self.config.imitation.eval_samples) % num
+    out = []
+    for start in range(0, idx.size, chunk):
+      part = np.resize(idx[start : start + chunk], chunk)  # pad the last chunk
+      sub = jax.random.fold_in(key, start)
+      out.append(jax.device_get(self._eval_chunk(params, data, jnp.asarray(part), sub)))
+    res = {k: np.concatenate([o[k] for o in out], axis=-1)[..., : idx.size] for k in out[0]}
+    acts, mask = res.pop("prior_actions"), res.pop("prior_mask")
+    majority = [np.bincount(acts[k][mask[k] > 0]).argmax() for k in range(acts.shape[0])]
+    summary = {"majority_token_accuracy": float(np.sum((acts.T == majority).T * mask) / mask.sum())}
+    summary["token_accuracy_per_seed"] = (res["correct"].sum(-1) / res["count"].sum(-1)).tolist()
+    summary["bc_loss_per_seed"] = (res["nll"].sum(-1) / res["count"].sum(-1)).tolist()
+    for who in ("prior", "policy"):
+      for g in _EVAL_GRADERS:
+        vals = res[f"{who}_{g}"].mean(-1)
+        summary[f"{who}_{g}"] = np.clip(vals, 0, 1).tolist() if g == "rubric" else vals.tolist()
+      classes = res[f"{who}_class"]
+      summary[f"{who}_class_freq"] = [
+        np.mean(classes == c, axis=-1).tolist() for c in range(schema.NUM_RESPONSE_CLASSES)
+      ]
+    return summary
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _eval_chunk(self, params, data, idx, key):
+    sc = jax.tree.map(lambda x: x[idx], data)
+    k_prior, k_policy = jax.random.split(key)
+    acts = jax.vmap(prior.prior_response, in_axes=(0, 0, None))(
+      jax.random.split(k_prior, idx.shape[0]), sc, self.response_len
+    )
+    out = {"prior_actions": acts.T, "prior_mask": response_mask(acts, 0).T}
+
+    def per_seed(p, k):
+      logits, _ = self.network.apply(p, sc["context"], acts)
+      nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), acts[..., None], -1)[..., 0]
+      mask = response_mask(acts, 0)
+      correct = (jnp.argmax(logits, -1) == acts) * mask
+      stats = {"nll": jnp.sum(nll * mask, -1), "correct": correct.sum(-1), "count": mask.sum(-1)}
+      sampled = self.network.apply(p, sc["context"], k, method=self.network.sample)[0]
+      return stats, sampled
+
+    seeds = jax.tree.leaves(params)[0].shape[0]
+    stats, sampled = jax.vmap(per_seed)(params, jax.random.split(k_policy, seeds))
+    out.update(stats)
+    # Grade the prior's and every seed's responses in one vmapped call: [S + 1, C].
+    tokens = prior.to_tokens(jnp.concatenate([acts[None], sampled]))
+    grade = lambda fn: jax.vmap(jax.vmap(fn), in_axes=(0, None))(tokens, sc)
+    graded = {"class": grade(classify_response)}
+    graded.update({g: grade(GRADERS.get(g)) for g in _EVAL_GRADERS})
+    for name, value in graded.items():
+      out[f"prior_{name}"], out[f"policy_{name}"] = value[0], value[1:]
+    return out
+
+
+def _load(config, split: str) -> dict:
+  arrays = load_split(split, config.data.config, config.data.data_dir or None)
+  return {k: jnp.asarray(v) for k, v in arrays.items()}
+
+
+def train_prior_policy(config, workdir: str) -> dict:
+  """Clones the prior, writes `params`, `metrics.jsonl`, `config.json`, `summary.json`.
+
+  Returns the summary: config facts, `train_seconds` (data, compilation and training),
+  `curve` (BC loss and token accuracy), and (if `eval_samples` > 0) `evaluate`'s
+  numbers on `data.eval_split`. A finished run (summary and params exist) is not redone.
+  """
+  summary_path = os.path.join(workdir, "summary.json")
+  if os.path.exists(summary_path) and os.path.isdir(os.path.join(workdir, "params")):
+    with open(summary_path, encoding="utf-8") as f:
+      return json.load(f)
+  os.makedirs(workdir, exist_ok=True)
+  with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+    f.write(config.to_json_best_effort(indent=2))
+  ic, start = config.imitation, time.time()
+  train, evaluation = _load(config, config.data.split), _load(config, config.data.eval_split)
+  program = Imitation(config)
+  params, opt_state, keys = program.init(config.seed, config.num_seeds)
+  state, curve = (params, opt_state, keys), []
+  writer = metrics_writer.MetricsWriter(workdir)
+  bar = tqdm(total=ic.num_steps, desc="imitate_prior", unit="step", disable=not ic.progress)
+  for first in range(0, ic.num_steps, ic.steps_per_chunk):
+    length = min(ic.steps_per_chunk, ic.num_steps - first)
+    state, metrics = program.run_chunk(state, train, length)
+    metrics = {k: np.asarray(v) for k, v in jax.device_get(metrics).items()}  # [T, S]
+    if not np.all(np.isfinite(metrics["loss"])):
+      raise FloatingPointError(f"imitation: non-finite loss in steps {first + 1}..{first + length}")
+    for j in range(length):
+      writer.write(
+        first + j + 1, (first + j + 1) * ic.batch_size, {k: v[j] for k, v in metrics.items()}
+      )
+    if not curve:  # the loss of the initial parameters
+      curve.append({"step": 1, **{k: float(metrics[k][0].mean()) for k in _CURVE}})
+    curve.append({"step": first + length, **{k: float(metrics[k].mean()) for k in _CURVE}})
+    bar.update(length)
+    bar.set_postfix(loss=f"{curve[-1]['bc_loss']:.3f}", acc=f"{curve[-1]['token_accuracy']:.3f}")
+  bar.close()
+  writer.close()
+  summary = {"experiment": config.experiment, "num_seeds": config.num_seeds}
+  summary.update(num_steps=ic.num_steps, train_seconds=round(time.time() - start, 1))
+  summary.update(curve=curve, eval_split=config.data.eval_split)
+  checkpointing.save_final_params(workdir, state[0])
+  if ic.eval_samples > 0:
+    start = time.time()
+    summary.update(program.evaluate(state[0], evaluation, jax.random.PRNGKey(config.seed + 1)))
+    summary["eval_seconds"] = round(time.time() - start, 1)
+  with open(summary_path, "w", encoding="utf-8") as f:
+    json.dump(summary, f, indent=2)
+  return summary
+
+
+EXPERIMENTS.add("imitate_prior", train_prior_policy)
