@@ -15,9 +15,13 @@ import jax.numpy as jnp
 
 
 def last_token_index(tokens: jnp.ndarray) -> jnp.ndarray:
-  """Index of the last non-PAD token. tokens: int32[..., L] -> int32[...]."""
-  length = jnp.sum(tokens != 0, axis=-1)
-  return jnp.maximum(length - 1, 0)
+  """Index of the last non-PAD token (0 if none); PADs may also occur inside.
+
+  tokens: int32[..., L] -> int32[...].
+  """
+  length = tokens.shape[-1]
+  from_end = jnp.argmax(jnp.flip(tokens != 0, axis=-1), axis=-1)
+  return jnp.where(jnp.any(tokens != 0, axis=-1), length - 1 - from_end, 0)
 
 
 class BagOfTokensEncoder(nn.Module):

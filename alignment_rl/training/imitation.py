@@ -10,11 +10,12 @@ including the first EOT (mask m = `response_mask(a)`):
 
 where the optional value warm start (beta = `value_coef`, off by default) regresses the
 value head on g_b, the `value_grader` grade of the prior's response. A fraction
-`multi_turn_fraction` of the contexts is a second turn: the first context, a prior
-response, and the follow-up the user model gives to its class (`classify_response`) at
-the next pressure level, `followups[class, min(pressure + 1, 3)]` (POLITE if the
-scenario had no pressure); the target is a fresh prior draw. All contexts are padded to
-`L2 = CONTEXT_LEN + R + FOLLOWUP_LEN`; the network's parameters do not depend on L.
+`multi_turn_fraction` of the contexts is a second turn, rendered as the conversation
+environment does: the first context, a prior response, and the user model's follow-up
+`followups[class, followup_pressure]` for its class (`classify_response`; the env's first
+follow-up has level `pressure_start`, POLITE by default); the target is a fresh prior
+draw. Contexts are PAD-padded to `L2 = CONTEXT_LEN + R + FOLLOWUP_LEN`; the parameters
+do not depend on L (a transformer's `max_len` must be >= L2 and equal the RL arms').
 
 Seeds are vmapped: parameters carry a leading seed axis, the layout of the PPO
 runner's `runner.ppo.params`, and `checkpointing.save_final_params(workdir, params)`
@@ -56,18 +57,17 @@ def imitation_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.num_seeds = 4
   c.network = "response_policy"
-  c.network_kwargs = ml_collections.ConfigDict(
-    {"vocab_size": vocab.VOCAB_SIZE, "max_response_len": prior.DEFAULT_RESPONSE_LEN}
-  )
-  c.network_kwargs.encoder = "bag_of_tokens"
+  c.network_kwargs = ml_collections.ConfigDict({"vocab_size": vocab.VOCAB_SIZE})
+  c.network_kwargs.update(max_response_len=prior.DEFAULT_RESPONSE_LEN, encoder="bag_of_tokens")
   c.data = ml_collections.ConfigDict({"config": "full", "data_dir": "", "split": "train"})
   c.data.eval_split = "test"
   c.imitation = ml_collections.ConfigDict()
-  c.imitation.num_steps = 2000
+  c.imitation.num_steps = 4000
   c.imitation.batch_size = 256
-  c.imitation.learning_rate = 1e-3
+  c.imitation.learning_rate = 3e-3
   c.imitation.max_grad_norm = 1.0
   c.imitation.multi_turn_fraction = 0.5
+  c.imitation.followup_pressure = 0  # level of the follow-up in two-turn contexts
   c.imitation.value_coef = 0.0  # > 0: warm-start the value head on the prior's grades
   c.imitation.value_grader = "rubric"
   c.imitation.steps_per_chunk = 100
@@ -91,8 +91,13 @@ def extend_context(context, context_len, actions, followup, followup_len) -> jax
   return jnp.where(p < context_len, jnp.pad(context, (0, length - context.shape[0]))[p], out)
 
 
-def prior_batch(key, data, batch_size: int, response_len: int, multi_turn_fraction: float):
-  """B scenarios with prior targets: (contexts int32[B, L2], actions int32[B, R], scenarios)."""
+def prior_batch(key, data, batch_size: int, response_len: int, multi_turn_fraction, pressure=0):
+  """B random scenarios of `data` ({field: [N, ...]}) with prior targets.
+
+  Returns:
+    `(contexts int32[B, L2], actions int32[B, R], scenarios {field: [B, ...]})`: a
+    fraction `multi_turn_fraction` of the contexts are second turns (module docstring).
+  """
   k_idx, k_prior, k_multi = jax.random.split(key, 3)
   num = data["context"].shape[0]
   sc = jax.tree.map(lambda x: x[jax.random.randint(k_idx, (batch_size,), 0, num)], data)
@@ -101,15 +106,10 @@ def prior_batch(key, data, batch_size: int, response_len: int, multi_turn_fracti
   both = jax.vmap(prior.prior_response, in_axes=(0, 0, None))(keys, twice, response_len)
   first, second = both[:batch_size], both[batch_size:]
   cls = jax.vmap(classify_response)(prior.to_tokens(first), sc)
-  level = jnp.clip(sc["pressure"] + 1, 0, schema.NUM_PRESSURE_LEVELS - 1)
+  level = jnp.clip(pressure, 0, schema.NUM_PRESSURE_LEVELS - 1)
   rows = jnp.arange(batch_size)
-  second_ctx = jax.vmap(extend_context)(
-    sc["context"],
-    sc["context_len"],
-    first,
-    sc["followups"][rows, cls, level],
-    sc["followup_len"][rows, cls, level],
-  )
+  follow, follow_len = sc["followups"][rows, cls, level], sc["followup_len"][rows, cls, level]
+  second_ctx = jax.vmap(extend_context)(sc["context"], sc["context_len"], first, follow, follow_len)
   multi = jax.random.uniform(k_multi, (batch_size,)) < multi_turn_fraction
   pad = second_ctx.shape[1] - sc["context"].shape[1]
   first_ctx = jnp.pad(sc["context"], ((0, 0), (0, pad)))
@@ -118,7 +118,8 @@ def prior_batch(key, data, batch_size: int, response_len: int, multi_turn_fracti
 
 
 def bc_loss(params, network, contexts, actions, value_target, value_coef):
-  """Masked teacher-forced NLL (+ value MSE); returns (loss, metrics)."""
+  """The loss of the module docstring on contexts int32[B, L] and actions int32[B, R]
+  (value_target float32[B]); returns (loss, metrics incl. bc_loss and token_accuracy)."""
   logits, value = network.apply(params, contexts, actions)
   logp = jax.nn.log_softmax(logits)
   nll = -jnp.take_along_axis(logp, actions[..., None], -1)[..., 0]
@@ -139,6 +140,8 @@ class Imitation:
     self.network = networks.make(config.network, vocab.NUM_ACTIONS, **config.network_kwargs)
     self.response_len = self.network.max_response_len
     self.context_len = schema.CONTEXT_LEN + self.response_len + schema.FOLLOWUP_LEN
+    if self.network.encoder == "transformer" and self.network.max_len < self.context_len:
+      raise ValueError(f"network_kwargs.max_len must be >= {self.context_len} (two-turn contexts)")
     self.optimizer = optax.chain(
       optax.clip_by_global_norm(ic.max_grad_norm), optax.adam(ic.learning_rate)
     )
@@ -157,7 +160,7 @@ class Imitation:
     ic = self.config.imitation
     key, k_batch = jax.random.split(key)
     ctx, actions, sc = prior_batch(
-      k_batch, data, ic.batch_size, self.response_len, ic.multi_turn_fraction
+      k_batch, data, ic.batch_size, self.response_len, ic.multi_turn_fraction, ic.followup_pressure
     )
     target = jnp.zeros(ctx.shape[0])
     if ic.value_coef > 0:

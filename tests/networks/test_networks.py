@@ -59,3 +59,10 @@ def test_too_long_sequence_and_unknown_names_fail_clearly():
     net.init(jax.random.PRNGKey(0), jnp.ones((1, 6), jnp.int32))
   with pytest.raises(UnknownNameError, match="known: bag_of_tokens, mlp, response_policy, transformer"):
     networks.make("lstm", 2)
+
+
+def test_last_token_index_skips_padding_inside_the_sequence():
+  from alignment_rl.networks.encoders import last_token_index
+
+  tokens = jnp.array([[1, 0, 0, 5, 7, 0], [0, 0, 0, 0, 0, 0], [3, 0, 0, 0, 0, 9]])
+  np.testing.assert_array_equal(last_token_index(tokens), [4, 0, 5])
