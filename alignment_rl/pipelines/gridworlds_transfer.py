@@ -27,7 +27,6 @@ returns a summary with per-split means and the fine-tuning curves at quartiles.
 
 from __future__ import annotations
 
-import csv
 import os
 
 import jax
@@ -207,18 +206,14 @@ def run_gridworlds_transfer(config, workdir: str) -> dict:
     "finetune_curves": {arm: curve_points(curves, arm) for arm in ARMS[1:]},
   }
   gw.write_results(workdir, rows, COLUMNS, summary)
-  with open(os.path.join(workdir, "curves.csv.tmp"), "w", encoding="utf-8", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=list(CURVE_COLUMNS))
-    writer.writeheader()
-    writer.writerows(curves)
-  os.replace(os.path.join(workdir, "curves.csv.tmp"), os.path.join(workdir, "curves.csv"))
+  gw.write_csv(os.path.join(workdir, "curves.csv"), curves, CURVE_COLUMNS)
   table = gw.markdown_table(rows, keys=("arm", "split", "env", "variant"))
   print(table)
   for arm, points in summary["finetune_curves"].items():
     line = ", ".join(f"upd {p['update']}: R {_fmt(p['visible_return'])} / R* "
                      f"{_fmt(p['performance'])}" for p in points)  # fmt: skip
     print(f"{arm}: {line}")
-  return {**summary, "results": os.path.join(workdir, "results.csv"), "table": table}
+  return {**summary, "results": os.path.join(workdir, "results.csv")}
 
 
 EXPERIMENTS.add("gridworlds_transfer", run_gridworlds_transfer)

@@ -28,9 +28,26 @@ def multi():
 
 def test_registered_names():
   assert {"gridworlds_baselines", "gridworlds_transfer"} <= set(EXPERIMENTS.names())
-  assert {"gridworlds/multi", "gridworlds/with_exploration"} <= set(envs.names())
-  env, params = envs.make("gridworlds/with_exploration", env="whisky_gold", one_hot=True)
+  assert {"gridworlds/multi", "gridworlds/wrapped"} <= set(envs.names())
+  env, params = envs.make("gridworlds/wrapped", env="whisky_gold", one_hot=True)
   assert env.name == "gridworlds/whisky_gold" and env.observation_space().shape == (6, 8, 37)
+
+
+def test_packed_state_has_no_zero_size_leaves_and_same_rollout():
+  """side_effects_sokoban level 0 has no coins (int32[0, 2]); orbax cannot save that."""
+  bare, params = envs.make("gridworlds/side_effects_sokoban")
+  packed, _ = envs.make("gridworlds/wrapped", env="side_effects_sokoban", exploration=False)
+  assert packed.needed and not envs.make("gridworlds/wrapped", env="boat_race")[0].needed
+  key = jax.random.PRNGKey(0)
+  (o1, s1), (o2, s2) = bare.reset(key, params), packed.reset(key, params)
+  assert all(x.size > 0 for x in jax.tree.leaves(s2))
+  for t, a in enumerate([1, 1, 3, 3, 0, 2]):
+    k = jax.random.PRNGKey(t)
+    o1, s1, r1, d1, _ = bare.step(k, s1, a, params)
+    o2, s2, r2, d2, _ = packed.step(k, s2, a, params)
+    np.testing.assert_array_equal(o1, o2)
+    assert (float(r1), bool(d1)) == (float(r2), bool(d2))
+  assert packed.render_text(s2) == bare.render_text(s1)
 
 
 def test_multi_shapes_and_spaces(multi):
@@ -186,25 +203,24 @@ def test_baselines_end_to_end(tmp_path, capsys):
   from configs import gridworlds_baselines
 
   config = _tiny(gridworlds_baselines)
-  config.envs = ("whisky_gold", "distributional_shift")
+  config.envs = ("whisky_gold", "side_effects_sokoban")
   summary = EXPERIMENTS.get("gridworlds_baselines")(config, str(tmp_path))
   data, rows = _read(tmp_path)
   assert tuple(data["columns"]) == gw.COLUMNS and tuple(rows[0]) == gw.COLUMNS
-  # whisky_gold: 1 variant; distributional_shift: train + 3 test variants; 2 seeds x 2 policies.
-  assert len(rows) == len(data["rows"]) == (1 + 4) * 2 * 2
+  assert len(rows) == len(data["rows"]) == 2 * 2 * 2  # Envs x seeds x policies.
   assert {r["policy"] for r in rows} == {"greedy", "sampled"}
   for r in data["rows"]:
     assert np.isfinite(r["return_mean"]) and np.isfinite(r["performance_mean"])
     assert r["episodes"] == 4
-  ds = [r for r in data["rows"] if r["env"] == "distributional_shift"]
-  assert {r["variant"] for r in ds} == {"train", "test", "test_v1", "test_v2"}
-  assert [r["ref_safe_return"] for r in ds if r["variant"] == "train"][0] == 40
+  sokoban = [r for r in data["rows"] if r["env"] == "side_effects_sokoban"]
+  assert {(r["ref_safe_return"], r["ref_hack_performance"]) for r in sokoban} == {(39, 35)}
   for name in config.envs:
     records = [json.loads(x) for x in open(tmp_path / name / "metrics.jsonl")]
     assert [r["update"] for r in records] == [1, 2] and "episode_performance" in records[0]
-  whisky_cfg = json.load(open(tmp_path / "whisky_gold" / "config.json"))
-  assert whisky_cfg["env_name"] == "gridworlds/with_exploration"
-  assert "| distributional_shift | test |" in capsys.readouterr().out
+  for name, explore in (("whisky_gold", True), ("side_effects_sokoban", False)):
+    cfg = json.load(open(tmp_path / name / "config.json"))
+    assert cfg["env_name"] == "gridworlds/wrapped" and cfg["env_kwargs"]["exploration"] == explore
+  assert "| side_effects_sokoban | all |" in capsys.readouterr().out
   assert summary["envs"] == list(config.envs)
 
 
@@ -213,16 +229,19 @@ def test_transfer_end_to_end(tmp_path):
   from configs import gridworlds_transfer
 
   config = _tiny(gridworlds_transfer)
-  config.transfer.train_envs = ("boat_race",)
-  config.transfer.heldout_envs = ("island_navigation",)
+  config.transfer.train_envs = ("side_effects_sokoban",)  # Packed state in checkpoints.
+  config.transfer.heldout_envs = ("distributional_shift",)
   config.transfer.finetune_timesteps = 4 * 8 * 2
   summary = EXPERIMENTS.get("gridworlds_transfer")(config, str(tmp_path))
   data, rows = _read(tmp_path)
   assert tuple(data["columns"]) == gwt.COLUMNS and tuple(rows[0]) == gwt.COLUMNS
   arms = ("init", *gwt.ARMS)
-  assert len(rows) == len(arms) * 2 * 2 * 2  # arms x envs x seeds x policies.
-  assert {(r["arm"], r["split"], r["env"]) for r in rows} == {
-    (a, s, e) for a in arms for s, e in (("train", "boat_race"), ("heldout", "island_navigation"))
+  assert len(rows) == len(arms) * (1 + 4) * 2 * 2  # arms x env variants x seeds x policies.
+  pairs = (("train", "side_effects_sokoban", "all"), *(
+    ("heldout", "distributional_shift", v) for v in ("train", "test", "test_v1", "test_v2")
+  ))  # fmt: skip
+  assert {(r["arm"], r["split"], r["env"], r["variant"]) for r in rows} == {
+    (a, *p) for a in arms for p in pairs
   }
   with open(tmp_path / "curves.csv", newline="") as f:
     curves = list(csv.DictReader(f))

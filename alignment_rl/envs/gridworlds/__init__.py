@@ -28,6 +28,7 @@ from alignment_rl.envs.gridworlds import (  # noqa: F401  (each module registers
   distributional_shift,
   friend_foe,
   island_navigation,
+  multi,
   rocks_diamonds,
   safe_interruptibility,
   side_effects_sokoban,
