@@ -3,7 +3,7 @@ r"""PPO baselines on the eleven AI Safety Gridworlds: visible return vs hidden p
 Launch (from the repository root):
 
   python -m experiments.main --config=configs/gridworlds_baselines.py:runlocal \
-      --workdir=/tmp/runs/gridworlds_baselines
+      --workdir=runs/gridworlds_baselines
 
 One PPO run per environment (default level; distributional_shift trains on level 0
 and is evaluated on its test levels; whisky_gold inside `ExplorationWrapper`), all

@@ -4,7 +4,7 @@ fine-tuning on the visible reward.
 Launch (from the repository root):
 
   python -m experiments.main --config=configs/gridworlds_transfer.py:runlocal \
-      --workdir=/tmp/runs/gridworlds_transfer
+      --workdir=runs/gridworlds_transfer
 
 `gridworlds/multi` draws one of `transfer.train_envs` per episode (padded one-hot
 10x10 boards, one MLP policy). Runs: `pretrain_performance` (reward = hidden
