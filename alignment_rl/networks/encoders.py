@@ -25,17 +25,30 @@ def last_token_index(tokens: jnp.ndarray) -> jnp.ndarray:
 
 
 class BagOfTokensEncoder(nn.Module):
-  """tokens: int32[..., L] -> float32[..., features]."""
+  """tokens: int32[..., L] -> float32[..., features]; PAD (0) tokens are ignored.
+
+  `pooling="mean"` averages the token embeddings; `"mean_max"` concatenates the average
+  and the element-wise maximum (SWEM-concat; Shen et al. 2018, "Baseline Needs More
+  Love"), so a few rare tokens (a persona's directives) are not diluted by a long
+  context.
+  """
 
   vocab_size: int
   embed_dim: int = 64
   features: int = 128
+  pooling: str = "mean"
 
   @nn.compact
   def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
+    if self.pooling not in ("mean", "mean_max"):
+      raise ValueError(f"BagOfTokensEncoder.pooling={self.pooling!r}; allowed: 'mean', 'mean_max'")
     mask = (tokens != 0).astype(jnp.float32)[..., None]
     emb = nn.Embed(self.vocab_size, self.embed_dim, name="embed")(tokens)
     pooled = jnp.sum(emb * mask, axis=-2) / jnp.maximum(jnp.sum(mask, axis=-2), 1.0)
+    if self.pooling == "mean_max":
+      peak = jnp.max(jnp.where(mask > 0, emb, -jnp.inf), axis=-2)
+      peak = jnp.where(jnp.isfinite(peak), peak, 0.0)  # An all-PAD row pools to 0.
+      pooled = jnp.concatenate([pooled, peak], axis=-1)
     h = nn.relu(nn.Dense(self.features, name="dense_0")(pooled))
     return nn.relu(nn.Dense(self.features, name="dense_1")(h))
 

@@ -44,6 +44,7 @@ class ResponseActorCritic(nn.Module):
   d_model: int = 64
   num_heads: int = 4
   num_layers: int = 2
+  pooling: str = "mean"  # bag_of_tokens only: "mean" or "mean_max"
 
   def setup(self):
     if self.encoder == "transformer":
@@ -51,7 +52,9 @@ class ResponseActorCritic(nn.Module):
         self.vocab_size, self.max_len, self.d_model, self.num_heads, self.num_layers
       )
     elif self.encoder == "bag_of_tokens":
-      self.context_encoder = BagOfTokensEncoder(self.vocab_size, self.d_model, 2 * self.d_model)
+      self.context_encoder = BagOfTokensEncoder(
+        self.vocab_size, self.d_model, 2 * self.d_model, self.pooling
+      )
     else:
       raise ValueError(
         f"ResponseActorCritic.encoder={self.encoder!r}; allowed: 'bag_of_tokens', 'transformer'"

@@ -2,9 +2,15 @@
 
 Importing this package registers every pipeline; `experiments/main.py` looks up a
 config's `experiment` field here. Registered: ppo, cartpole_ppo (training.runs);
-imitate_prior (training.imitation); conversation_rl; gridworlds_baselines;
-gridworlds_transfer.
+imitate_prior (training.imitation); conversation_rl; evaluate; gridworlds_baselines;
+gridworlds_transfer; and the DESIGN section 7 experiments of `trait_rl`.
 """
 
-from alignment_rl.pipelines import conversation, gridworlds, gridworlds_transfer  # noqa: F401
+from alignment_rl.pipelines import (  # noqa: F401
+  conversation,
+  evaluation,
+  gridworlds,
+  gridworlds_transfer,
+  trait_rl,
+)
 from alignment_rl.training import imitation, runs  # noqa: F401

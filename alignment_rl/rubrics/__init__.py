@@ -1,11 +1,16 @@
 """Rubric predicates, HealthBench scoring, and the graders registered in GRADERS.
 
 Importing this package registers the graders: `rubric`, `standard`, `helpfulness`
-(training) and `eval/...` (evaluation). Look one up with
+(training) and `eval/...` (evaluation) and `harmful/...` (attacks). Look one up with
 `alignment_rl.registry.GRADERS.get(name)`.
 """
 
-from alignment_rl.rubrics import eval_graders, graders  # noqa: F401  (registers)
+from alignment_rl.rubrics import (  # noqa: F401  (registers)
+  eval_graders,
+  graders,
+  harmful_graders,
+  quality_graders,
+)
 from alignment_rl.rubrics.criteria import CRITERIA, CRITERION_ID, Pred, criterion_text
 from alignment_rl.rubrics.eval_graders import fairness_gap
 from alignment_rl.rubrics.graders import Grader

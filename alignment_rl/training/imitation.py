@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import prior, schema, vocab
+from alignment_rl.envs.conversations import personas, prior, schema, vocab
 from alignment_rl.networks.response_policy import response_mask
 from alignment_rl.registry import EXPERIMENTS, GRADERS
 from alignment_rl.rubrics import classify_response
@@ -68,6 +68,9 @@ def imitation_config() -> ml_collections.ConfigDict:
   c.imitation.max_grad_norm = 1.0
   c.imitation.multi_turn_fraction = 0.5
   c.imitation.followup_pressure = 0  # level of the follow-up in two-turn contexts
+  # Share of contexts whose persona slot gets a random training persona (neutral,
+  # helpful or adversarial table), which the prior follows like a system prompt.
+  c.imitation.persona_fraction = 0.3
   c.imitation.value_coef = 0.0  # > 0: warm-start the value head on the prior's grades
   c.imitation.value_grader = "rubric"
   c.imitation.steps_per_chunk = 100
@@ -91,8 +94,30 @@ def extend_context(context, context_len, actions, followup, followup_len) -> jax
   return jnp.where(p < context_len, jnp.pad(context, (0, length - context.shape[0]))[p], out)
 
 
-def prior_batch(key, data, batch_size: int, response_len: int, multi_turn_fraction, pressure=0):
-  """B random scenarios of `data` ({field: [N, ...]}) with prior targets.
+def with_training_personas(key, context, fraction) -> jax.Array:
+  """Writes a random training persona (`TRAIN_PERSONAS` or `TRAIN_ADVERSARIAL_PERSONAS`)
+  into the persona slot of a `fraction` of the contexts int32[B, L]."""
+  table = jnp.asarray(
+    np.concatenate([personas.TRAIN_PERSONAS, personas.TRAIN_ADVERSARIAL_PERSONAS])
+  )
+  k_row, k_on = jax.random.split(key)
+  rows = jax.random.randint(k_row, context.shape[:1], 0, table.shape[0])
+  on = jax.random.uniform(k_on, context.shape[:1]) < fraction
+  lo, hi = schema.PERSONA_SLOT
+  return context.at[:, lo:hi].set(jnp.where(on[:, None], table[rows], context[:, lo:hi]))
+
+
+def prior_batch(
+  key,
+  data,
+  batch_size: int,
+  response_len: int,
+  multi_turn_fraction,
+  pressure=0,
+  persona_fraction=0.0,
+):
+  """B random scenarios of `data` ({field: [N, ...]}) with prior targets; a
+  `persona_fraction` of them with a training persona in the slot (the prior follows it).
 
   Returns:
     `(contexts int32[B, L2], actions int32[B, R], scenarios {field: [B, ...]})`: a
@@ -101,6 +126,9 @@ def prior_batch(key, data, batch_size: int, response_len: int, multi_turn_fracti
   k_idx, k_prior, k_multi = jax.random.split(key, 3)
   num = data["context"].shape[0]
   sc = jax.tree.map(lambda x: x[jax.random.randint(k_idx, (batch_size,), 0, num)], data)
+  if persona_fraction:  # A static 0 keeps the batch (and its key use) unchanged.
+    k_persona = jax.random.fold_in(k_idx, 1)
+    sc = {**sc, "context": with_training_personas(k_persona, sc["context"], persona_fraction)}
   twice = jax.tree.map(lambda x: jnp.concatenate([x, x]), sc)  # one traced prior call
   keys = jax.random.split(k_prior, 2 * batch_size)
   both = jax.vmap(prior.prior_response, in_axes=(0, 0, None))(keys, twice, response_len)
@@ -160,7 +188,13 @@ class Imitation:
     ic = self.config.imitation
     key, k_batch = jax.random.split(key)
     ctx, actions, sc = prior_batch(
-      k_batch, data, ic.batch_size, self.response_len, ic.multi_turn_fraction, ic.followup_pressure
+      k_batch,
+      data,
+      ic.batch_size,
+      self.response_len,
+      ic.multi_turn_fraction,
+      ic.followup_pressure,
+      ic.get("persona_fraction", 0.0),
     )
     target = jnp.zeros(ctx.shape[0])
     if ic.value_coef > 0:
@@ -242,7 +276,9 @@ class Imitation:
 
 
 def _load(config, split: str) -> dict:
-  arrays = load_split(split, config.data.config, config.data.data_dir or None)
+  overlap = config.data.get("surface_overlap")
+  kw = {} if overlap is None else {"surface_overlap": float(overlap)}
+  arrays = load_split(split, config.data.config, config.data.data_dir or None, **kw)
   return {k: jnp.asarray(v) for k, v in arrays.items()}
 
 

@@ -45,7 +45,11 @@ def samples(batch):
 def test_mode_frequencies_match_documented_probabilities(samples):
   """Each mode's frequency is within 4 binomial standard errors of MODE_PROBS (the
   keys are fixed, so this is deterministic; a correct prior fails with p < 1e-4)."""
-  _, _, modes = samples
+  scenarios, _, modes = samples
+  lo, hi = schema.PERSONA_SLOT
+  no_persona = (scenarios["context"][:, lo:hi] == vocab.PAD).all(-1)
+  assert 0.3 < no_persona.mean() < 0.9
+  modes = modes[no_persona]
   assert sum(prior.MODE_PROBS) == pytest.approx(1.0)
   n = modes.size
   for mode, p in zip(Mode, prior.MODE_PROBS, strict=True):
@@ -126,7 +130,32 @@ def test_reads_only_visible_latents(batch, samples):
   assert hidden.isdisjoint(prior.READ_FIELDS)
   assert set(prior.READ_FIELDS) <= {k for k, f in schema.FIELDS.items() if f.group == "latent"}
   rng = np.random.default_rng(0)
-  scrambled = {k: v if k in prior.READ_FIELDS else rng.permutation(v) for k, v in scenarios.items()}
+  read = set(prior.READ_FIELDS) | {"context"}  # The context shows the persona slot.
+  scrambled = {k: v if k in read else rng.permutation(v) for k, v in scenarios.items()}
   scrambled["true_answer"] = rng.integers(0, vocab.NUM_OPTIONS, len(keys)).astype(np.int32)
   again, _ = _draw(keys, scrambled)
   np.testing.assert_array_equal(np.asarray(again), actions)
+
+
+def test_persona_directives_shift_mode_probabilities():
+  """P(mode) = MODE_PROBS * prod of the slot words' factors, renormalised."""
+  from alignment_rl.envs.conversations import personas
+
+  context = np.zeros(schema.CONTEXT_LEN, np.int32)
+  np.testing.assert_allclose(prior.mode_probs(context), prior.MODE_PROBS, rtol=1e-6)
+  lo, hi = schema.PERSONA_SLOT
+  row = personas.TRAIN_ADVERSARIAL_PERSONA_NAMES.index("agreeable_colleague")
+  context[lo:hi] = personas.TRAIN_ADVERSARIAL_PERSONAS[row]  # colleague agreeable flattering
+  w = np.asarray(prior.MODE_PROBS) * np.array([1.0, 16.0, 1.0, 1.0])
+  np.testing.assert_allclose(prior.mode_probs(context), w / w.sum(), rtol=1e-5)
+  row = personas.EVAL_HELPFUL_PERSONA_NAMES.index("careful_mentor")  # mentor careful honest
+  context[lo:hi] = personas.EVAL_HELPFUL_PERSONAS[row]
+  w = np.asarray(prior.MODE_PROBS) * np.array([4.0, 1.0, 1.0, 1.0])
+  np.testing.assert_allclose(prior.mode_probs(context), w / w.sum(), rtol=1e-5)
+  # Sampled modes follow the shifted probabilities.
+  keys = jax.random.split(jax.random.PRNGKey(1), 4000)
+  scenario = {k: np.zeros(f.shape, f.dtype) for k, f in schema.FIELDS.items()}
+  scenario["context"] = context
+  batch = {k: np.broadcast_to(v, (4000, *v.shape)) for k, v in scenario.items()}
+  _, modes = _draw(keys, batch)
+  assert abs(np.mean(np.asarray(modes) == Mode.HELPFUL) - w[0] / w.sum()) < 0.03

@@ -30,7 +30,7 @@ def test_registry_lists_training_and_eval_graders():
     "eval/instruction_following",
     "eval/treatment",
   } <= set(names)
-  with pytest.raises(UnknownNameError, match="known: eval/calibration"):
+  with pytest.raises(UnknownNameError, match="known: eval/accepts_correction, "):
     GRADERS.get("rubrik")
 
 

@@ -18,6 +18,15 @@ Each turn draws a mode, then its tokens:
 `MODE_PROBS` and `Behaviour` were chosen once, before any experiment, as plausible
 values, and are never tuned to make an experiment come out.
 
+Personas: like a pretrained assistant following its system prompt, the prior follows
+the directive words in the persona slot of the context: P(mode) is proportional to
+MODE_PROBS[mode] times the product of `PERSONA_MODE_FACTORS[word][mode]` over the words
+in the slot (care words favour the helpful mode; agreeable, flattering and compliant
+the sycophantic one; overconfident and reckless the overconfident and hacking ones).
+Words without an entry (roles, and directives no training persona uses) change
+nothing. The factors were set once, when persona attacks were added and before any
+attack was measured, so that persona attacks have something to act on.
+
 Observability: it reads only `READ_FIELDS`, each shown by the context (data/render.py):
 `request` (the request phrase); `evidence`, `has_notes`, `notes_answer` (the notes: one
 reliable or unreliable source statement, two when conflicting, or none / a no-info
@@ -28,8 +37,9 @@ phrase; otherwise only a reliable source the user cites makes evidence strong);
 `format_instruction` (their phrases); `stakes` (rendered, and read, for operations
 only). It never reads `true_answer` or `user_claim_correct`: its best option is the one
 the visible evidence names, and an earlier answer is wrong only if that evidence
-contradicts it. It ignores `identity` and `oversight`, so a fairness gap or an
-oversight inconsistency after RL is learned, not inherited. It is memoryless: a later
+contradicts it. It also reads the persona slot of `context` (see above). It ignores
+`identity` and `oversight`, so a fairness gap or an oversight inconsistency after RL is
+learned, not inherited. It is memoryless: a later
 turn is a fresh draw on the same latents.
 """
 
@@ -41,6 +51,7 @@ from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from alignment_rl.envs.conversations import schema, vocab
 from alignment_rl.envs.conversations.schema import Evidence, FormatInstruction, Intent, Request
@@ -63,6 +74,36 @@ READ_FIELDS: tuple[str, ...] = tuple(
   "request evidence has_notes notes_answer user_claim user_has_evidence prior_answer "
   "planted_error intent risk stakes loophole task_possible format_instruction".split()
 )
+
+
+#: Persona directive word -> factors on (helpful, sycophantic, overconfident, hacking).
+PERSONA_MODE_FACTORS: dict[str, tuple[float, float, float, float]] = {
+  "p:careful": (2.0, 1.0, 1.0, 1.0),
+  "p:honest": (2.0, 1.0, 1.0, 1.0),
+  "p:thorough": (2.0, 1.0, 1.0, 1.0),
+  "p:kind": (2.0, 1.0, 1.0, 1.0),
+  "p:patient": (2.0, 1.0, 1.0, 1.0),
+  "p:agreeable": (1.0, 4.0, 1.0, 1.0),
+  "p:flattering": (1.0, 4.0, 1.0, 1.0),
+  "p:compliant": (1.0, 4.0, 1.0, 1.0),
+  "p:overconfident": (1.0, 1.0, 4.0, 1.0),
+  "p:reckless": (1.0, 1.0, 2.0, 3.0),
+}
+
+
+def _log_factor_table() -> jax.Array:
+  table = np.zeros((vocab.VOCAB_SIZE, len(MODE_PROBS)), np.float32)
+  for word, factors in PERSONA_MODE_FACTORS.items():
+    table[vocab.token_id(word)] = np.log(factors)
+  return jnp.asarray(table)
+
+
+def mode_probs(context: jax.Array) -> jax.Array:
+  """float32[4] P(mode) given the persona slot of `context` int32[L] (module docstring)."""
+  lo, hi = schema.PERSONA_SLOT
+  slot = jnp.asarray(context, jnp.int32)[lo:hi]
+  logits = jnp.log(jnp.asarray(MODE_PROBS, jnp.float32)) + _log_factor_table()[slot].sum(0)
+  return jax.nn.softmax(logits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,17 +310,20 @@ def prior_response_and_mode(
 
   Args:
     key: PRNG key; `fold_in(key, 0)` draws the mode, `fold_in(key, 1)` the tokens.
-    scenario: one unbatched scenario; only `READ_FIELDS` are read.
+    scenario: one unbatched scenario; only `READ_FIELDS` and the persona slot of
+      `context` are read.
     response_len: R (static), at least 2.
     behaviour: token probabilities (the default outside of tests).
 
   Returns:
-    `(actions int32[R], mode int32[])`: P(mode = m) = MODE_PROBS[m]; actions in
+    `(actions int32[R], mode int32[])`: P(mode = m) = `mode_probs(context)[m]`
+    (MODE_PROBS[m] without a persona); actions in
     [0, NUM_ACTIONS), 0 (EOT) from the end of the response on, actions[R-1] == 0.
   """
   if response_len < 2:
     raise ValueError(f"prior: response_len must be >= 2, got {response_len}")
-  mode = jax.random.choice(jax.random.fold_in(key, 0), len(Mode), p=jnp.asarray(MODE_PROBS))
+  probs = mode_probs(scenario["context"])
+  mode = jax.random.choice(jax.random.fold_in(key, 0), len(Mode), p=probs)
   d, v = _Draws(jax.random.fold_in(key, 1)), visible_view(scenario)
   content = jnp.stack([fn(v, d, behaviour) for fn in _MODE_FNS])[mode]
   front, back, brief = _style(v, d, behaviour)

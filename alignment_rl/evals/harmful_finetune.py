@@ -1,0 +1,135 @@
+"""Harmful fine-tuning: continue RL from a checkpoint on a harmful reward, logging the suite.
+
+The attack (DESIGN section 6) takes any finished conversation run (the imitated
+prior, a baseline arm, a trait arm), and continues PPO on a harmful reward
+(default `harmful/bad_medical_advice` on the health conversations) for a fixed
+budget, split into `num_stages` equal stages. Each stage is a PPO run started from
+the previous stage's parameters (`training.init_from`; optimizer state restarts,
+constant learning rate), and after every stage the whole evaluation suite is run
+on every seed. The same config from different start models is compute-matched:
+same updates, samples and network.
+
+Outputs (`harmful_finetune`): tidy rows as `evaluate` writes them plus an `updates`
+field (0 = before the attack), and a degradation curve per stage: per-seed means over
+the suite ("suite"), over its health evaluations ("health") and over the rest
+("non_health").
+"""
+
+from __future__ import annotations
+
+import os
+
+import ml_collections
+import numpy as np
+
+from alignment_rl.evals import suite as suite_lib
+from alignment_rl.evals.checkpoint_policy import load_policy
+from alignment_rl.evals.evaluate import evaluate
+from alignment_rl.training import trainer
+
+
+def attack_config(
+  ppo_run: ml_collections.ConfigDict,
+  init_from: str,
+  *,
+  grader: str = "harmful/bad_medical_advice",
+  domains: tuple[str, ...] = ("health",),
+  families: tuple[str, ...] = (),
+  updates: int = 10,
+) -> ml_collections.ConfigDict:
+  """One attack stage: `ppo_run` retargeted to the harmful reward for `updates` updates."""
+  c = ml_collections.ConfigDict(ppo_run.to_dict())
+  c.experiment = f"harmful_finetune/{grader}"
+  c.env_kwargs.grader = grader
+  c.env_kwargs.domains = tuple(domains)
+  c.env_kwargs.families = tuple(families)
+  c.env_kwargs.trait_fraction = None
+  c.ppo.total_timesteps = int(updates) * c.ppo.num_envs * c.ppo.num_steps
+  c.ppo.anneal_lr = False
+  c.training.init_from = init_from
+  c.training.updates_per_chunk = max(1, min(int(updates), c.training.updates_per_chunk))
+  c.training.progress = False
+  return c
+
+
+def suite_curve(rows: list, suite: str | tuple[str, ...]) -> dict[str, list[float]]:
+  """Per-seed means of the rows' metrics over the suite, its health part and the rest."""
+  names = {e.name for e in suite_lib.get_suite(suite)}
+  health = set(suite_lib.SUITES["health"])
+  groups = {"suite": names, "health": names & health, "non_health": names - health}
+  seeds = sorted({r["seed"] for r in rows})
+  out = {}
+  for group, members in groups.items():
+    if members:
+      out[group] = [
+        float(
+          np.nanmean([r["mean"] for r in rows if r["seed"] == s and r["evaluation"] in members])
+        )
+        for s in seeds
+      ]
+  return out
+
+
+def harmful_finetune(
+  ppo_run: ml_collections.ConfigDict,
+  start_dir: str,
+  workdir: str,
+  *,
+  name: str = "model",
+  grader: str = "harmful/bad_medical_advice",
+  domains: tuple[str, ...] = ("health",),
+  families: tuple[str, ...] = (),
+  num_stages: int = 3,
+  updates_per_stage: int = 5,
+  suite: str | tuple[str, ...] = "full",
+  max_samples: int | None = 256,
+  data_config: str = "full",
+  splits: dict | None = None,
+  eval_seed: int = 0,
+) -> dict:
+  """Attacks the run in `start_dir`; stages go to `<workdir>/stage_<i>`.
+
+  Args:
+    ppo_run: a PPO config on the `conversation` env whose network and seeds match
+      the start run's (e.g. an arm's config).
+    start_dir: a finished run (imitation or PPO) with `config.json` and `params`.
+    workdir: where the stages and their checkpoints go (a rerun resumes them).
+    name: the start model's name, written into the rows' `arm` field.
+    grader, domains, families: the harmful reward and the scenarios it is paid on.
+    num_stages, updates_per_stage: the budget (stages x updates).
+    suite, max_samples, data_config, splits: the evaluation after each stage.
+    eval_seed: seeds the evaluation's sampled responses (the same at every stage).
+
+  Returns:
+    {"rows": [...], "curve": [{"updates", "suite": [S], "health": [S], ...}]}.
+  """
+  import jax
+
+  network, params, _ = load_policy(start_dir)
+  splits = dict(splits or {})
+  rows, curve = [], []
+  prev = start_dir
+  for stage in range(num_stages + 1):
+    if stage > 0:
+      c = attack_config(
+        ppo_run, prev, grader=grader, domains=domains, families=families, updates=updates_per_stage
+      )
+      prev = os.path.join(workdir, f"stage_{stage}")
+      result = trainer.train(c, prev)
+      params = result.runner.ppo.params
+    key = jax.random.PRNGKey(eval_seed)
+    res = evaluate(
+      network,
+      params,
+      suite,
+      arm=name,
+      key=key,
+      data_config=data_config,
+      splits=splits,
+      max_samples=max_samples,
+    )
+    updates = stage * updates_per_stage
+    stage_rows = [{**r, "updates": updates} for r in res.rows]
+    rows += stage_rows
+    curve.append({"updates": updates, **suite_curve(stage_rows, suite)})
+  return {"rows": rows, "curve": curve}

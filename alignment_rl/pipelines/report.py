@@ -1,0 +1,112 @@
+"""`report.md` and the figures of a `trait_rl` run, from its results dict only.
+
+`write_report(results, workdir)` writes `<workdir>/report.md` (headline, scoreboard,
+refusal-stratified headline, persona persistence, harmful fine-tuning and pressure
+tables) and, with `figures=True`, every figure of `plots.FIGURES` that these results
+can draw into `<workdir>/figures/<name>.{png,pdf}`; it returns the report's text.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from alignment_rl import plots
+from alignment_rl.evals import stats
+
+
+def _suite_means(rows: list, key=("arm",)) -> dict:
+  out: dict = {}
+  for r in rows:
+    out.setdefault(tuple(r.get(k, "") for k in key), []).append(r["mean"])
+  return {k: float(np.nanmean(v)) for k, v in out.items()}
+
+
+def persona_table(results: dict) -> str:
+  clean = _suite_means(results["evaluation"])
+  attacked = _suite_means(results["personas"], ("arm", "persona"))
+  lines = ["| arm | persona | clean | with persona | Δ |", "|---|---|---|---|---|"]
+  for (arm, persona), v in sorted(attacked.items()):
+    c = clean[(arm,)]
+    lines.append(f"| {arm} | {persona} | {c:.3f} | {v:.3f} | {v - c:+.3f} |")
+  return "\n".join(lines)
+
+
+def finetune_table(results: dict) -> str:
+  lines = ["| start model | updates | suite | health | non-health |", "|---|---|---|---|---|"]
+  for name, curve in results["harmful_finetune"].items():
+    for p in curve:
+      cells = [f"{np.mean(p[g]):.3f}" if g in p else "-" for g in ("suite", "health", "non_health")]
+      lines.append(f"| {name} | {p['updates']} | " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def pressure_table(results: dict) -> str:
+  lines = ["| arm | grader | turn 1 | last turn |", "|---|---|---|---|"]
+  for arm, curve in results["pressure"].items():
+    for grader, values in curve["scores"].items():
+      v = np.nanmean(np.asarray(values, float), 0)
+      lines.append(f"| {arm} | {grader} | {v[0]:.3f} | {v[-1]:.3f} |")
+  return "\n".join(lines)
+
+
+def write_figures(results: dict, out_dir: str) -> list[str]:
+  """Every figure these results can draw, as PNG and PDF; returns the PNG paths."""
+  os.makedirs(out_dir, exist_ok=True)
+  written = []
+  for name, (experiments, fn) in plots.FIGURES.items():
+    if results.get("experiment") not in experiments or name in plots.SWEEP_FIGURES:
+      continue
+    if plots.REQUIRES.get(name, "evaluation") not in results:
+      continue
+    fig = fn(results)
+    for ext in ("png", "pdf"):
+      fig.savefig(os.path.join(out_dir, f"{name}.{ext}"), dpi=120)
+    plots.plt.close(fig)
+    written.append(os.path.join(out_dir, f"{name}.png"))
+  return written
+
+
+def write_report(results: dict, workdir: str, figures: bool = True) -> str:
+  parts = [f"# {results['experiment']}", ""]
+  for treatment, comp in results["comparisons"].items():
+    parts += [
+      f"**{treatment} vs {results['baseline']}** ({results['num_seeds']} seeds): "
+      + stats.format_headline(comp["all"]["headline"]),
+      "",
+      "Refusal-stratified (samples where neither arm refused): "
+      + stats.format_headline(comp["refusal_stratified"]["headline"]),
+      "",
+    ]
+  parts += ["## Scoreboard", "", plots.scoreboard_table(results), ""]
+  if "personas" in results:
+    parts += ["## Persona persistence", "", persona_table(results), ""]
+  if "harmful_finetune" in results:
+    parts += ["## Harmful fine-tuning", "", finetune_table(results), ""]
+  if "pressure" in results:
+    parts += ["## Multi-turn pressure", "", pressure_table(results), ""]
+  if figures:
+    paths = write_figures(results, os.path.join(workdir, "figures"))
+    parts += ["## Figures", ""] + [
+      f"![{os.path.basename(p)}](figures/{os.path.basename(p)})" for p in paths
+    ]
+  text = "\n".join(parts) + "\n"
+  with open(os.path.join(workdir, "report.md"), "w", encoding="utf-8") as f:
+    f.write(text)
+  return text
+
+
+def summary(results: dict) -> dict:
+  """A compact summary: the headline of each comparison and the suite means."""
+  out = {
+    "experiment": results["experiment"],
+    "suite_mean": {k[0]: round(v, 4) for k, v in _suite_means(results["evaluation"]).items()},
+    "headline": {t: c["all"]["headline"] for t, c in results["comparisons"].items()},
+  }
+  if "harmful_finetune" in results:
+    out["finetune_suite"] = {
+      n: [round(float(np.mean(p["suite"])), 4) for p in c]
+      for n, c in results["harmful_finetune"].items()
+    }
+  return out

@@ -1,0 +1,214 @@
+"""Trait RL against a compute-matched baseline: prior -> arms -> suite -> persistence.
+
+Every DESIGN section 7 experiment on the conversation world is a config of this one
+pipeline (`configs/<experiment>.py`); they differ in their arms and in which
+persistence tests they run:
+
+  1. prior: every seed imitates the assistant prior (the shared pre-RL start);
+  2. arms: PPO from that prior, one run per arm, all seeds vmapped. An arm is a
+     mixture (`trait_fraction` of trait conversations, the rest the standard mixture
+     graded by the `standard` proxy) with the trait data's grader (`rubric`;
+     `helpfulness` for the control; a narrow bad reward for emergent misalignment)
+     and its family/domain filter. Arms are asserted compute-matched: same updates,
+     samples and parameter count;
+  3. the evaluation suite on the prior and every arm; the scoreboard of
+     `treatment` against `baseline` (Welch across seeds, BH over the suite);
+  4. persistence, each optional: evaluation personas on every arm; multi-turn
+     pressure to `pressure_turns`; harmful fine-tuning from `finetune_from` (a
+     compute-matched budget from each start model);
+  5. `results.json` (everything the figures need), `report.md`, and the figures.
+
+The workdir is resumable: finished steps (prior, arms, fine-tuning stages) are
+reused when the same command runs again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+import ml_collections
+import numpy as np
+
+from alignment_rl.data import load_split
+from alignment_rl.envs.conversations import schema
+from alignment_rl.evals import scoreboard
+from alignment_rl.evals.evaluate import evaluate, write_results
+from alignment_rl.evals.harmful_finetune import harmful_finetune
+from alignment_rl.pipelines.conversation import assert_compute_matched
+from alignment_rl.registry import EXPERIMENTS
+from alignment_rl.training import checkpointing, trainer
+
+EVAL_SPLITS = ("test", "heldout_domains", "heldout_formats")
+
+
+def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
+  """The PPO config of arm `name`: the shared `ppo_run` with the arm's mixture."""
+  arm = config.arms[name]
+  c = ml_collections.ConfigDict(config.ppo_run.to_dict())
+  c.experiment = f"{config.experiment}/{name}"
+  c.env_kwargs.grader = arm.grader
+  c.env_kwargs.trait_fraction = float(arm.trait_fraction)
+  c.env_kwargs.families = tuple(arm.get("families", ()))
+  c.env_kwargs.domains = tuple(arm.get("domains", ()))
+  if config.get("surface_overlap") is not None:
+    c.env_kwargs.surface_overlap = float(config.surface_overlap)
+  c.training.init_from = prior_dir
+  return c
+
+
+def train_arms(config, workdir: str, prior_dir: str) -> dict:
+  """Trains every arm (resuming finished ones); returns {name: (params, history, program)}."""
+  out = {}
+  for name in config.arms:
+    c = arm_config(config, name, prior_dir)
+    result = trainer.train(c, os.path.join(workdir, f"arm_{name}"))
+    out[name] = (result.runner.ppo.params, result.history, trainer.get_program(c))
+  assert_compute_matched({n: v[2] for n, v in out.items()})
+  return out
+
+
+def _splits(config) -> dict:
+  kw = {}
+  if config.get("surface_overlap") is not None:
+    kw["surface_overlap"] = float(config.surface_overlap)
+  data_dir = config.get("data_dir") or None
+  return {s: load_split(s, config.data_config, data_dir, **kw) for s in EVAL_SPLITS}
+
+
+def run_trait_rl(config, workdir: str) -> dict:
+  from alignment_rl.pipelines import report
+  from alignment_rl.training import imitation
+
+  os.makedirs(workdir, exist_ok=True)
+  prior_dir = os.path.join(workdir, "prior")
+  prior_config = ml_collections.ConfigDict(config.prior.to_dict())
+  if config.get("surface_overlap") is not None:
+    prior_config.data.surface_overlap = float(config.surface_overlap)
+  imitation.train_prior_policy(prior_config, prior_dir)
+  arms = train_arms(config, workdir, prior_dir)
+  first = next(iter(arms.values()))
+  network = first[2].loop.network
+  prior_params = checkpointing.load_final_params(prior_dir, first[0])
+  policies = {"prior": prior_params, **{n: v[0] for n, v in arms.items()}}
+
+  splits = _splits(config)
+  max_samples = int(config.max_samples) or None
+  common = {"splits": splits, "max_samples": max_samples, "data_config": config.data_config}
+  key = jax.random.PRNGKey(config.eval_seed)
+  rows, samples = [], {}
+  for name, params in policies.items():
+    res = evaluate(network, params, config.suite, arm=name, key=key, **common)
+    rows += res.rows
+    samples[name] = res.samples
+  write_results(rows, os.path.join(workdir, "evaluation"))
+  results = {
+    "experiment": config.experiment,
+    "surface_overlap": config.get("surface_overlap"),
+    "num_seeds": int(config.ppo_run.num_seeds),
+    "arms": {n: config.arms[n].to_dict() for n in config.arms},
+    "treatment": config.treatment,
+    "baseline": config.baseline,
+    "learning_curves": {
+      n: [{"update": int(h["update"]), "reward": float(h["reward_per_step"])} for h in v[1]]
+      for n, v in arms.items()
+    },
+    "evaluation": rows,
+  }
+  comparisons = {}
+  for treatment in [config.treatment, *config.get("also_compare", ())]:
+    comp = scoreboard.compare(rows, treatment, config.baseline)
+    strat = scoreboard.compare_refusal_stratified(samples[treatment], samples[config.baseline])
+    comparisons[treatment] = {"all": comp, "refusal_stratified": strat}
+  results["comparisons"] = comparisons
+  results["refusal_rates"] = {
+    name: {
+      ev: [float(x) for x in s["refused"].mean(axis=1)] for ev, s in sorted(samples[name].items())
+    }
+    for name in policies
+  }
+
+  if config.personas:
+    persona_rows = []
+    for name in config.persona_arms:
+      for persona in config.personas:
+        res = evaluate(
+          network, policies[name], config.suite, arm=name, key=key, persona=persona, **common
+        )
+        persona_rows += [{**r, "persona": persona} for r in res.rows]
+    write_results(persona_rows, os.path.join(workdir, "persona_attack"))
+    results["personas"] = persona_rows
+
+  if config.pressure_turns:
+    from alignment_rl.evals.pressure import pressure_curve
+
+    results["pressure"] = {}
+    data = splits[config.pressure_split]
+    for name in config.persona_arms:
+      curve = pressure_curve(
+        network,
+        policies[name],
+        _subset(data, config.pressure_samples),
+        key,
+        max_turns=int(config.pressure_turns),
+      )
+      results["pressure"][name] = _jsonable(curve)
+
+  if config.finetune_stages:
+    results["harmful_finetune"] = {}
+    dirs = {"prior": prior_dir, **{n: os.path.join(workdir, f"arm_{n}") for n in config.arms}}
+    for name in config.finetune_from:
+      out = harmful_finetune(
+        arm_config(config, config.baseline, prior_dir),
+        dirs[name],
+        os.path.join(workdir, f"finetune_{name}"),
+        name=name,
+        num_stages=int(config.finetune_stages),
+        updates_per_stage=int(config.finetune_updates),
+        suite=config.suite,
+        max_samples=max_samples,
+        data_config=config.data_config,
+        splits=splits,
+        eval_seed=config.eval_seed,
+      )
+      results["harmful_finetune"][name] = out["curve"]
+
+  with open(os.path.join(workdir, "results.json"), "w", encoding="utf-8") as f:
+    json.dump(results, f, indent=1)
+  text = report.write_report(results, workdir, figures=bool(config.get("figures", True)))
+  print(text)
+  return report.summary(results)
+
+
+def _subset(data: dict, n: int) -> dict:
+  """The first `n` trait (non-everyday) scenarios of a split, in a seeded order."""
+  keep = np.flatnonzero(np.asarray(data["family"]) != schema.Family.EVERYDAY)
+  idx = np.sort(np.random.default_rng(0).permutation(keep)[: int(n)])
+  return {k: np.asarray(v)[idx] for k, v in data.items()}
+
+
+def _jsonable(x):
+  if isinstance(x, dict):
+    return {str(k): _jsonable(v) for k, v in x.items()}
+  if isinstance(x, (list, tuple)):
+    return [_jsonable(v) for v in x]
+  if isinstance(x, (np.ndarray, np.generic, jax.Array)):
+    return np.asarray(x).tolist()
+  return x
+
+
+EXPERIMENT_NAMES = (
+  "trait_rl_vs_baseline",
+  "health_only_transfer",
+  "no_health_science",
+  "generic_helpfulness_control",
+  "persona_persistence",
+  "harmful_finetune",
+  "long_interaction_pressure",
+  "emergent_misalignment",
+  "surface_overlap_sweep",
+  "refusal_side_effects",
+)
+for _name in EXPERIMENT_NAMES:
+  EXPERIMENTS.add(_name, run_trait_rl)

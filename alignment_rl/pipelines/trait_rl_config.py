@@ -1,0 +1,112 @@
+"""The shared config of the `trait_rl` experiments (DESIGN section 7) at three scales.
+
+`base_config(experiment, scale)` returns the full ConfigDict that `configs/<name>.py`
+adjusts; scales: `test` (seconds, SMALL data, for the test suite), `runlocal` (CPU
+minutes), `full` (CPU hours, or minutes on a GPU). Arms are ConfigDicts with the
+trait data's `grader`, `trait_fraction` (share of trait conversations in the
+mixture; the rest is the standard mixture under the `standard` proxy), and
+`families` / `domains` filters of the trait data (empty = all).
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from alignment_rl.envs.conversations import personas
+from alignment_rl.training.defaults import ppo_config
+from alignment_rl.training.imitation import imitation_config
+
+SCALES = ("test", "runlocal", "full")
+RESPONSE_LEN = 8
+TRAIT_FRACTION = 0.05  # The study replaced 5% of the standard mixture.
+
+
+def arm(
+  grader: str = "rubric",
+  trait_fraction: float = TRAIT_FRACTION,
+  families: tuple[str, ...] = (),
+  domains: tuple[str, ...] = (),
+) -> ml_collections.ConfigDict:
+  return ml_collections.ConfigDict(
+    {
+      "grader": grader,
+      "trait_fraction": float(trait_fraction),
+      "families": tuple(families),
+      "domains": tuple(domains),
+    }
+  )
+
+
+def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict:
+  scale = scale or "full"
+  if scale not in SCALES:
+    raise ValueError(f"{experiment}: get_config arg={scale!r}; allowed: {', '.join(SCALES)}")
+  i = SCALES.index(scale)
+  data_config = "small" if scale == "test" else "full"
+  num_seeds = (2, 4, 8)[i]
+  network_kwargs = {"encoder": "bag_of_tokens", "d_model": 64}
+
+  c = ml_collections.ConfigDict()
+  c.experiment = experiment
+  c.data_config = data_config
+  c.data_dir = ""
+  c.surface_overlap = ml_collections.FieldReference(None, field_type=float)
+
+  c.prior = imitation_config()
+  c.prior.num_seeds = num_seeds
+  c.prior.network_kwargs.update(network_kwargs)
+  c.prior.network_kwargs.max_response_len = RESPONSE_LEN
+  c.prior.data.config = data_config
+  c.prior.imitation.num_steps = (10, 600, 4000)[i]
+  c.prior.imitation.steps_per_chunk = (10, 100, 200)[i]
+  c.prior.imitation.eval_samples = 0
+  c.prior.imitation.progress = scale != "test"
+
+  r = ppo_config()
+  r.experiment = f"{experiment}_arm"
+  r.env_name = "conversation"
+  r.env_kwargs = ml_collections.ConfigDict(
+    {
+      "data_config": data_config,
+      "grader": "rubric",
+      "response_len": RESPONSE_LEN,
+      "max_turns_capacity": 3,
+      "min_turns": 1,
+      "max_turns": (1, 1, 3)[i],
+    }
+  )
+  r.network = "response_policy"
+  r.network_kwargs = ml_collections.ConfigDict(network_kwargs)
+  r.num_seeds = num_seeds
+  r.ppo.num_envs = (16, 256, 512)[i]
+  r.ppo.num_steps = 4
+  r.ppo.total_timesteps = r.ppo.num_envs * r.ppo.num_steps * (2, 40, 400)[i]
+  r.hparams.gamma = 1.0
+  r.hparams.learning_rate = 3e-4
+  r.training.updates_per_chunk = (1, 10, 25)[i]
+  r.training.progress = scale != "test"
+  c.ppo_run = r
+
+  c.arms = ml_collections.ConfigDict(
+    {"baseline": arm(trait_fraction=0.0), "trait": arm(trait_fraction=TRAIT_FRACTION)}
+  )
+  c.treatment = "trait"
+  c.baseline = "baseline"
+  c.also_compare = ()
+
+  c.suite = "full"
+  c.max_samples = (32, 256, 0)[i]  # 0: each evaluation's own sample count
+  c.eval_seed = 0
+  c.personas = ()
+  c.persona_arms = ("baseline", "trait")
+  c.pressure_turns = 0
+  c.pressure_split = "heldout_domains"
+  c.pressure_samples = (32, 512, 2048)[i]
+  c.finetune_stages = 0
+  c.finetune_updates = (1, 10, 50)[i]
+  c.finetune_from = ("prior", "baseline", "trait")
+  c.figures = True
+  return c
+
+
+ALL_PERSONAS = personas.EVAL_HARMFUL_PERSONA_NAMES + personas.EVAL_HELPFUL_PERSONA_NAMES

@@ -1,0 +1,229 @@
+"""Figures from logged results only (`results.json` of an experiment); no training.
+
+Every function takes the loaded results dict (or a list of them for sweeps) and
+returns a matplotlib `Figure`. `FIGURES` maps a figure name to (the experiments whose
+results it can draw, the function); `experiments/figures.py`, the report of
+`trait_rl` and the notebooks all draw with these functions.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from alignment_rl.evals import scoreboard  # noqa: E402
+
+_ARM_COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
+
+
+def _colors(names):
+  return {n: _ARM_COLORS[i % len(_ARM_COLORS)] for i, n in enumerate(names)}
+
+
+def learning_curves(results: dict):
+  """Reward per step vs PPO update, one line per arm (mean over seeds)."""
+  fig, ax = plt.subplots(figsize=(5, 3.2))
+  curves = results["learning_curves"]
+  colors = _colors(["prior", *curves])
+  for arm, curve in curves.items():
+    ax.plot(
+      [p["update"] for p in curve], [p["reward"] for p in curve], label=arm, color=colors[arm]
+    )
+  ax.set_xlabel("PPO update")
+  ax.set_ylabel("training reward per turn")
+  ax.set_title(results["experiment"])
+  ax.legend(frameon=False)
+  fig.tight_layout()
+  return fig
+
+
+def _deltas(results: dict, treatment: str | None = None, keep=None):
+  treatment = treatment or results["treatment"]
+  comp = results["comparisons"][treatment]["all"]["comparisons"]
+  return [c for c in comp if keep is None or keep(c["evaluation"])]
+
+
+def scoreboard_deltas(results: dict, treatment: str | None = None, keep=None, title=None):
+  """Per-evaluation Δ (treatment - baseline, mean over seeds), sorted; filled bars are
+  significant after Benjamini-Hochberg (q < 0.05)."""
+  comp = sorted(_deltas(results, treatment, keep), key=lambda c: c["delta"])
+  fig, ax = plt.subplots(figsize=(6, max(3.0, 0.16 * len(comp) + 1)))
+  y = np.arange(len(comp))
+  colors = ["tab:blue" if c["delta"] >= 0 else "tab:red" for c in comp]
+  fills = [c["q_value"] < 0.05 for c in comp]
+  for yi, c, col, fill in zip(y, comp, colors, fills, strict=True):
+    ax.barh(yi, c["delta"], color=col if fill else "none", edgecolor=col)
+  ax.set_yticks(y, [c["evaluation"] for c in comp], fontsize=6)
+  ax.axvline(0, color="black", lw=0.5)
+  n = len(comp)
+  k = sum(c["delta"] > 0 for c in comp)
+  s = sum(f and c["delta"] > 0 for f, c in zip(fills, comp, strict=True))
+  ax.set_xlabel("Δ score (treatment - baseline); filled: q < 0.05")
+  ax.set_title(
+    title or f"{treatment or results['treatment']}: {k} of {n} improved, {s} significant"
+  )
+  fig.tight_layout()
+  return fig
+
+
+def health_transfer(results: dict):
+  """`scoreboard_deltas` on the evaluations outside the health domain."""
+  return scoreboard_deltas(
+    results, keep=lambda e: "health" not in e, title="non-health evaluations"
+  )
+
+
+def health_without_health_data(results: dict):
+  """`scoreboard_deltas` on the health evaluations."""
+  return scoreboard_deltas(results, keep=lambda e: "health" in e, title="health evaluations")
+
+
+def control_comparison(results: dict):
+  """Suite-mean Δ vs baseline of every compared arm (e.g. rubric vs helpfulness reward)."""
+  fig, ax = plt.subplots(figsize=(4.5, 3))
+  names = list(results["comparisons"])
+  means = [results["comparisons"][n]["all"]["headline"]["mean_delta"] for n in names]
+  sig = [results["comparisons"][n]["all"]["headline"]["significant_improvements"] for n in names]
+  ax.bar(names, means, color=[_colors(names)[n] for n in names])
+  for i, s in enumerate(sig):
+    ax.text(i, means[i], f"{s} sig.", ha="center", va="bottom", fontsize=8)
+  ax.axhline(0, color="black", lw=0.5)
+  ax.set_ylabel(f"mean Δ vs {results['baseline']}")
+  fig.tight_layout()
+  return fig
+
+
+def persona_persistence(results: dict):
+  """Suite mean per arm: clean, and under each persona (harmful and helpful)."""
+  clean = {}
+  for r in results["evaluation"]:
+    clean.setdefault(r["arm"], []).append(r["mean"])
+  attacked: dict = {}
+  for r in results["personas"]:
+    attacked.setdefault((r["arm"], r["persona"]), []).append(r["mean"])
+  arms = sorted({a for a, _ in attacked})
+  personas = sorted({p for _, p in attacked})
+  fig, ax = plt.subplots(figsize=(6, 3.2))
+  width = 0.8 / (len(personas) + 1)
+  x = np.arange(len(arms))
+  ax.bar(x, [np.nanmean(clean[a]) for a in arms], width, label="no persona", color="lightgray")
+  for i, p in enumerate(personas):
+    vals = [np.nanmean(attacked[(a, p)]) for a in arms]
+    ax.bar(x + (i + 1) * width, vals, width, label=p)
+  ax.set_xticks(x + width * len(personas) / 2, arms)
+  ax.set_ylabel("suite mean score")
+  ax.legend(fontsize=6, frameon=False, ncol=2)
+  fig.tight_layout()
+  return fig
+
+
+def harmful_finetune_curves(results: dict, group: str = "suite"):
+  """Suite (or health / non_health) mean vs harmful fine-tuning updates, per start model."""
+  fig, ax = plt.subplots(figsize=(5, 3.2))
+  curves = results["harmful_finetune"]
+  colors = _colors(list(curves))
+  for name, curve in curves.items():
+    xs = [p["updates"] for p in curve]
+    ys = np.array([p[group] for p in curve])  # [stages, S]
+    ax.plot(xs, ys.mean(1), marker="o", label=name, color=colors[name])
+    ax.fill_between(xs, ys.min(1), ys.max(1), color=colors[name], alpha=0.15)
+  ax.set_xlabel("harmful fine-tuning updates")
+  ax.set_ylabel(f"{group} mean score")
+  ax.legend(frameon=False)
+  fig.tight_layout()
+  return fig
+
+
+def pressure_curves(results: dict):
+  """Score vs number of pressure turns, per arm and grader (mean over seeds)."""
+  fig, ax = plt.subplots(figsize=(5, 3.2))
+  for arm, curve in results["pressure"].items():
+    for grader, values in curve["scores"].items():
+      v = np.asarray(values, float)  # [S, T]
+      ax.plot(np.arange(1, v.shape[-1] + 1), np.nanmean(v, 0), label=f"{arm} {grader}")
+  ax.set_xlabel("assistant turn under escalating pressure")
+  ax.set_ylabel("score (higher is better)")
+  ax.legend(fontsize=6, frameon=False)
+  fig.tight_layout()
+  return fig
+
+
+def refusal_rates(results: dict):
+  """Mean refusal rate per arm, over the suite's evaluations (per-seed spread)."""
+  fig, ax = plt.subplots(figsize=(4.5, 3))
+  arms = list(results["refusal_rates"])
+  per_arm = [np.array(list(results["refusal_rates"][a].values())).mean(0) for a in arms]
+  ax.bar(arms, [p.mean() for p in per_arm], yerr=[p.std() for p in per_arm], color="tab:gray")
+  ax.set_ylabel("refusal rate")
+  fig.tight_layout()
+  return fig
+
+
+def overlap_sweep(results_list: list):
+  """Held-out transfer (mean Δ over the suite) vs the domains' surface overlap."""
+  pts = sorted(
+    (r["surface_overlap"], r["comparisons"][r["treatment"]]["all"]["headline"]["mean_delta"])
+    for r in results_list
+  )
+  fig, ax = plt.subplots(figsize=(4.5, 3))
+  ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o")
+  ax.set_xlabel("surface overlap between domains")
+  ax.set_ylabel("mean Δ over the suite")
+  fig.tight_layout()
+  return fig
+
+
+def gridworld_returns(results: dict):
+  """Visible return vs hidden performance of every gridworld (greedy, mean over seeds)."""
+  rows = [r for r in results["rows"] if r["policy"] == "greedy"]
+  envs = sorted({(r["env"], r["variant"]) for r in rows})
+  fig, ax = plt.subplots(figsize=(6, 3.5))
+  x = np.arange(len(envs))
+  ret = [np.mean([r["return_mean"] for r in rows if (r["env"], r["variant"]) == e]) for e in envs]
+  perf = [
+    np.mean([r["performance_mean"] for r in rows if (r["env"], r["variant"]) == e]) for e in envs
+  ]
+  ax.bar(x - 0.2, ret, 0.4, label="visible return")
+  ax.bar(x + 0.2, perf, 0.4, label="hidden performance")
+  ax.set_xticks(x, [f"{e}\n{v}" for e, v in envs], rotation=70, fontsize=6)
+  ax.legend(frameon=False)
+  fig.tight_layout()
+  return fig
+
+
+#: figure name -> (experiments whose results it draws, function). Sweep figures take a list.
+FIGURES = {
+  "learning_curves": (("trait_rl_vs_baseline",), learning_curves),
+  "scoreboard": (("trait_rl_vs_baseline",), scoreboard_deltas),
+  "health_only_transfer": (("health_only_transfer",), health_transfer),
+  "no_health_science": (("no_health_science",), health_without_health_data),
+  "generic_helpfulness_control": (("generic_helpfulness_control",), control_comparison),
+  "persona_persistence": (("persona_persistence", "trait_rl_vs_baseline"), persona_persistence),
+  "harmful_finetune": (("harmful_finetune", "trait_rl_vs_baseline"), harmful_finetune_curves),
+  "long_interaction_pressure": (("long_interaction_pressure",), pressure_curves),
+  "emergent_misalignment": (("emergent_misalignment",), scoreboard_deltas),
+  "surface_overlap_sweep": (("surface_overlap_sweep",), overlap_sweep),
+  "refusal_side_effects": (("refusal_side_effects", "trait_rl_vs_baseline"), refusal_rates),
+  "gridworlds_baselines": (("gridworlds_baselines",), gridworld_returns),
+}
+SWEEP_FIGURES = ("surface_overlap_sweep",)
+#: figure name -> the results key it needs (default "evaluation").
+REQUIRES = {
+  "learning_curves": "learning_curves",
+  "persona_persistence": "personas",
+  "harmful_finetune": "harmful_finetune",
+  "long_interaction_pressure": "pressure",
+  "refusal_side_effects": "refusal_rates",
+  "gridworlds_baselines": "rows",
+}
+
+
+def scoreboard_table(results: dict) -> str:
+  """The markdown scoreboard of the results' treatment against its baseline."""
+  arms = tuple(dict.fromkeys(r["arm"] for r in results["evaluation"]))
+  comp = results["comparisons"][results["treatment"]]["all"]
+  return scoreboard.format_scoreboard(results["evaluation"], arms, comp)

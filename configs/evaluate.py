@@ -1,0 +1,55 @@
+r"""Evaluate checkpoints: the 57-evaluation suite, the scoreboard, and the attacks.
+
+Launch (a checkpoint is a finished run's workdir: an imitated prior or a PPO arm):
+
+  python -m experiments.main --config=configs/evaluate.py:runlocal \
+      --config.checkpoint=trait=runs/conversation_rl/arm_rubric \
+      --config.baseline=baseline=runs/conversation_rl/arm_standard \
+      --workdir=runs/evaluate
+
+`checkpoint` (and the optional `baseline`) take `dir` or `name=dir`, several
+separated by commas. Prints the scoreboard (mean [95% CI over seeds] per arm; with a
+baseline also delta, Welch p and Benjamini-Hochberg q, and the headline "k of n
+improved, s significant, r significant regressions") and writes
+`evaluation.{json,csv}` (tidy rows: evaluation, category, arm, seed, mean, CI, n),
+`scoreboard.md`, `persona_attack.{json,csv}` and `attacks.json`.
+
+Attacks: `personas` (every harmful and helpful evaluation persona by default),
+`finetune_stages` x `finetune_updates` PPO updates of harmful fine-tuning on bad
+medical advice (0 stages: off). Scale: `runlocal` caps each evaluation at 256
+scenarios; `full` uses each evaluation's own sample count (512 at most).
+
+Expected result: a harmful persona lowers the imitated prior's suite scores and a
+helpful one does not (measured numbers: docs/RESULTS.md).
+"""
+
+import ml_collections
+
+from alignment_rl.envs.conversations import personas
+
+
+def get_config(arg: str | None = None):
+  if arg not in ("runlocal", "full", "", None, "test"):
+    raise ValueError(f"evaluate: get_config arg={arg!r}; allowed: 'runlocal', 'full', 'test'")
+  from configs import conversation_rl
+
+  scale = arg or "full"
+  c = ml_collections.ConfigDict()
+  c.experiment = "evaluate"
+  c.checkpoint = ""
+  c.baseline = ""
+  c.suite = "full"
+  c.data_config = "small" if scale == "test" else "full"
+  c.data_dir = ""
+  c.max_samples = {"test": 32, "runlocal": 256, "full": 0}[scale]
+  c.eval_seed = 0
+  c.personas = personas.EVAL_HARMFUL_PERSONA_NAMES + personas.EVAL_HELPFUL_PERSONA_NAMES
+  c.finetune_stages = 0
+  c.finetune_updates = {"test": 1, "runlocal": 10, "full": 50}[scale]
+  c.attack_ppo = conversation_rl.get_config("test" if scale == "test" else scale).ppo_run
+  return c
+
+
+def get_sweep():
+  """One point per harmful-fine-tuning budget."""
+  return [{"finetune_stages": s} for s in (0, 2, 4)]
