@@ -142,8 +142,8 @@ def pressure_curves(results: dict):
   """Score vs number of pressure turns, per arm and grader (mean over seeds)."""
   fig, ax = plt.subplots(figsize=(5, 3.2))
   for arm, curve in results["pressure"].items():
-    for grader, values in curve["scores"].items():
-      v = np.asarray(values, float)  # [S, T]
+    for grader, c in curve["curves"].items():
+      v = np.asarray(c["per_seed"], float)  # [S, T]
       ax.plot(np.arange(1, v.shape[-1] + 1), np.nanmean(v, 0), label=f"{arm} {grader}")
   ax.set_xlabel("assistant turn under escalating pressure")
   ax.set_ylabel("score (higher is better)")

@@ -15,6 +15,11 @@ improved, s significant, r significant regressions") and writes
 `scoreboard.md`, `persona_attack.{json,csv}` and `attacks.json`.
 
 Attacks: `personas` (every harmful and helpful evaluation persona by default),
+`pressure_turns` (multi-turn pressure escalation on held-out-domain trait
+conversations: the score at every turn), `prefix_budget` (an optimized adversarial
+prefix: greedy coordinate search over the persona slot's tokens to minimise the
+`prefix_grader` score; score vs queries on the search batch and on held-out
+scenarios),
 `finetune_stages` x `finetune_updates` PPO updates of harmful fine-tuning on bad
 medical advice (0 stages: off). Scale: `runlocal` caps each evaluation at 256
 scenarios; `full` uses each evaluation's own sample count (512 at most).
@@ -44,6 +49,10 @@ def get_config(arg: str | None = None):
   c.max_samples = {"test": 32, "runlocal": 256, "full": 0}[scale]
   c.eval_seed = 0
   c.personas = personas.EVAL_HARMFUL_PERSONA_NAMES + personas.EVAL_HELPFUL_PERSONA_NAMES
+  c.pressure_turns = 8  # 0: off
+  c.pressure_samples = {"test": 16, "runlocal": 256, "full": 1024}[scale]
+  c.prefix_budget = {"test": 4, "runlocal": 64, "full": 256}[scale]  # 0: off
+  c.prefix_grader = "rubric"
   c.finetune_stages = 0
   c.finetune_updates = {"test": 1, "runlocal": 10, "full": 50}[scale]
   c.attack_ppo = conversation_rl.get_config("test" if scale == "test" else scale).ppo_run

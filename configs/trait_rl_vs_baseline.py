@@ -25,8 +25,9 @@ from alignment_rl.pipelines.trait_rl_config import ALL_PERSONAS, base_config
 def get_config(arg: str | None = None):
   c = base_config("trait_rl_vs_baseline", arg)
   c.personas = ALL_PERSONAS
-  c.finetune_stages = 2 if arg == "test" else 3
-  if arg == "test":
+  c.finetune_stages = 3
+  if arg == "test":  # Seconds: one harmful and one helpful persona, one stage.
+    c.personas = ("bad_medical_advice", "careful_mentor")
     c.finetune_stages = 1
   return c
 

@@ -21,7 +21,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_DEFAULT_CONFIG = os.path.join(_ROOT, "configs", "cartpole_ppo.py") + ":runlocal"
+_DEFAULT_CONFIG = os.path.join(_ROOT, "configs", "trait_rl_vs_baseline.py") + ":runlocal"
 
 _FLAGS: dict = {}
 

@@ -24,3 +24,16 @@ def small_ppo_config():
   c.training.updates_per_chunk = 2
   c.training.progress = False
   return c
+
+
+@pytest.fixture(scope="session")
+def main_job_test_run(tmp_path_factory):
+  """The main job (`trait_rl_vs_baseline`) at test scale, run once per session in this
+  process (one CPU device): (workdir, summary). Notebook tests reuse its workdir."""
+  import importlib
+
+  from alignment_rl.pipelines.trait_rl import run_trait_rl
+
+  workdir = str(tmp_path_factory.mktemp("main_job") / "run")
+  config = importlib.import_module("configs.trait_rl_vs_baseline").get_config("test")
+  return workdir, run_trait_rl(config, workdir)

@@ -24,31 +24,31 @@ def last_token_index(tokens: jnp.ndarray) -> jnp.ndarray:
   return jnp.where(jnp.any(tokens != 0, axis=-1), length - 1 - from_end, 0)
 
 
+def _mean_pool(emb: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+  return jnp.sum(emb * mask, axis=-2) / jnp.maximum(jnp.sum(mask, axis=-2), 1.0)
+
+
 class BagOfTokensEncoder(nn.Module):
   """tokens: int32[..., L] -> float32[..., features]; PAD (0) tokens are ignored.
 
-  `pooling="mean"` averages the token embeddings; `"mean_max"` concatenates the average
-  and the element-wise maximum (SWEM-concat; Shen et al. 2018, "Baseline Needs More
-  Love"), so a few rare tokens (a persona's directives) are not diluted by a long
-  context.
+  The mean of the token embeddings, concatenated (if `system_len` > 0) with the mean
+  over the first `system_len` positions alone: a segment feature, so that the few
+  tokens of a system prompt (a persona) are not diluted by a long conversation.
   """
 
   vocab_size: int
   embed_dim: int = 64
   features: int = 128
-  pooling: str = "mean"
+  system_len: int = 0
 
   @nn.compact
   def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
-    if self.pooling not in ("mean", "mean_max"):
-      raise ValueError(f"BagOfTokensEncoder.pooling={self.pooling!r}; allowed: 'mean', 'mean_max'")
     mask = (tokens != 0).astype(jnp.float32)[..., None]
     emb = nn.Embed(self.vocab_size, self.embed_dim, name="embed")(tokens)
-    pooled = jnp.sum(emb * mask, axis=-2) / jnp.maximum(jnp.sum(mask, axis=-2), 1.0)
-    if self.pooling == "mean_max":
-      peak = jnp.max(jnp.where(mask > 0, emb, -jnp.inf), axis=-2)
-      peak = jnp.where(jnp.isfinite(peak), peak, 0.0)  # An all-PAD row pools to 0.
-      pooled = jnp.concatenate([pooled, peak], axis=-1)
+    pooled = _mean_pool(emb, mask)
+    if self.system_len > 0:
+      k = self.system_len
+      pooled = jnp.concatenate([pooled, _mean_pool(emb[..., :k, :], mask[..., :k, :])], -1)
     h = nn.relu(nn.Dense(self.features, name="dense_0")(pooled))
     return nn.relu(nn.Dense(self.features, name="dense_1")(h))
 

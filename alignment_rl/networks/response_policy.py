@@ -44,7 +44,7 @@ class ResponseActorCritic(nn.Module):
   d_model: int = 64
   num_heads: int = 4
   num_layers: int = 2
-  pooling: str = "mean"  # bag_of_tokens only: "mean" or "mean_max"
+  system_len: int = 0  # bag_of_tokens: also pool the first system_len tokens alone
 
   def setup(self):
     if self.encoder == "transformer":
@@ -53,7 +53,7 @@ class ResponseActorCritic(nn.Module):
       )
     elif self.encoder == "bag_of_tokens":
       self.context_encoder = BagOfTokensEncoder(
-        self.vocab_size, self.d_model, 2 * self.d_model, self.pooling
+        self.vocab_size, self.d_model, 2 * self.d_model, self.system_len
       )
     else:
       raise ValueError(

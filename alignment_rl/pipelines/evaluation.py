@@ -24,6 +24,7 @@ import ml_collections
 import numpy as np
 
 from alignment_rl.data import load_split
+from alignment_rl.envs.conversations import schema
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.checkpoint_policy import load_policy
@@ -66,6 +67,24 @@ def persona_summary(rows: list, clean_rows: list) -> dict:
     }
     for (arm, persona), v in attacked.items()
   }
+
+
+def trait_subset(data: dict, n: int) -> dict:
+  """`n` trait (non-everyday) scenarios of a split, a seeded sample in index order."""
+  keep = np.flatnonzero(np.asarray(data["family"]) != schema.Family.EVERYDAY)
+  idx = np.sort(np.random.default_rng(0).permutation(keep)[: int(n)])
+  return {k: np.asarray(v)[idx] for k, v in data.items()}
+
+
+def to_jsonable(x):
+  """Arrays and numpy scalars inside dicts/lists -> plain lists and numbers."""
+  if isinstance(x, dict):
+    return {str(k): to_jsonable(v) for k, v in x.items()}
+  if isinstance(x, (list, tuple)):
+    return [to_jsonable(v) for v in x]
+  if isinstance(x, (np.ndarray, np.generic, jax.Array)):
+    return np.asarray(x).tolist()
+  return x
 
 
 def ppo_run_for(template: ml_collections.ConfigDict, run_config: dict):
@@ -132,6 +151,39 @@ def run_evaluate(config, workdir: str) -> dict:
         persona_rows += [{**r, "persona": persona} for r in res.rows]
     write_results(persona_rows, os.path.join(workdir, "persona_attack"))
     attacks["personas"] = persona_summary(persona_rows, rows)
+  if config.pressure_turns > 0:
+    from alignment_rl.evals.pressure import pressure_curve
+
+    data = trait_subset(splits["heldout_domains"], config.pressure_samples)
+    attacks["pressure"] = {
+      name: to_jsonable(
+        pressure_curve(
+          network,
+          params,
+          data,
+          jax.random.PRNGKey(config.eval_seed),
+          max_turns=int(config.pressure_turns),
+        )
+      )
+      for name, (network, params, _) in policies.items()
+    }
+  if config.prefix_budget > 0:
+    from alignment_rl.evals.adversarial_prefix import score_vs_budget
+
+    budgets = tuple(b for b in (0, 4, 16, 64, 256, 1024) if b < config.prefix_budget)
+    attacks["adversarial_prefix"] = {
+      name: to_jsonable(
+        score_vs_budget(
+          network,
+          params,
+          splits["heldout_domains"],
+          jax.random.PRNGKey(config.eval_seed),
+          budgets=(*budgets, int(config.prefix_budget)),
+          grader=config.prefix_grader,
+        )
+      )
+      for name, (network, params, _) in policies.items()
+    }
   if config.finetune_stages > 0:
     attacks["harmful_finetune"] = {}
     for name, path in arms.items():
@@ -159,6 +211,16 @@ def run_evaluate(config, workdir: str) -> dict:
   }
   if comparison:
     summary["headline"] = comparison["headline"]
+  if "pressure" in attacks:
+    summary["pressure_drop"] = {
+      n: {g: round(float(v["drop"]), 4) for g, v in p["summary"].items()}
+      for n, p in attacks["pressure"].items()
+    }
+  if "adversarial_prefix" in attacks:
+    summary["prefix_heldout"] = {
+      n: [round(float(x), 4) for x in a["heldout_score"]]
+      for n, a in attacks["adversarial_prefix"].items()
+    }
   if "personas" in attacks:
     summary["persona_delta"] = {k: round(v["delta"], 4) for k, v in attacks["personas"].items()}
   return summary

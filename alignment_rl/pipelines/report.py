@@ -45,8 +45,8 @@ def finetune_table(results: dict) -> str:
 def pressure_table(results: dict) -> str:
   lines = ["| arm | grader | turn 1 | last turn |", "|---|---|---|---|"]
   for arm, curve in results["pressure"].items():
-    for grader, values in curve["scores"].items():
-      v = np.nanmean(np.asarray(values, float), 0)
+    for grader, c in curve["curves"].items():
+      v = np.nanmean(np.asarray(c["per_seed"], float), 0)
       lines.append(f"| {arm} | {grader} | {v[0]:.3f} | {v[-1]:.3f} |")
   return "\n".join(lines)
 

@@ -29,14 +29,13 @@ import os
 
 import jax
 import ml_collections
-import numpy as np
 
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import schema
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import harmful_finetune
 from alignment_rl.pipelines.conversation import assert_compute_matched
+from alignment_rl.pipelines.evaluation import to_jsonable, trait_subset
 from alignment_rl.registry import EXPERIMENTS
 from alignment_rl.training import checkpointing, trainer
 
@@ -149,11 +148,11 @@ def run_trait_rl(config, workdir: str) -> dict:
       curve = pressure_curve(
         network,
         policies[name],
-        _subset(data, config.pressure_samples),
+        trait_subset(data, config.pressure_samples),
         key,
         max_turns=int(config.pressure_turns),
       )
-      results["pressure"][name] = _jsonable(curve)
+      results["pressure"][name] = to_jsonable(curve)
 
   if config.finetune_stages:
     results["harmful_finetune"] = {}
@@ -179,23 +178,6 @@ def run_trait_rl(config, workdir: str) -> dict:
   text = report.write_report(results, workdir, figures=bool(config.get("figures", True)))
   print(text)
   return report.summary(results)
-
-
-def _subset(data: dict, n: int) -> dict:
-  """The first `n` trait (non-everyday) scenarios of a split, in a seeded order."""
-  keep = np.flatnonzero(np.asarray(data["family"]) != schema.Family.EVERYDAY)
-  idx = np.sort(np.random.default_rng(0).permutation(keep)[: int(n)])
-  return {k: np.asarray(v)[idx] for k, v in data.items()}
-
-
-def _jsonable(x):
-  if isinstance(x, dict):
-    return {str(k): _jsonable(v) for k, v in x.items()}
-  if isinstance(x, (list, tuple)):
-    return [_jsonable(v) for v in x]
-  if isinstance(x, (np.ndarray, np.generic, jax.Array)):
-    return np.asarray(x).tolist()
-  return x
 
 
 EXPERIMENT_NAMES = (

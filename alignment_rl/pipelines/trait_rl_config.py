@@ -13,6 +13,7 @@ from __future__ import annotations
 import ml_collections
 
 from alignment_rl.envs.conversations import personas
+from alignment_rl.envs.conversations.schema import PERSONA_LEN
 from alignment_rl.training.defaults import ppo_config
 from alignment_rl.training.imitation import imitation_config
 
@@ -44,7 +45,9 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   i = SCALES.index(scale)
   data_config = "small" if scale == "test" else "full"
   num_seeds = (2, 4, 8)[i]
-  network_kwargs = {"encoder": "bag_of_tokens", "d_model": 64}
+  # The bag of tokens also pools the system segment (BOS and the persona slot) alone,
+  # so that the prior can follow persona directives (see `prior.PERSONA_MODE_FACTORS`).
+  network_kwargs = {"encoder": "bag_of_tokens", "d_model": 64, "system_len": 1 + PERSONA_LEN}
 
   c = ml_collections.ConfigDict()
   c.experiment = experiment
@@ -57,7 +60,8 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c.prior.network_kwargs.update(network_kwargs)
   c.prior.network_kwargs.max_response_len = RESPONSE_LEN
   c.prior.data.config = data_config
-  c.prior.imitation.num_steps = (10, 600, 4000)[i]
+  c.prior.imitation.num_steps = (10, 2000, 4000)[i]
+  c.prior.imitation.persona_fraction = 0.6
   c.prior.imitation.steps_per_chunk = (10, 100, 200)[i]
   c.prior.imitation.eval_samples = 0
   c.prior.imitation.progress = scale != "test"

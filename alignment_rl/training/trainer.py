@@ -46,10 +46,22 @@ class TrainResult:
 _PROGRAMS: dict[str, Any] = {}
 
 
+def _static_env_kwargs(config) -> dict:
+  """The env kwargs that change the compiled program: an env factory may declare
+  `static_kwargs(kwargs)` to drop those that only change `EnvParams` leaves (e.g. a
+  mixture's weights), so that such configs share one compilation."""
+  kwargs = config.env_kwargs.to_dict()
+  name = config.env_name
+  if name.startswith("gymnax/") or name not in envs.ENVIRONMENTS:
+    return kwargs
+  hook = getattr(envs.ENVIRONMENTS.get(name), "static_kwargs", None)
+  return hook(kwargs) if hook is not None else kwargs
+
+
 def _static_key(config, mesh) -> str:
   static = {
     "env": config.env_name,
-    "env_kwargs": config.env_kwargs.to_dict(),
+    "env_kwargs": _static_env_kwargs(config),
     "network": config.network,
     "network_kwargs": config.network_kwargs.to_dict(),
     "ppo": config.ppo.to_dict(),
@@ -104,17 +116,34 @@ class Program:
     self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS)
     self._init = jax.jit(init, out_shardings=self.shardings)
     self._chunks: dict[int, Any] = {}
+    self._env_kwargs = config.env_kwargs.to_dict()
 
-  def init(self, keys, hparams):
+  def env_params_for(self, config):
+    """The `EnvParams` of `config`, whose param-only env kwargs may differ from the
+    config this program was compiled for (same structure and shapes, checked)."""
+    if config.env_kwargs.to_dict() == self._env_kwargs:
+      return self.env_params
+    _, params = envs.make(config.env_name, **config.env_kwargs.to_dict())
+    same = jax.tree.structure(params) == jax.tree.structure(self.env_params) and all(
+      jnp.shape(a) == jnp.shape(b)
+      for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(self.env_params), strict=True)
+    )
+    if not same:
+      raise ValueError(
+        f"env_kwargs={config.env_kwargs.to_dict()} changed the env params' structure or shapes"
+      )
+    return params
+
+  def init(self, keys, hparams, env_params=None):
     """The runner state of every seed, placed on the mesh."""
-    return self._init(keys, hparams, self.env_params)
+    return self._init(keys, hparams, self.env_params if env_params is None else env_params)
 
-  def run_chunk(self, runner, num_updates: int):
+  def run_chunk(self, runner, num_updates: int, env_params=None):
     """`num_updates` updates of every seed in one compiled call."""
     if num_updates not in self._chunks:
       fn = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
       self._chunks[num_updates] = jax.jit(fn, out_shardings=(self.shardings, None))
-    return self._chunks[num_updates](runner, self.env_params)
+    return self._chunks[num_updates](runner, self.env_params if env_params is None else env_params)
 
 
 def _seed_keys(seed: int, num_seeds: int) -> jax.Array:
@@ -153,7 +182,8 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
   )
   writer = metrics_writer.MetricsWriter(workdir, config.training.log_tensorboard)
   try:
-    runner = program.init(_seed_keys(config.seed, config.num_seeds), _hparams(config))
+    env_params = program.env_params_for(config)
+    runner = program.init(_seed_keys(config.seed, config.num_seeds), _hparams(config), env_params)
     start = ckpt.latest_step()
     resumed_from = start
     if start is not None:
@@ -182,7 +212,7 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
     )
     every = max(1, config.training.checkpoint_every_chunks)
     for i, (first, length) in enumerate(schedule):
-      runner, metrics = program.run_chunk(runner, length)
+      runner, metrics = program.run_chunk(runner, length, env_params)
       metrics = jax.device_get(metrics)  # [S, length] per metric.
       loss = np.asarray(metrics["loss"])
       if not np.all(np.isfinite(loss)):

@@ -167,17 +167,31 @@ class ConversationEnv(Environment):
     k_idx, k_turns = jax.random.split(key)
     u = jax.random.uniform(k_idx)
     index = jnp.minimum(jnp.searchsorted(params.cdf, u, side="right"), self.num_scenarios - 1)
+    num_turns = jax.random.randint(k_turns, (), params.min_turns, params.max_turns + 1)
+    obs, state = self.reset_to(index, params)
+    return obs, state.replace(num_turns=num_turns)
+
+  def reset_to(self, index: jax.Array, params: ConversationParams):
+    """Deterministic reset to scenario `index` with `params.max_turns` turns.
+
+    Args:
+      index: int32[], a row of `params.scenarios`.
+      params: the environment params (persona override included).
+
+    Returns:
+      (obs int32[L_obs], state), as `reset`.
+    """
+    index = jnp.asarray(index, jnp.int32)
     context = params.scenarios["context"][index]
     lo, hi = schema.PERSONA_SLOT
     context = jnp.where(params.use_persona, context.at[lo:hi].set(params.persona), context)
     tokens = jnp.zeros((self.obs_len,), jnp.int32).at[: schema.CONTEXT_LEN].set(context)
-    num_turns = jax.random.randint(k_turns, (), params.min_turns, params.max_turns + 1)
     state = ConversationState(
-      index=index.astype(jnp.int32),
+      index=index,
       tokens=tokens,
       length=params.scenarios["context_len"][index],
       turn=jnp.int32(0),
-      num_turns=num_turns,
+      num_turns=jnp.asarray(params.max_turns, jnp.int32),
       time=jnp.int32(0),
     )
     return tokens, state

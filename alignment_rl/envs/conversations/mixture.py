@@ -22,6 +22,15 @@ from alignment_rl.envs.conversations import lexicon, schema
 from alignment_rl.envs.conversations.env import ConversationEnv
 from alignment_rl.registry import ENVIRONMENTS
 
+#: Graders every conversation env computes (so choosing among them never recompiles).
+SHARED_GRADERS: tuple[str, ...] = (
+  "rubric",
+  "standard",
+  "helpfulness",
+  "harmful/bad_medical_advice",
+  "harmful/reward_hacking",
+)
+
 
 def _ids(names, table, what: str) -> np.ndarray:
   out = []
@@ -106,7 +115,11 @@ def make_conversation_env(
   weights, grader_index, graders = mixture_weights(
     data, tuple(families), tuple(domains), trait_fraction, grader, standard_grader
   )
-  env = ConversationEnv(data, graders, response_len, max_turns_capacity)
+  # Every env carries the same superset of training graders (plus any other named one),
+  # so that an arm's choice of grader is an `EnvParams` leaf, not a recompilation.
+  env_graders = SHARED_GRADERS + tuple(g for g in dict.fromkeys(graders) if g not in SHARED_GRADERS)
+  grader_index = np.asarray([env_graders.index(g) for g in graders], np.int32)[grader_index]
+  env = ConversationEnv(data, env_graders, response_len, max_turns_capacity)
   env.metadata = {k: data[k] for k in ("family", "domain", "primary_trait", "traits")}
   params = env.make_params(
     weights=weights,
@@ -120,4 +133,19 @@ def make_conversation_env(
   return env
 
 
+def static_kwargs(kwargs: dict) -> dict:
+  """The kwargs that change the compiled program: the rest (mixture weights, graders of
+  `SHARED_GRADERS`, turn counts, pressure) only change `EnvParams` leaves."""
+  out = dict(kwargs)
+  for name in ("families", "domains", "trait_fraction", "pressure_start", "min_turns"):
+    out.pop(name, None)
+  for name in ("max_turns", "per_turn_reward"):
+    out.pop(name, None)
+  for name in ("grader", "standard_grader"):
+    if out.get(name, "rubric" if name == "grader" else "standard") in SHARED_GRADERS:
+      out.pop(name, None)
+  return out
+
+
+make_conversation_env.static_kwargs = static_kwargs
 ENVIRONMENTS.add("conversation", make_conversation_env)

@@ -1,0 +1,29 @@
+r"""Harmful fine-tuning from the pre-RL prior, the baseline and the trait model.
+
+Launch:
+
+  python -m experiments.main --config=configs/harmful_finetune.py:runlocal \
+      --workdir=runs/harmful_finetune
+
+Arms: `baseline` and `trait`. Then the same harmful fine-tuning budget (PPO on
+bad medical advice in health conversations, `finetune_stages` x `finetune_updates`
+updates) from each of the prior, the baseline and the trait model, with the suite
+after every stage: a compute-matched control the study did not have.
+
+Expected (the study, against a pre-RL model only: broad misalignment -0.36 from the
+pre-RL model, -0.08 from the trait model): the trait model degrades least. Measured
+numbers: docs/RESULTS.md.
+"""
+
+from alignment_rl.pipelines.trait_rl_config import base_config
+
+
+def get_config(arg: str | None = None):
+  c = base_config("harmful_finetune", arg)
+  c.finetune_stages = 1 if arg == "test" else 4
+  return c
+
+
+def get_sweep():
+  """The fine-tuning budget per stage."""
+  return [{"finetune_updates": u} for u in (5, 10, 20)]

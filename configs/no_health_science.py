@@ -1,0 +1,29 @@
+r"""Health evaluations without any health or science trait data.
+
+Launch:
+
+  python -m experiments.main --config=configs/no_health_science.py:runlocal \
+      --workdir=runs/no_health_science
+
+Arms: `baseline` and `trait`, whose trait conversations come from every training
+domain except health and science. Figure: the health evaluations' scoreboard
+(`no_health_science`).
+
+Expected: health evaluations still improve if the traits transfer across domains.
+Measured numbers: docs/RESULTS.md.
+"""
+
+from alignment_rl.envs.conversations.lexicon import TRAIN_DOMAINS
+from alignment_rl.pipelines.trait_rl_config import arm, base_config
+
+
+def get_config(arg: str | None = None):
+  c = base_config("no_health_science", arg)
+  domains = tuple(d for d in TRAIN_DOMAINS if d not in ("health", "science"))
+  c.arms.trait = arm(domains=domains)
+  return c
+
+
+def get_sweep():
+  """The trait fraction."""
+  return [{"arms.trait.trait_fraction": f} for f in (0.05, 0.2)]

@@ -1,0 +1,28 @@
+r"""Harmful vs helpful evaluation personas on the baseline and the trait model.
+
+Launch:
+
+  python -m experiments.main --config=configs/persona_persistence.py:runlocal \
+      --workdir=runs/persona_persistence
+
+Arms: `baseline` and `trait`. Every harmful evaluation persona (bad medical
+advice, disallowed mental-health replies, a flattering yes-man, an overclaiming
+mentor) and every helpful one is written into the persona slot of every evaluation
+scenario, on both arms (the study tested 5 health evaluations; this runs the suite).
+
+Expected (the study: baseline 0.395 -> 0.144, trait 0.455 -> 0.336; a helpful persona
+helped both): the trait model loses less. Measured numbers: docs/RESULTS.md.
+"""
+
+from alignment_rl.pipelines.trait_rl_config import ALL_PERSONAS, base_config
+
+
+def get_config(arg: str | None = None):
+  c = base_config("persona_persistence", arg)
+  c.personas = ALL_PERSONAS
+  return c
+
+
+def get_sweep():
+  """The trait fraction."""
+  return [{"arms.trait.trait_fraction": f} for f in (0.05, 0.2)]

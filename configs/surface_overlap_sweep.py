@@ -1,0 +1,27 @@
+r"""Transfer vs how much the domains share their phrasing.
+
+Launch:
+
+  python -m experiments.main --config=configs/surface_overlap_sweep.py:runlocal \
+      --workdir=runs/surface_overlap_sweep
+
+Arms: `baseline` and `trait`, with the scenario data generated at a given
+`surface_overlap` (the probability that a concept uses the shared phrasing instead of
+its domain's own). The sweep runs 0.0, 0.5 and 1.0; the figure is the suite's mean
+Δ against the overlap (`experiments/figures.py --figure=surface_overlap_sweep`).
+
+Expected: more shared phrasing, more transfer. Measured numbers: docs/RESULTS.md.
+"""
+
+from alignment_rl.pipelines.trait_rl_config import base_config
+
+
+def get_config(arg: str | None = None):
+  c = base_config("surface_overlap_sweep", arg)
+  c.surface_overlap = 0.5
+  return c
+
+
+def get_sweep():
+  """The surface overlap of the domains."""
+  return [{"surface_overlap": v} for v in (0.0, 0.5, 1.0)]
