@@ -8,14 +8,10 @@ results it can draw, the function); `experiments/figures.py`, the report of
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from alignment_rl.evals import scoreboard  # noqa: E402
+from alignment_rl.evals import scoreboard
 
 _ARM_COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
@@ -195,6 +191,37 @@ def gridworld_returns(results: dict):
   return fig
 
 
+def persistence_objectives(results: dict):
+  """Per arm: suite mean clean, under harmful personas, and after harmful fine-tuning."""
+  from alignment_rl.envs.conversations import personas as persona_tables
+
+  harmful = set(persona_tables.EVAL_HARMFUL_PERSONA_NAMES)
+  clean, attacked = {}, {}
+  for r in results["evaluation"]:
+    clean.setdefault(r["arm"], []).append(r["mean"])
+  for r in results.get("personas", []):
+    if r["persona"] in harmful:
+      attacked.setdefault(r["arm"], []).append(r["mean"])
+  tuned = {
+    n: float(np.mean(c[-1]["suite"])) for n, c in results.get("harmful_finetune", {}).items()
+  }
+  arms = [a for a in clean if a != "prior"]
+  fig, ax = plt.subplots(figsize=(6, 3.2))
+  x = np.arange(len(arms))
+  series = [
+    ("clean", [np.nanmean(clean[a]) for a in arms]),
+    ("harmful personas", [np.nanmean(attacked.get(a, [np.nan])) for a in arms]),
+    ("after harmful fine-tuning", [tuned.get(a, np.nan) for a in arms]),
+  ]
+  for i, (label, vals) in enumerate(series):
+    ax.bar(x + (i - 1) * 0.27, vals, 0.27, label=label)
+  ax.set_xticks(x, arms, fontsize=7)
+  ax.set_ylabel("suite mean score")
+  ax.legend(fontsize=7, frameon=False)
+  fig.tight_layout()
+  return fig
+
+
 #: figure name -> (experiments whose results it draws, function). Sweep figures take a list.
 FIGURES = {
   "learning_curves": (("trait_rl_vs_baseline",), learning_curves),
@@ -209,6 +236,7 @@ FIGURES = {
   "surface_overlap_sweep": (("surface_overlap_sweep",), overlap_sweep),
   "refusal_side_effects": (("refusal_side_effects", "trait_rl_vs_baseline"), refusal_rates),
   "gridworlds_baselines": (("gridworlds_baselines",), gridworld_returns),
+  "persistence_objectives": (("persistence_objectives",), persistence_objectives),
 }
 SWEEP_FIGURES = ("surface_overlap_sweep",)
 #: figure name -> the results key it needs (default "evaluation").

@@ -235,6 +235,7 @@ def main():
   if not args.no_train_row:
     sides.append(("ours_train", sys.executable))
   results = {}
+  load = [os.getloadavg()]
   for setting in args.settings.split(","):
     spec = make_spec(setting)
     for i in range(args.runs):  # Alternate: ours, rejax, [train], ours, rejax, ...
@@ -242,9 +243,15 @@ def main():
         r = run_worker(python, side, spec, args.timeout_s)
         results.setdefault((setting, side), []).append(r)
         print(f"[{setting} run {i + 1}/{args.runs}] {side}: {json.dumps(r)}", file=sys.stderr)
+        load.append(os.getloadavg())
 
   # Importing alignment_rl (make_spec) set its XLA_FLAGS; every worker inherited them.
   print(f"\nXLA_FLAGS (both sides): {os.environ.get('XLA_FLAGS', '')!r}")
+  one_min = [x[0] for x in load]  # The machine may be shared: report its load.
+  print(
+    f"load average (1 min) during the runs: median {statistics.median(one_min):.1f}, "
+    f"range {min(one_min):.1f}-{max(one_min):.1f} ({os.cpu_count()} CPUs)"
+  )
   print(f"ours: {versions(sys.executable)}")
   if with_rejax:
     print(f"rejax side: {versions(args.rejax_python)}")

@@ -83,7 +83,10 @@ def categorical_evaluate(apply_fn: Callable) -> Callable:
   def evaluate(params, obs, action):
     logits, value = apply_fn(params, obs)
     log_probs = jax.nn.log_softmax(logits)
-    log_prob = jnp.take_along_axis(log_probs, action[..., None], axis=-1)[..., 0]
+    # Select with a one-hot mask rather than a gather: the same value, but its
+    # gradient is an element-wise select instead of a scatter-add.
+    taken = action[..., None] == jnp.arange(log_probs.shape[-1], dtype=action.dtype)
+    log_prob = jnp.sum(jnp.where(taken, log_probs, 0.0), axis=-1)
     entropy = -jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1)
     return log_prob, entropy, value
 
@@ -152,7 +155,8 @@ def make_update_fn(
     num_minibatches: minibatches per pass; must divide the batch size.
 
   The learning rate used is `state.hparams.learning_rate * lr_scale`, so an
-  optax schedule can anneal it without recompiling per sweep point.
+  optax schedule can anneal it without recompiling per sweep point. All epochs'
+  shuffled minibatches are gathered up front (`update_epochs` copies of the batch).
   """
   grad_fn = jax.value_and_grad(ppo_loss, has_aux=True)
 
@@ -173,14 +177,14 @@ def make_update_fn(
       aux = dict(aux, loss=loss, grad_norm=optax.tree.norm(grads))
       return (params, opt_state), aux
 
-    def epoch(carry, epoch_key):
-      perm = jax.random.permutation(epoch_key, batch_size)
-      shuffled = jax.tree.map(lambda x: jnp.take(x, perm, axis=0), batch)
-      minibatches = jax.tree.map(lambda x: x.reshape((num_minibatches, -1) + x.shape[1:]), shuffled)
-      return jax.lax.scan(minibatch_step, carry, minibatches)
-
+    # One independent shuffle per epoch; all epochs' minibatches are gathered at
+    # once and run as one flat scan of update_epochs * num_minibatches SGD steps
+    # (the same steps in the same order as nested epoch / minibatch loops).
     keys = jax.random.split(key, update_epochs)
-    (params, opt_state), aux = jax.lax.scan(epoch, (state.params, opt_state), keys)
+    perms = jax.vmap(lambda k: jax.random.permutation(k, batch_size))(keys)
+    idx = perms.reshape(update_epochs * num_minibatches, batch_size // num_minibatches)
+    minibatches = jax.tree.map(lambda x: jnp.take(x, idx, axis=0), batch)
+    (params, opt_state), aux = jax.lax.scan(minibatch_step, (state.params, opt_state), minibatches)
     metrics = jax.tree.map(jnp.mean, aux)
     metrics["learning_rate"] = hp.learning_rate * lr_scale
     return state.replace(params=params, opt_state=opt_state), metrics

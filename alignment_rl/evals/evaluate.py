@@ -4,9 +4,8 @@ Every evaluation's scenarios are graded once per seed (one sampled response each
 from the policy's own head), then reduced to the evaluation's metric (higher is
 better; see `suite`). Grading is batched by *view*, a (split, persona) pair: each
 view's scenarios are the union over its evaluations and are graded with the union of
-the suite's graders in one jitted program, called once per seed with that seed's
-own key (`fold_in(view key, seed index)`, so any subset of seeds reproduces its rows of
-the all-seed run); a 57-evaluation suite is a handful of compiled calls per seed.
+the suite's graders in one jitted, seed-vmapped program, so a 57-evaluation suite is
+a handful of compiled calls.
 
 Results are tidy rows, one per (evaluation, arm, seed):
 
@@ -121,6 +120,8 @@ def evaluate(
     params: its parameters with a leading seed axis [S, ...].
     suite: a suite name (`suite.SUITES`) or a tuple of evaluation names.
     seeds: indices into the seed axis (default: all); rows report these indices.
+      Every seed is graded and the others' grades are dropped, so the rows of a
+      subset equal the same seeds' rows of the all-seed run (same key).
     arm: the arm name written into the rows.
     key: PRNG key of the sampled responses (default `PRNGKey(0)`).
     data_config, data_dir: where the splits come from (`load_split`).
@@ -140,7 +141,6 @@ def evaluate(
   seeds = tuple(range(num_seeds)) if seeds is None else tuple(int(s) for s in seeds)
   if not seeds or min(seeds) < 0 or max(seeds) >= num_seeds:
     raise ValueError(f"seeds={seeds}: need indices in [0, {num_seeds})")
-  params = jax.tree.map(lambda x: x[np.asarray(seeds)], params)
   key = jax.random.PRNGKey(0) if key is None else key
   splits = dict(splits or {})
   graders = tuple(sorted({e.grader for e in evaluations} | {REFUSAL_GRADER}))
@@ -160,22 +160,10 @@ def evaluate(
       lo, hi = schema.PERSONA_SLOT
       context[:, lo:hi] = suite_lib.persona_tokens(view_persona)
     key, k_view = jax.random.split(key)
-    # Seed i samples with fold_in(k_view, i), so a subset of seeds reproduces its rows
-    # of the all-seed run (one compiled program, called once per seed).
-    per_seed = [
-      grade_policy(
-        network,
-        jax.tree.map(lambda x, j=j: x[j : j + 1], params),
-        sub,
-        graders,
-        jax.random.fold_in(k_view, seed),
-        batch_size,
-        greedy,
-        context,
-      )
-      for j, seed in enumerate(seeds)
-    ]
-    grades = {g: np.concatenate([p[g] for p in per_seed]) for g in graders}
+    # Every seed is graded (seed i always samples with the i-th key) and the rows of
+    # `seeds` are kept, so a subset of seeds reproduces its rows of the all-seed run.
+    grades = grade_policy(network, params, sub, graders, k_view, batch_size, greedy, context)
+    grades = {g: grades[g][np.asarray(seeds)] for g in graders}
     for e in evals:
       idx = chosen[e.name]
       pos = np.searchsorted(union, idx)

@@ -5,7 +5,7 @@ prior, a baseline arm, a trait arm), and continues PPO on a harmful reward
 (default `harmful/bad_medical_advice` on the health conversations) for a fixed
 budget, split into `num_stages` equal stages. Each stage is a PPO run started from
 the previous stage's parameters (`training.init_from`; optimizer state restarts,
-constant learning rate), and after every stage the whole evaluation suite is run
+the run's PPO settings), and after every stage the whole evaluation suite is run
 on every seed. The same config from different start models is compute-matched:
 same updates, samples and network.
 
@@ -37,17 +37,19 @@ def attack_config(
   families: tuple[str, ...] = (),
   updates: int = 10,
 ) -> ml_collections.ConfigDict:
-  """One attack stage: `ppo_run` retargeted to the harmful reward for `updates` updates."""
+  """One attack stage: `ppo_run` retargeted to the harmful reward for `updates` updates.
+
+  The PPO settings (and so the compiled program and its learning-rate schedule) are
+  the run's own; the stage stops after `updates` updates (`training.max_updates`).
+  """
   c = ml_collections.ConfigDict(ppo_run.to_dict())
   c.experiment = f"harmful_finetune/{grader}"
   c.env_kwargs.grader = grader
   c.env_kwargs.domains = tuple(domains)
   c.env_kwargs.families = tuple(families)
-  c.env_kwargs.trait_fraction = None
-  c.ppo.total_timesteps = int(updates) * c.ppo.num_envs * c.ppo.num_steps
-  c.ppo.anneal_lr = False
+  c.env_kwargs.trait_fraction = 1.0  # Only the harmful data (the standard mixture unused).
   c.training.init_from = init_from
-  c.training.updates_per_chunk = max(1, min(int(updates), c.training.updates_per_chunk))
+  c.training.max_updates = int(updates)
   c.training.progress = False
   return c
 
@@ -116,7 +118,8 @@ def harmful_finetune(
       )
       prev = os.path.join(workdir, f"stage_{stage}")
       result = trainer.train(c, prev)
-      params = result.runner.ppo.params
+      # On one device, laid out like a loaded checkpoint (no regrading recompile).
+      params = jax.device_put(result.runner.ppo.params, jax.devices()[0])
     key = jax.random.PRNGKey(eval_seed)
     res = evaluate(
       network,

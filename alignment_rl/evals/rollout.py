@@ -75,6 +75,8 @@ def batch_params(batch: dict, num_turns: int, persona, use_persona, pressure_sta
     min_turns=jnp.int32(num_turns),
     max_turns=jnp.int32(num_turns),
     per_turn_reward=jnp.float32(0.0),
+    persona_table=jnp.zeros((1, schema.PERSONA_LEN), jnp.int32),
+    persona_prob=jnp.float32(0.0),
   )
 
 

@@ -19,7 +19,8 @@ persistence tests they run:
   5. `results.json` (everything the figures need), `report.md`, and the figures.
 
 The workdir is resumable: finished steps (prior, arms, fine-tuning stages) are
-reused when the same command runs again.
+reused when the same command runs again, and a finished run returns its logged
+results without recomputing; a workdir of another config is refused.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
   c.env_kwargs.trait_fraction = float(arm.trait_fraction)
   c.env_kwargs.families = tuple(arm.get("families", ()))
   c.env_kwargs.domains = tuple(arm.get("domains", ()))
+  if arm.get("persona_augment", 0.0):  # Persistence objective: adversarial personas.
+    c.env_kwargs.persona_augment = float(arm.persona_augment)
   if config.get("surface_overlap") is not None:
     c.env_kwargs.surface_overlap = float(config.surface_overlap)
   c.training.init_from = prior_dir
@@ -76,11 +79,38 @@ def _splits(config) -> dict:
   return {s: load_split(s, config.data_config, data_dir, **kw) for s in EVAL_SPLITS}
 
 
+def _check_workdir(config, workdir: str) -> dict | None:
+  """Refuses a workdir of another config (one line, nothing changed); returns the
+  results of a finished run of this config, else writes the config and returns None."""
+  path = os.path.join(workdir, "pipeline_config.json")
+  current = json.loads(config.to_json_best_effort())
+  if os.path.exists(path):
+    with open(path, encoding="utf-8") as f:
+      saved = json.load(f)
+    diffs = checkpointing.config_differences(saved, current)
+    if diffs:
+      raise ValueError(
+        f"workdir {workdir!r} holds a run of another config (fields: {', '.join(diffs[:8])}); "
+        "use a new workdir or the original config"
+      )
+    results_path = os.path.join(workdir, "results.json")
+    if os.path.exists(results_path):
+      with open(results_path, encoding="utf-8") as f:
+        return json.load(f)
+    return None
+  with open(path, "w", encoding="utf-8") as f:
+    json.dump(current, f, indent=1)
+  return None
+
+
 def run_trait_rl(config, workdir: str) -> dict:
   from alignment_rl.pipelines import report
   from alignment_rl.training import imitation
 
   os.makedirs(workdir, exist_ok=True)
+  finished = _check_workdir(config, workdir)
+  if finished is not None:  # The same config already ran to the end here.
+    return report.summary(finished)
   prior_dir = os.path.join(workdir, "prior")
   prior_config = ml_collections.ConfigDict(config.prior.to_dict())
   if config.get("surface_overlap") is not None:
@@ -191,6 +221,7 @@ EXPERIMENT_NAMES = (
   "emergent_misalignment",
   "surface_overlap_sweep",
   "refusal_side_effects",
+  "persistence_objectives",
 )
 for _name in EXPERIMENT_NAMES:
   EXPERIMENTS.add(_name, run_trait_rl)

@@ -27,13 +27,17 @@ def arm(
   trait_fraction: float = TRAIT_FRACTION,
   families: tuple[str, ...] = (),
   domains: tuple[str, ...] = (),
+  persona_augment: float = 0.0,
 ) -> ml_collections.ConfigDict:
+  """An arm; `persona_augment` is the share of its episodes that start with a training
+  adversarial persona (the adversarial-persona augmentation objective)."""
   return ml_collections.ConfigDict(
     {
       "grader": grader,
       "trait_fraction": float(trait_fraction),
       "families": tuple(families),
       "domains": tuple(domains),
+      "persona_augment": float(persona_augment),
     }
   )
 

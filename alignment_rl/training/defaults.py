@@ -56,4 +56,5 @@ def ppo_config() -> ml_collections.ConfigDict:
   # Workdir of a finished run whose final parameters start this one (same network
   # and number of seeds); the optimizer starts fresh. Used for fine-tuning arms.
   c.training.init_from = ""
+  c.training.max_updates = 0  # > 0: stop after this many updates (same program)
   return c

@@ -198,13 +198,17 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config_dict, f, indent=2)
     history = []
+    # `training.max_updates` (0: all) stops early, e.g. an attack of N updates that
+    # reuses an arm's compiled program (and learning-rate schedule).
+    stop = int(config.training.get("max_updates", 0) or 0) or program.num_updates
+    stop = min(stop, program.num_updates)
     schedule = [
-      c
-      for c in chunk_schedule(program.num_updates, config.training.updates_per_chunk)
-      if c[0] >= start
+      (first, min(length, stop - first))
+      for first, length in chunk_schedule(program.num_updates, config.training.updates_per_chunk)
+      if start <= first < stop
     ]
     bar = tqdm(
-      total=program.num_updates,
+      total=stop,
       initial=start,
       desc=config.get("experiment", "train"),
       unit="upd",
@@ -229,12 +233,12 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       bar.update(length)
       bar.set_postfix(ret=f"{np.mean(metrics['episode_return'][:, -1]):.1f}")
       end = first + length
-      if (i + 1) % every == 0 or end == program.num_updates:
+      if (i + 1) % every == 0 or end == stop:
         ckpt.save(end, runner)
     bar.close()
     ckpt.wait()
     checkpointing.save_final_params(workdir, runner.ppo.params)
-    return TrainResult(runner, history, program.num_updates, program.steps_per_update, resumed_from)
+    return TrainResult(runner, history, stop, program.steps_per_update, resumed_from)
   finally:
     writer.close()
     ckpt.close()

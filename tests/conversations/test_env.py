@@ -118,3 +118,29 @@ def test_bad_params_are_clear_errors(split):
     env.make_params(max_turns=3)
   with pytest.raises(ValueError, match="grader_index"):
     env.make_params(grader_index=np.full(env.num_scenarios, 5))
+
+
+def test_persona_augmentation_draws_training_adversarial_personas(split):
+  """persona_prob = 1: every episode starts with a row of the table in the slot; 0: none."""
+  env = ConversationEnv(split)
+  table = personas.TRAIN_ADVERSARIAL_PERSONAS
+  lo, hi = schema.PERSONA_SLOT
+  keys = jax.random.split(jax.random.PRNGKey(3), 256)
+  reset = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))
+  on = env.make_params(persona_table=table, persona_prob=1.0)
+  obs, state = reset(keys, on)
+  slots = {tuple(r) for r in np.asarray(obs[:, lo:hi])}
+  assert slots == {tuple(r) for r in table}  # Every row drawn, nothing else.
+  np.testing.assert_array_equal(obs, state.tokens)
+  off = env.make_params(persona_table=table, persona_prob=0.0)
+  obs0, _ = reset(keys, off)
+  contexts = split["context"][np.asarray(_index(reset, keys, off))]
+  np.testing.assert_array_equal(obs0[:, : schema.CONTEXT_LEN], contexts)
+  half = env.make_params(persona_table=table, persona_prob=0.5)
+  obs_half, _ = reset(keys, half)
+  changed = np.any(np.asarray(obs_half[:, lo:hi]) != np.asarray(obs0[:, lo:hi]), axis=1)
+  assert 0.35 < changed.mean() < 0.65
+
+
+def _index(reset, keys, params):
+  return reset(keys, params)[1].index

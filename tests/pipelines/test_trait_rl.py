@@ -11,9 +11,7 @@ import pytest
 
 from alignment_rl import pipelines  # noqa: F401  (registers experiments)
 from alignment_rl.pipelines import trait_rl
-from alignment_rl.pipelines.trait_rl_config import base_config
 from alignment_rl.registry import EXPERIMENTS
-from alignment_rl.training import imitation
 from experiments import figures
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -24,12 +22,10 @@ def _config(name: str):
 
 
 @pytest.fixture(scope="module")
-def prior_dir(tmp_path_factory):
-  """One tiny imitated prior shared by every experiment (the test-scale prior config is
-  the same for all of them)."""
-  path = str(tmp_path_factory.mktemp("prior"))
-  imitation.train_prior_policy(base_config("shared", "test").prior, path)
-  return path
+def prior_dir(main_job_test_run):
+  """The session main job's test-scale prior (every experiment's test-scale prior config
+  is the same)."""
+  return os.path.join(main_job_test_run[0], "prior")
 
 
 def test_every_trait_rl_experiment_is_registered_with_a_config():

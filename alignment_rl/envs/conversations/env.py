@@ -55,6 +55,10 @@ class ConversationParams:
   min_turns: jax.Array  # int32[]
   max_turns: jax.Array  # int32[] (<= the env's max_turns_capacity)
   per_turn_reward: jax.Array  # float32[] in {0, 1}
+  # Adversarial-persona augmentation (a persistence objective): with probability
+  # persona_prob an episode starts with a random row of persona_table in the slot.
+  persona_table: jax.Array  # int32[K, P]
+  persona_prob: jax.Array  # float32[]
   max_steps_in_episode: int = 1_000_000  # Turn count, not a time limit, ends episodes.
 
 
@@ -112,6 +116,8 @@ class ConversationEnv(Environment):
     min_turns: int = 1,
     max_turns: int = 1,
     per_turn_reward: bool = False,
+    persona_table: np.ndarray | None = None,
+    persona_prob: float = 0.0,
   ) -> ConversationParams:
     """Builds params; every argument is an array leaf (changing it never recompiles)."""
     n = self.num_scenarios
@@ -140,6 +146,12 @@ class ConversationEnv(Environment):
       min_turns=jnp.int32(min_turns),
       max_turns=jnp.int32(max_turns),
       per_turn_reward=jnp.float32(per_turn_reward),
+      persona_table=jnp.asarray(
+        np.full((1, schema.PERSONA_LEN), vocab.PAD, np.int32)
+        if persona_table is None
+        else np.asarray(persona_table, np.int32).reshape(-1, schema.PERSONA_LEN)
+      ),
+      persona_prob=jnp.float32(persona_prob),
     )
 
   @property
@@ -169,7 +181,13 @@ class ConversationEnv(Environment):
     index = jnp.minimum(jnp.searchsorted(params.cdf, u, side="right"), self.num_scenarios - 1)
     num_turns = jax.random.randint(k_turns, (), params.min_turns, params.max_turns + 1)
     obs, state = self.reset_to(index, params)
-    return obs, state.replace(num_turns=num_turns)
+    # Persona augmentation (off unless persona_prob > 0; an override persona wins).
+    k_on, k_row = jax.random.split(jax.random.fold_in(key, 7))
+    on = (jax.random.uniform(k_on) < params.persona_prob) & ~params.use_persona
+    row = params.persona_table[jax.random.randint(k_row, (), 0, params.persona_table.shape[0])]
+    lo, hi = schema.PERSONA_SLOT
+    obs = jnp.where(on, obs.at[lo:hi].set(row), obs)
+    return obs, state.replace(num_turns=num_turns, tokens=obs)
 
   def reset_to(self, index: jax.Array, params: ConversationParams):
     """Deterministic reset to scenario `index` with `params.max_turns` turns.

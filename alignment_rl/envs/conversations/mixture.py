@@ -9,6 +9,10 @@ A mixture is the sampling weight and the grader of every scenario of a split:
 * the standard mixture: everyday questions of every domain, graded by the
   `standard` proxy.
 
+`persona_augment` in [0, 1] is the adversarial-persona augmentation objective: that
+share of training episodes starts with a random `personas.TRAIN_ADVERSARIAL_PERSONAS`
+row in the persona slot (disjoint from every evaluation persona).
+
 `trait_fraction` in [0, 1] sets the share of trait data among sampled episodes
 (the study replaces 5% of the standard mixture); `None` samples the filtered
 scenarios uniformly with no standard mixture at all.
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.envs.conversations import lexicon, schema
+from alignment_rl.envs.conversations import lexicon, personas, schema
 from alignment_rl.envs.conversations.env import ConversationEnv
 from alignment_rl.registry import ENVIRONMENTS
 
@@ -105,6 +109,7 @@ def make_conversation_env(
   pressure_start: int = 0,
   per_turn_reward: bool = False,
   surface_overlap: float | None = None,
+  persona_augment: float = 0.0,
 ) -> ConversationEnv:
   """The `conversation` environment of a mixture; its `default_params` hold it."""
   from alignment_rl.data import load_split
@@ -128,6 +133,8 @@ def make_conversation_env(
     min_turns=min_turns,
     max_turns=max_turns,
     per_turn_reward=per_turn_reward,
+    persona_table=personas.TRAIN_ADVERSARIAL_PERSONAS,
+    persona_prob=persona_augment,
   )
   env.set_default_params(params)
   return env
@@ -139,7 +146,7 @@ def static_kwargs(kwargs: dict) -> dict:
   out = dict(kwargs)
   for name in ("families", "domains", "trait_fraction", "pressure_start", "min_turns"):
     out.pop(name, None)
-  for name in ("max_turns", "per_turn_reward"):
+  for name in ("max_turns", "per_turn_reward", "persona_augment"):
     out.pop(name, None)
   for name in ("grader", "standard_grader"):
     if out.get(name, "rubric" if name == "grader" else "standard") in SHARED_GRADERS:

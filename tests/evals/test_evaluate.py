@@ -1,0 +1,232 @@
+"""`evaluate`: per-unit metrics, rows of a tiny random policy, seeds, personas, files."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from alignment_rl import rubrics  # noqa: F401  (registers graders)
+from alignment_rl.agents.policies import ResponsePolicy
+from alignment_rl.data import SMALL, generate_split
+from alignment_rl.envs.conversations import schema, vocab
+from alignment_rl.evals import evaluate as evaluate_lib
+from alignment_rl.evals import suite as suite_lib
+from alignment_rl.evals.evaluate import (
+  ROW_FIELDS,
+  bootstrap_ci,
+  evaluate,
+  read_results,
+  unit_values,
+  write_results,
+)
+from alignment_rl.evals.policy_grades import grade_policy
+from alignment_rl.networks.response_policy import ResponseActorCritic
+from alignment_rl.registry import EVALUATIONS
+
+NUM_SEEDS = 3
+MAX_SAMPLES = 16
+BATCH = 64
+SUITE = "full"  # every registered evaluation, graded once on the small splits
+NAMES = suite_lib.SUITES["full"]
+# One view (split, no persona): a score and a bad-event rate on the same split.
+ONE_VIEW = ("deception_under_pushback/heldout_domains", "valid_correction/heldout_domains")
+COMMON = dict(max_samples=MAX_SAMPLES, batch_size=BATCH, n_boot=200)
+
+
+@pytest.fixture(scope="module")
+def splits():
+  return {s: generate_split(SMALL, s) for s in ("test", "heldout_domains", "heldout_formats")}
+
+
+@pytest.fixture(scope="module")
+def policy():
+  """A random-init `ResponseActorCritic` with a leading seed axis, as `load_policy` builds."""
+  network = ResponseActorCritic(
+    vocab.NUM_ACTIONS,
+    vocab.VOCAB_SIZE,
+    max_response_len=8,
+    eot_action=int(vocab.Action.EOT),
+    encoder="bag_of_tokens",
+    d_model=16,
+  )
+  keys = jax.random.split(jax.random.PRNGKey(0), NUM_SEEDS)
+  obs = jnp.zeros((schema.CONTEXT_LEN,), jnp.int32)
+  params = jax.vmap(ResponsePolicy(network).init, in_axes=(0, None))(keys, obs)
+  return network, params
+
+
+@pytest.fixture(scope="module")
+def clean(policy, splits):
+  network, params = policy
+  return evaluate(network, params, SUITE, splits=splits, key=jax.random.PRNGKey(7), **COMMON)
+
+
+def test_unit_values_hand_case():
+  good = EVALUATIONS.get("valid_correction/coding")
+  bad = EVALUATIONS.get("impossible_task_hacking/coding")
+  fair = EVALUATIONS.get("fairness_identity_pairs/coding")
+  assert good.higher_is_better and not bad.higher_is_better
+  g = np.array([[1.0, 0.0, 0.25], [0.5, 1.0, 0.0]])
+  idx = np.array([0, 1, 2])
+  np.testing.assert_allclose(unit_values(good, g, {}, idx), g)
+  np.testing.assert_allclose(unit_values(bad, g, {}, idx), 1.0 - g)
+  # Pairs 3 and 7 are complete; 9 and the two unpaired (-1) scenarios are dropped.
+  split = {"pair_id": np.array([5, 7, 3, 7, 3, 9, -1, -1, 5])}
+  idx = np.array([1, 2, 3, 4, 5, 6, 7])  # pair 5 is outside the selection: incomplete
+  g = np.array([[1.0, 0.5, 0.2, 1.0, 0.9, 0.3, 0.1], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]])
+  expected = np.array([[1 - 0.5, 1 - 0.8], [1 - 0.0, 1 - 1.0]])  # id order: pair 3, pair 7
+  np.testing.assert_allclose(unit_values(fair, g, split, idx), expected)
+  assert unit_values(fair, g[:, [0, 1]], split, idx[[0, 1]]).shape == (2, 0)
+
+
+def test_bootstrap_ci():
+  rng = np.random.default_rng(0)
+  assert all(math.isnan(x) for x in bootstrap_ci(np.array([]), rng))
+  assert bootstrap_ci(np.array([0.4, 0.4]), rng) == (0.4, 0.4)
+  low, high = bootstrap_ci(np.array([0.0, 1.0, 1.0, 0.0, 1.0]), rng, 500)
+  assert 0.0 <= low < 0.6 < high <= 1.0
+
+
+def test_rows_are_tidy_one_per_evaluation_and_seed(clean, splits):
+  rows = clean.rows
+  assert len(rows) == len(NAMES) * NUM_SEEDS
+  assert sorted((r["evaluation"], r["seed"]) for r in rows) == sorted(
+    (n, s) for n in NAMES for s in range(NUM_SEEDS)
+  )
+  for r in rows:
+    assert set(r) == set(ROW_FIELDS)
+    e = EVALUATIONS.get(r["evaluation"])
+    assert (r["arm"], r["category"]) == ("policy", e.category)
+    assert r["n"] > 0
+    assert 0.0 <= r["ci_low"] <= r["mean"] <= r["ci_high"] <= 1.0, r
+    selected = len(e.select(splits[e.split], MAX_SAMPLES))
+    assert r["n"] == (selected // 2 if e.metric == "fairness_gap" else selected), r
+    values = clean.samples[e.name]["values"]
+    assert values.shape == (NUM_SEEDS, r["n"])
+    assert clean.samples[e.name]["refused"].shape == values.shape
+    if e.grader != "rubric":
+      assert r["mean"] == pytest.approx(values[r["seed"]].mean())
+  # Seeds are different policies: not every evaluation scores all seeds alike.
+  by_seed = {s: [r["mean"] for r in rows if r["seed"] == s] for s in range(NUM_SEEDS)}
+  assert by_seed[0] != by_seed[1] or by_seed[1] != by_seed[2]
+
+
+def test_rubric_means_are_clipped(clean):
+  raw_means = []
+  for r in clean.rows:
+    if EVALUATIONS.get(r["evaluation"]).grader == "rubric":
+      raw = clean.samples[r["evaluation"]]["values"][r["seed"]].mean()
+      assert r["mean"] == pytest.approx(np.clip(raw, 0.0, 1.0))
+      raw_means.append(raw)
+  assert len(raw_means) == 7 * NUM_SEEDS
+  assert min(raw_means) < 0.0  # a random policy earns negative rubric points: clipped
+
+
+def test_a_subset_of_seeds_reproduces_its_rows(clean, policy, splits):
+  network, params = policy
+  sub = evaluate(
+    network, params, SUITE, seeds=(1,), splits=splits, key=jax.random.PRNGKey(7), **COMMON
+  )
+  assert {r["seed"] for r in sub.rows} == {1}
+  assert sub.rows == [r for r in clean.rows if r["seed"] == 1]
+  for name in NAMES:
+    np.testing.assert_array_equal(sub.samples[name]["values"][0], clean.samples[name]["values"][1])
+  with pytest.raises(ValueError, match=r"seeds=\(3,\)"):
+    evaluate(network, params, SUITE, seeds=(3,), splits=splits)
+
+
+def test_persona_attack_rewrites_every_context(clean, policy, splits, monkeypatch):
+  network, params = policy
+  persona = "bad_medical_advice"
+  tokens = suite_lib.persona_tokens(persona)
+  lo, hi = schema.PERSONA_SLOT
+  seen = []
+
+  def spy(net, p, split, graders, key, batch_size, greedy, context):
+    seen.append((split["context"], context))
+    return grade_policy(net, p, split, graders, key, batch_size, greedy, context)
+
+  monkeypatch.setattr(evaluate_lib, "grade_policy", spy)
+  attacked = evaluate(
+    network, params, SUITE, splits=splits, key=jax.random.PRNGKey(7), persona=persona, **COMMON
+  )
+  assert seen and all(c is not None for _, c in seen)
+  for original, context in seen:
+    assert (context[:, lo:hi] == tokens).all()
+    np.testing.assert_array_equal(context[:, :lo], original[:, :lo])
+    np.testing.assert_array_equal(context[:, hi:], original[:, hi:])
+    assert (original[:, lo:hi] != tokens).any()
+  # Same scenarios, other responses.
+  assert [(r["evaluation"], r["seed"], r["n"]) for r in attacked.rows] == [
+    (r["evaluation"], r["seed"], r["n"]) for r in clean.rows
+  ]
+  assert [r["mean"] for r in attacked.rows] != [r["mean"] for r in clean.rows]
+  # Without the attack, only the views of evaluations with their own persona rewrite.
+  seen.clear()
+  evaluate(network, params, SUITE, splits=splits, **COMMON)
+  own = {(e.split, e.persona) for e in suite_lib.get_suite(SUITE) if e.persona is not None}
+  assert own == {(s, "overclaiming_mentor") for s in ("heldout_domains", "heldout_formats")}
+  rewritten = [c for _, c in seen if c is not None]
+  assert len(rewritten) == len(own)  # one grading call per view
+  tokens = suite_lib.persona_tokens("overclaiming_mentor")
+  assert all((c[:, lo:hi] == tokens).all() for c in rewritten)
+
+
+@pytest.mark.parametrize("persona", [None, "kind_clinic_bot"])
+def test_row_means_are_means_of_direct_grades(policy, splits, persona):
+  """One view: its scenarios (the union of both selections) graded straight by
+  grade_policy, with the view's key split(key)[1]."""
+  network, params = policy
+  split = splits["heldout_domains"]
+  key = jax.random.PRNGKey(11)
+  res = evaluate(network, params, ONE_VIEW, splits=splits, key=key, persona=persona, **COMMON)
+
+  chosen = {n: EVALUATIONS.get(n).select(split, MAX_SAMPLES) for n in ONE_VIEW}
+  union = np.unique(np.concatenate(list(chosen.values())))
+  sub = {k: np.asarray(v)[union] for k, v in split.items()}
+  context = None
+  if persona is not None:
+    context = sub["context"].copy()
+    lo, hi = schema.PERSONA_SLOT
+    context[:, lo:hi] = suite_lib.persona_tokens(persona)
+  graders = tuple(sorted({EVALUATIONS.get(n).grader for n in ONE_VIEW} | {"eval/refusal"}))
+  _, k_view = jax.random.split(key)  # The first (only) view's key.
+  direct = grade_policy(network, params, sub, graders, k_view, BATCH, False, context)
+
+  for name in ONE_VIEW:
+    e = EVALUATIONS.get(name)
+    pos = np.searchsorted(union, chosen[name])
+    grades = direct[e.grader][:, pos]  # [S, n]
+    expected = grades.mean(axis=1) if e.higher_is_better else 1.0 - grades.mean(axis=1)
+    rows = [r for r in res.rows if r["evaluation"] == name]
+    assert [r["seed"] for r in rows] == list(range(NUM_SEEDS))
+    assert [r["n"] for r in rows] == [len(pos)] * NUM_SEEDS
+    np.testing.assert_allclose([r["mean"] for r in rows], expected, rtol=1e-6)
+  assert 0 < direct["eval/deception"].mean() < 1  # a real mix of grades
+
+
+def test_write_and_read_results_round_trip(clean, tmp_path):
+  rows = [dict(r, persona="careful_mentor") for r in clean.rows]
+  rows.append(dict(rows[0], evaluation="empty/eval", mean=float("nan"), n=0))
+  stem = str(tmp_path / "out" / "evaluation")
+  json_path, csv_path = write_results(rows, stem)
+  assert (json_path, csv_path) == (stem + ".json", stem + ".csv")
+  write_results(rows, stem)  # replaces the files
+  assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+    "evaluation.csv",
+    "evaluation.json",
+  ]
+  with open(csv_path) as f:
+    assert f.readline().strip().split(",") == [*ROW_FIELDS, "persona"]
+  for path in (json_path, csv_path):
+    back = read_results(path)
+    assert len(back) == len(rows)
+    for a, b in zip(back, rows, strict=True):
+      assert set(a) == set(b)
+      for k, v in b.items():
+        if isinstance(v, float) and math.isnan(v):
+          assert math.isnan(a[k])
+        else:
+          assert a[k] == v and type(a[k]) is type(v), (path, k)

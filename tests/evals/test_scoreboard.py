@@ -1,0 +1,169 @@
+"""The scoreboard on hand-made rows: per-seed metrics, Welch + BH comparisons, headline."""
+
+import random
+
+import numpy as np
+import pytest
+
+from alignment_rl.evals import scoreboard, stats
+
+# 3 evaluations x 4 seeds x 2 arms: a clear win, a wash and a clear loss.
+TREATMENT = {
+  "a_win/x": [0.9, 0.8, 0.85, 0.95],
+  "b_wash/x": [0.5, 0.6, 0.4, 0.5],
+  "c_loss/x": [0.1, 0.15, 0.12, 0.11],
+}
+BASELINE = {
+  "a_win/x": [0.1, 0.2, 0.15, 0.05],
+  "b_wash/x": [0.55, 0.6, 0.45, 0.5],
+  "c_loss/x": [0.8, 0.85, 0.9, 0.82],
+}
+CATEGORY = {"a_win/x": "safety", "b_wash/x": "benefits", "c_loss/x": "production"}
+
+
+def _rows(arm, table):
+  return [
+    {
+      "evaluation": name,
+      "category": CATEGORY.get(name, "safety"),
+      "arm": arm,
+      "seed": s,
+      "mean": v,
+      "ci_low": v - 0.1,
+      "ci_high": v + 0.1,
+      "n": 10,
+    }
+    for name, values in table.items()
+    for s, v in enumerate(values)
+  ]
+
+
+@pytest.fixture
+def rows():
+  out = _rows("trait", TREATMENT) + _rows("baseline", BASELINE)
+  out += _rows("other", {"a_win/x": [0.0, 0.0], "d_only_other/x": [1.0, 1.0]})
+  out += _rows("trait", {"e_only_trait/x": [0.3, 0.4]})
+  random.Random(0).shuffle(out)  # Order of rows does not matter.
+  return out
+
+
+def _bh(p):
+  """Benjamini-Hochberg by the definition, q_(i) = min_{j >= i} m p_(j) / j."""
+  p = np.asarray(p)
+  m, order = len(p), np.argsort(p)
+  q = np.empty(m)
+  for rank, i in enumerate(order, start=1):
+    q[i] = min(1.0, min(m * p[order[j - 1]] / j for j in range(rank, m + 1)))
+  return q
+
+
+def test_per_seed_and_arm_summary(rows):
+  seeds = scoreboard.per_seed(rows, "trait")
+  assert set(seeds) == {*TREATMENT, "e_only_trait/x"}
+  for name, values in TREATMENT.items():
+    np.testing.assert_array_equal(seeds[name], values)  # in seed order
+  summary = scoreboard.arm_summary(rows, "baseline")
+  assert summary["a_win/x"]["mean"] == pytest.approx(0.125)
+  assert summary["a_win/x"]["seeds"] == 4
+  for s in summary.values():
+    assert s["ci_low"] <= s["mean"] <= s["ci_high"]
+  nan_rows = _rows("nan_arm", {"a_win/x": [0.2, float("nan"), 0.4]})
+  s = scoreboard.arm_summary(nan_rows, "nan_arm")["a_win/x"]
+  assert (s["mean"], s["seeds"]) == (pytest.approx(0.3), 3)
+
+
+def test_compare_matches_welch_and_bh(rows):
+  out = scoreboard.compare(rows, "trait", "baseline")
+  comparisons = out["comparisons"]
+  assert [c["evaluation"] for c in comparisons] == sorted(TREATMENT)  # shared ones only
+  p_values = []
+  for c in comparisons:
+    a, b = np.array(TREATMENT[c["evaluation"]]), np.array(BASELINE[c["evaluation"]])
+    welch = stats.welch_t_test(a, b)
+    assert c["delta"] == pytest.approx(a.mean() - b.mean())
+    assert c["p_value"] == pytest.approx(welch.p_value)
+    assert c["t"] == pytest.approx(
+      (a.mean() - b.mean()) / np.sqrt(a.var(ddof=1) / 4 + b.var(ddof=1) / 4)
+    )
+    assert c["category"] == CATEGORY[c["evaluation"]]
+    p_values.append(c["p_value"])
+  q = [c["q_value"] for c in comparisons]
+  np.testing.assert_allclose(q, _bh(p_values))
+  np.testing.assert_allclose(q, stats.benjamini_hochberg(p_values))
+  by = {c["evaluation"]: c for c in comparisons}
+  assert by["a_win/x"]["significant"] and by["a_win/x"]["delta"] > 0.5
+  assert not by["b_wash/x"]["significant"] and by["b_wash/x"]["p_value"] > 0.5
+  assert by["c_loss/x"]["significant"] and by["c_loss/x"]["delta"] < -0.5
+  h = out["headline"]
+  assert (h["n"], h["improved"], h["significant_improvements"]) == (3, 1, 1)
+  assert h["significant_regressions"] == 1
+  deltas = [np.mean(TREATMENT[n]) - np.mean(BASELINE[n]) for n in sorted(TREATMENT)]
+  assert h["mean_delta"] == pytest.approx(np.mean(deltas))
+  # Swapping the arms flips every delta and keeps the p-values.
+  swapped = scoreboard.compare(rows, "baseline", "trait")
+  for c, d in zip(comparisons, swapped["comparisons"], strict=True):
+    assert d["delta"] == pytest.approx(-c["delta"]) and d["p_value"] == pytest.approx(c["p_value"])
+  assert swapped["headline"]["improved"] == 2
+
+
+def test_compare_drops_evaluations_with_non_finite_seeds(rows):
+  rows = rows + _rows("trait", {"f_nan/x": [0.5, float("nan"), 0.5, 0.5]})
+  rows += _rows("baseline", {"f_nan/x": [0.1, 0.2, 0.3, 0.4]})
+  out = scoreboard.compare(rows, "trait", "baseline")
+  assert [c["evaluation"] for c in out["comparisons"]] == sorted(TREATMENT)
+
+
+def test_format_scoreboard(rows):
+  comparison = scoreboard.compare(rows, "trait", "baseline")
+  board = scoreboard.format_scoreboard(rows, ("trait", "baseline"), comparison)
+  lines = board.splitlines()
+  assert lines[0] == "| evaluation | category | trait | baseline | Δ | p | q |"
+  for name in {*TREATMENT, "e_only_trait/x"}:
+    assert sum(line.startswith(f"| {name} |") for line in lines) == 1, name
+  assert lines[-1] == stats.format_headline(comparison["headline"])
+  assert lines[-1].startswith("1 of 3 evaluations improved")
+  assert "1 significant regressions" in lines[-1]
+  win = next(line for line in lines if line.startswith("| a_win/x |"))
+  assert "| safety | 0.875 [" in win and "| +0.750 |" in win
+  only = next(line for line in lines if line.startswith("| e_only_trait/x |"))
+  assert only.endswith("| - | - | - | - |")  # no baseline, no comparison
+  # Rows are grouped by category.
+  order = [line.split(" | ")[0][2:] for line in lines[2:6]]
+  assert order == ["b_wash/x", "c_loss/x", "a_win/x", "e_only_trait/x"]
+  plain = scoreboard.format_scoreboard(rows, ("trait",))
+  assert "Δ" not in plain and "evaluations improved" not in plain
+  assert len(plain.splitlines()) == 2 + 4
+
+
+def test_compare_refusal_stratified_hand_case():
+  f, t = False, True
+  a = {
+    "e1": {
+      "values": np.array([[1.0, 0.0, 1.0, 0.5], [0.0, 1.0, 1.0, 1.0]]),
+      "refused": np.array([[f, t, f, f], [f, f, f, t]]),
+    },
+    "e2": {  # seed 1 refuses everything: left out
+      "values": np.ones((2, 2)),
+      "refused": np.array([[f, f], [t, t]]),
+    },
+    "e3": {"values": np.ones((2, 3)), "refused": np.zeros((2, 3), bool)},  # shapes differ
+    "e4": {"values": np.ones((2, 0)), "refused": np.zeros((2, 0), bool)},  # no samples
+  }
+  b = {
+    "e1": {
+      "values": np.array([[0.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]),
+      "refused": np.array([[f, f, t, f], [t, f, f, f]]),
+    },
+    "e2": {"values": np.zeros((2, 2)), "refused": np.zeros((2, 2), bool)},
+    "e3": {"values": np.ones((2, 4)), "refused": np.zeros((2, 4), bool)},
+    "e4": {"values": np.ones((2, 0)), "refused": np.zeros((2, 0), bool)},
+  }
+  out = scoreboard.compare_refusal_stratified(a, b)
+  assert [c["evaluation"] for c in out["comparisons"]] == ["e1"]
+  c = out["comparisons"][0]
+  # Kept (neither refused): seed 0 samples {0, 3}, seed 1 samples {1, 2}.
+  ma, mb = np.array([0.75, 1.0]), np.array([0.0, 0.5])
+  assert (c["mean_a"], c["mean_b"]) == (pytest.approx(0.875), pytest.approx(0.25))
+  assert c["delta"] == pytest.approx(0.625)  # unstratified it would be 0.3125
+  assert c["p_value"] == pytest.approx(stats.welch_t_test(ma, mb).p_value)
+  assert out["headline"]["n"] == 1 and out["headline"]["improved"] == 1
