@@ -93,6 +93,8 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   r.hparams.learning_rate = 3e-4
   r.training.updates_per_chunk = (1, 10, 25)[i]
   r.training.progress = scale != "test"
+  # Synchronous checkpoints: no orbax work runs concurrently with the next chunk.
+  r.training.async_checkpoints = False
   c.ppo_run = r
 
   c.arms = ml_collections.ConfigDict(

@@ -15,6 +15,7 @@ import json
 import os
 from typing import Any
 
+import jax
 import orbax.checkpoint as ocp
 
 FORMAT_VERSION = 1
@@ -113,6 +114,7 @@ class Checkpointer:
       restored = self.manager.restore(
         step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
       )["state"]
+      restored = jax.block_until_ready(restored)  # No restore work left in flight.
     except Exception as e:  # noqa: BLE001
       raise CheckpointError(
         f"checkpoint {where} is corrupt or does not match the runner state "
@@ -147,7 +149,7 @@ def load_final_params(workdir: str, target):
       f"init_from={workdir!r} holds no finished run's parameters ({path} is missing)"
     )
   try:
-    return ocp.StandardCheckpointer().restore(path, target)
+    return jax.block_until_ready(ocp.StandardCheckpointer().restore(path, target))
   except Exception as e:  # noqa: BLE001
     raise CheckpointError(
       f"init_from={workdir!r}: its parameters do not fit this config's network and "

@@ -197,6 +197,7 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
         runner = runner.replace(ppo=runner.ppo.replace(params=params))
       with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config_dict, f, indent=2)
+    runner = jax.block_until_ready(runner)  # Restores and transfers done before chunks.
     history = []
     # `training.max_updates` (0: all) stops early, e.g. an attack of N updates that
     # reuses an arm's compiled program (and learning-rate schedule).
