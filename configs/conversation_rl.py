@@ -20,7 +20,7 @@ rubric arm's. Measured numbers are in docs/RESULTS.md.
 
 import ml_collections
 
-from alignment_rl.training.defaults import ppo_config
+from alignment_rl.pipelines.trait_rl_config import conversation_ppo_run
 from alignment_rl.training.imitation import imitation_config
 
 RESPONSE_LEN = 8
@@ -32,7 +32,6 @@ def get_config(arg: str | None = None):
   scale = {"test": 0, "runlocal": 1, "full": 2}.get(arg or "full")
   data_config = "small" if scale == 0 else "full"
   num_seeds = (2, 3, 4)[scale]
-  max_turns = (1, 1, 3)[scale]
   network_kwargs = {"encoder": "bag_of_tokens", "d_model": 64}
 
   c = ml_collections.ConfigDict()
@@ -60,29 +59,9 @@ def get_config(arg: str | None = None):
   c.prior.imitation.steps_per_chunk = (10, 100, 100)[scale]
   c.prior.imitation.eval_samples = (0, 1, 2)[scale]
 
-  r = ppo_config()
-  r.experiment = "conversation_rl_arm"
-  r.env_name = "conversation"
-  r.env_kwargs = ml_collections.ConfigDict(
-    {
-      "data_config": data_config,
-      "grader": "rubric",
-      "response_len": RESPONSE_LEN,
-      "max_turns_capacity": 3,
-      "min_turns": 1,
-      "max_turns": max_turns,
-    }
+  c.ppo_run = conversation_ppo_run(
+    "conversation_rl_arm", scale, data_config, num_seeds, network_kwargs, full_updates=300
   )
-  r.network = "response_policy"
-  r.network_kwargs = ml_collections.ConfigDict(network_kwargs)
-  r.num_seeds = num_seeds
-  r.ppo.num_envs = (16, 256, 512)[scale]
-  r.ppo.num_steps = 4
-  r.ppo.total_timesteps = r.ppo.num_envs * r.ppo.num_steps * (2, 40, 300)[scale]
-  r.hparams.gamma = 1.0
-  r.hparams.learning_rate = 3e-4
-  r.training.updates_per_chunk = (1, 10, 25)[scale]
-  c.ppo_run = r
   return c
 
 

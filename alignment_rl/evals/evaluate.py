@@ -29,6 +29,7 @@ import numpy as np
 
 from alignment_rl.data import load_split
 from alignment_rl.envs.conversations import schema
+from alignment_rl.evals import stats
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.policy_grades import grade_policy
 from alignment_rl.registry import GRADERS
@@ -85,8 +86,7 @@ def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n_boot: int = 100
   """95% percentile bootstrap of the mean of float[n] (NaN, NaN if empty)."""
   if len(values) == 0:
     return float("nan"), float("nan")
-  means = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(axis=1)
-  return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+  return stats.bootstrap_mean_ci(values, n_boot, seed=rng)
 
 
 def _views(evaluations, persona):

@@ -181,13 +181,17 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
 
 
 def bootstrap_mean_ci(
-  values: ArrayLike, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
+  values: ArrayLike,
+  n_boot: int = 1000,
+  confidence: float = 0.95,
+  seed: int | np.random.Generator = 0,
 ) -> tuple[float, float]:
   """Percentile bootstrap CI of the mean: the ((1-c)/2, (1+c)/2) quantiles of the
   means of `n_boot` size-n resamples drawn with replacement (deterministic per `seed`).
 
   Args:
     values: [n] finite values, n >= 1 (n == 1 gives (v, v)).
+    seed: an int seed, or a `np.random.Generator` to draw from.
   """
   v = _as_vector(values, "values", 1)
   if not 0.0 < confidence < 1.0:

@@ -42,6 +42,41 @@ def arm(
   )
 
 
+def conversation_ppo_run(
+  experiment: str,
+  i: int,
+  data_config: str,
+  num_seeds: int,
+  network_kwargs: dict,
+  full_updates: int = 400,
+) -> ml_collections.ConfigDict:
+  """PPO on the `conversation` env with a response policy, at scale index `i`
+  (0 test, 1 runlocal, 2 full): 1-turn episodes below full scale, up to 3 at full."""
+  r = ppo_config()
+  r.experiment = experiment
+  r.env_name = "conversation"
+  r.env_kwargs = ml_collections.ConfigDict(
+    {
+      "data_config": data_config,
+      "grader": "rubric",
+      "response_len": RESPONSE_LEN,
+      "max_turns_capacity": 3,
+      "min_turns": 1,
+      "max_turns": (1, 1, 3)[i],
+    }
+  )
+  r.network = "response_policy"
+  r.network_kwargs = ml_collections.ConfigDict(network_kwargs)
+  r.num_seeds = num_seeds
+  r.ppo.num_envs = (16, 256, 512)[i]
+  r.ppo.num_steps = 4
+  r.ppo.total_timesteps = r.ppo.num_envs * r.ppo.num_steps * (2, 40, full_updates)[i]
+  r.hparams.gamma = 1.0
+  r.hparams.learning_rate = 3e-4
+  r.training.updates_per_chunk = (1, 10, 25)[i]
+  return r
+
+
 def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict:
   scale = scale or "full"
   if scale not in SCALES:
@@ -70,28 +105,7 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c.prior.imitation.eval_samples = 0
   c.prior.imitation.progress = scale != "test"
 
-  r = ppo_config()
-  r.experiment = f"{experiment}_arm"
-  r.env_name = "conversation"
-  r.env_kwargs = ml_collections.ConfigDict(
-    {
-      "data_config": data_config,
-      "grader": "rubric",
-      "response_len": RESPONSE_LEN,
-      "max_turns_capacity": 3,
-      "min_turns": 1,
-      "max_turns": (1, 1, 3)[i],
-    }
-  )
-  r.network = "response_policy"
-  r.network_kwargs = ml_collections.ConfigDict(network_kwargs)
-  r.num_seeds = num_seeds
-  r.ppo.num_envs = (16, 256, 512)[i]
-  r.ppo.num_steps = 4
-  r.ppo.total_timesteps = r.ppo.num_envs * r.ppo.num_steps * (2, 40, 400)[i]
-  r.hparams.gamma = 1.0
-  r.hparams.learning_rate = 3e-4
-  r.training.updates_per_chunk = (1, 10, 25)[i]
+  r = conversation_ppo_run(f"{experiment}_arm", i, data_config, num_seeds, network_kwargs)
   r.training.progress = scale != "test"
   # Synchronous checkpoints: no orbax work runs concurrently with the next chunk.
   r.training.async_checkpoints = False
