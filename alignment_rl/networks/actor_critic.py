@@ -16,6 +16,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
 
+from alignment_rl.networks import initializers
 from alignment_rl.networks.encoders import BagOfTokensEncoder, CausalTransformerEncoder
 from alignment_rl.registry import NETWORKS
 
@@ -23,7 +24,7 @@ from alignment_rl.registry import NETWORKS
 def _dense(features: int, scale: float, name: str) -> nn.Dense:
   return nn.Dense(
     features,
-    kernel_init=nn.initializers.orthogonal(scale),
+    kernel_init=initializers.orthogonal(scale),
     bias_init=nn.initializers.zeros,
     name=name,
   )

@@ -19,6 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from alignment_rl.networks import initializers
 from alignment_rl.networks.encoders import BagOfTokensEncoder, CausalTransformerEncoder
 from alignment_rl.registry import NETWORKS
 
@@ -61,9 +62,10 @@ class ResponseActorCritic(nn.Module):
       )
     self.init_state = nn.Dense(self.d_model)
     self.action_embed = nn.Embed(self.num_actions + 1, self.d_model)  # + START
-    self.cell = nn.GRUCell(self.d_model)
-    self.policy_out = nn.Dense(self.num_actions, kernel_init=nn.initializers.orthogonal(0.01))
-    self.value_out = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
+    # Recurrent kernels: orthogonal (flax's default), drawn one seed at a time.
+    self.cell = nn.GRUCell(self.d_model, recurrent_kernel_init=initializers.orthogonal())
+    self.policy_out = nn.Dense(self.num_actions, kernel_init=initializers.orthogonal(0.01))
+    self.value_out = nn.Dense(1, kernel_init=initializers.orthogonal(1.0))
 
   def encode(self, context: jax.Array) -> jax.Array:
     """context int32[..., L] -> h float32[..., D']."""
