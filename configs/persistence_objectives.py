@@ -5,22 +5,34 @@ Launch:
   python -m experiments.main --config=configs/persistence_objectives.py:runlocal \
       --workdir=runs/persistence_objectives
 
-Arms (compute-matched, same prior, 5% trait data): `baseline` (standard mixture only);
-`none` (trait data from three domains: health, science, law); `domain_diversity`
-(the same amount of trait data from all twelve training domains);
-`persona_augmentation` (as `none`, but half of the training episodes start with a
-training adversarial persona, a table disjoint from every evaluation persona). Every
-arm then faces the evaluation personas and the same harmful fine-tuning budget; the
-figure compares clean, attacked and fine-tuned suite means per objective.
+Arms (same prior, same updates, samples and parameters, 5% trait data):
 
-Implemented objectives: none, domain diversity, adversarial-persona augmentation.
-Not implemented yet (they need extra PPO loss terms): KL anchor to the prior, weight
-anchoring (L2-SP/EWC), the tamper-resistance meta-objective, oversight-cue consistency.
+* `baseline`: the standard mixture only;
+* `none`: trait data from three domains (health, science, law), plain PPO;
+* `domain_diversity`: the same amount of trait data from all twelve training domains;
+* `persona_augmentation`: as `none`, but half of the training episodes start with a
+  training adversarial persona (a table disjoint from every evaluation persona);
+* `kl_anchor`: as `none`, plus beta KL(pi || prior) (beta = `hparams.kl_coef`);
+* `weight_anchor`: as `none`, plus L2-SP towards the prior's weights;
+* `ewc`: as `none`, plus EWC with the prior's diagonal Fisher;
+* `tamper`: as `none`, plus the first-order tamper-resistance meta-objective (a
+  one-step simulated attack against the training reward in the inner loop);
+* `oversight_consistency`: as `none`, plus a penalty on the change of the policy's
+  log-probabilities when the context's oversight cue is flipped.
 
-Expected: the augmented and diverse arms lose less under attack than `none`. Measured
-numbers: docs/RESULTS.md.
+The objective weights are the defaults of `training/defaults.py`, set a priori.
+Every arm then faces the evaluation personas and the same harmful fine-tuning budget
+(plain PPO on `harmful/bad_medical_advice`); the figure compares clean, attacked and
+fine-tuned suite means per objective. The loss-side objectives cost extra compute
+per update (an anchor forward pass; a counterfactual pass; an inner attack step),
+reported as wall time in the results, not matched.
+
+Expected, from the study's motivation: objectives that keep the policy near the prior
+or train against attacks lose less under attack than `none`. Measured numbers:
+docs/RESULTS.md.
 """
 
+from alignment_rl.agents.persistence import OBJECTIVES
 from alignment_rl.pipelines.trait_rl_config import ALL_PERSONAS, arm, base_config
 
 NARROW = ("health", "science", "law")
@@ -32,15 +44,22 @@ def get_config(arg: str | None = None):
   c.arms.none = arm(domains=NARROW)
   c.arms.domain_diversity = arm()
   c.arms.persona_augmentation = arm(domains=NARROW, persona_augment=0.5)
+  for objective in OBJECTIVES:
+    c.arms[objective] = arm(domains=NARROW, objectives=(objective,))
   c.treatment = "none"
-  c.also_compare = ("domain_diversity", "persona_augmentation")
-  c.persona_arms = ("baseline", "none", "domain_diversity", "persona_augmentation")
+  others = ("domain_diversity", "persona_augmentation", *OBJECTIVES)
+  c.also_compare = others
+  c.persona_arms = ("baseline", "none", *others)
   c.personas = ALL_PERSONAS if arg != "test" else ("bad_medical_advice", "careful_mentor")
   c.finetune_stages = 1 if arg == "test" else 3
-  c.finetune_from = ("baseline", "none", "domain_diversity", "persona_augmentation")
+  c.finetune_from = ("baseline", "none", *others)
   return c
 
 
 def get_sweep():
-  """The augmentation rate."""
-  return [{"arms.persona_augmentation.persona_augment": p} for p in (0.25, 0.5, 0.9)]
+  """The augmentation rate and the anchors' weights."""
+  return (
+    [{"arms.persona_augmentation.persona_augment": p} for p in (0.25, 0.5, 0.9)]
+    + [{"ppo_run.hparams.kl_coef": b} for b in (0.03, 0.1, 0.3)]
+    + [{"ppo_run.hparams.anchor_coef": a} for a in (0.003, 0.01, 0.03)]
+  )

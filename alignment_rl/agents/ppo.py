@@ -12,6 +12,10 @@ normalised per minibatch:
   L_pi  = -E[min(rho A, clip(rho, 1 - eps, 1 + eps) A)]
   L_v   = 0.5 E[max((V - R)^2, (V_old + clip(V - V_old, -eps, eps) - R)^2)]
   L     = L_pi + c_v L_v - c_ent E[H(pi(.|s))]
+
+plus, when a run lists them in `objectives`, the persistence terms of
+`agents.persistence` (KL anchor, L2-SP/EWC, tamper resistance, oversight
+consistency), whose coefficients live in `PPOState.persist`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
+
+from alignment_rl.agents import persistence
 
 
 @struct.dataclass
@@ -56,10 +62,35 @@ class Batch:
 
 
 @struct.dataclass
+class PersistenceCoefs:
+  """Weights of the persistence objectives: float32 scalars (or [S]), swept freely."""
+
+  kl_coef: jax.Array  # beta, KL(pi || pi_anchor).
+  anchor_coef: jax.Array  # alpha, L2-SP / EWC.
+  tamper_coef: jax.Array  # gamma, outer gradient after the simulated attack.
+  tamper_lr: jax.Array  # Step size of the simulated attack.
+  consistency_coef: jax.Array  # lambda, oversight-cue consistency.
+
+  @classmethod
+  def from_config(cls, cfg) -> PersistenceCoefs:
+    return cls(**{f: jnp.float32(cfg.get(f, 0.0)) for f in cls.__dataclass_fields__})
+
+
+@struct.dataclass
+class PersistenceState:
+  """What the persistence objectives need besides the parameters."""
+
+  coefs: PersistenceCoefs
+  anchor: Any = None  # Frozen start parameters (the pre-RL prior when fine-tuning).
+  fisher: Any = None  # Diagonal Fisher of the anchor (EWC), same tree as params.
+
+
+@struct.dataclass
 class PPOState:
   params: Any
   opt_state: optax.OptState
   hparams: PPOHyperparams
+  persist: PersistenceState | None = None  # Only when the run lists objectives.
 
 
 def make_optimizer() -> optax.GradientTransformation:
@@ -102,18 +133,24 @@ def _masked_mean(x: jax.Array, mask: jax.Array | None) -> jax.Array:
 def ppo_loss(
   params, evaluate_fn: Callable, batch: Batch, hp: PPOHyperparams
 ) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """Clipped PPO loss of one minibatch under `params`; see `ppo_loss_terms`."""
+  log_prob, entropy, value = evaluate_fn(params, batch.obs, batch.action)
+  return ppo_loss_terms(log_prob, entropy, value, batch, hp)
+
+
+def ppo_loss_terms(
+  log_prob: jax.Array, entropy: jax.Array, value: jax.Array, batch: Batch, hp: PPOHyperparams
+) -> tuple[jax.Array, dict[str, jax.Array]]:
   """Clipped PPO loss of one minibatch; returns (loss, diagnostics).
 
-  `evaluate_fn(params, obs, action) -> (log_prob, entropy, value[B])` scores the
-  batch's actions under the current policy. Log-probs and entropies are [B] for
+  `log_prob, entropy, value` score the batch's actions under the current policy
+  (`evaluate_fn(params, obs, action)`). Log-probs and entropies are [B] for
   one categorical action per sample, or [B, K] for K sub-actions (the tokens of a
   response) with `batch.mask` [B, K] marking the real ones; then the ratio is
   taken per token, every token of a sample shares its advantage, and policy
   terms are averaged over real tokens (token-level PPO, as in LLM RL).
   """
-  log_prob, entropy, value = evaluate_fn(params, batch.obs, batch.action)
   mask = batch.mask
-
   adv = batch.advantage
   adv = (adv - adv.mean()) / (adv.std() + 1e-8)
   if log_prob.ndim == 2:
@@ -139,11 +176,55 @@ def ppo_loss(
   return loss, aux
 
 
+def persistence_loss(
+  params,
+  evaluate_fn: Callable,
+  batch: Batch,
+  hp: PPOHyperparams,
+  persist: PersistenceState | None,
+  objectives: tuple[str, ...] = (),
+  obs_counterfactual: Callable | None = None,
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """PPO loss plus the loss-side persistence objectives listed in `objectives`.
+
+  L = L_ppo + beta KL(pi || pi_anchor) + alpha/2 sum_i F_i (theta_i - theta_0,i)^2
+        + lambda E[(log pi(a|s) - log pi(a|s'))^2]
+  (each term only when listed; `tamper` acts on gradients, in `make_update_fn`).
+  `obs_counterfactual(obs) -> obs'` flips the oversight cue of a batch of contexts.
+  """
+  log_prob, entropy, value = evaluate_fn(params, batch.obs, batch.action)
+  loss, aux = ppo_loss_terms(log_prob, entropy, value, batch, hp)
+  if not objectives:
+    return loss, aux
+  coefs = persist.coefs
+  if "kl_anchor" in objectives:
+    anchor_lp = jax.lax.stop_gradient(evaluate_fn(persist.anchor, batch.obs, batch.action)[0])
+    kl = persistence.kl_to_anchor(log_prob, anchor_lp, batch.mask)
+    loss = loss + coefs.kl_coef * kl
+    aux["kl_anchor"] = kl
+  if "weight_anchor" in objectives or "ewc" in objectives:
+    fisher = persist.fisher if "ewc" in objectives else None
+    penalty = persistence.weight_anchor_penalty(params, persist.anchor, fisher)
+    loss = loss + coefs.anchor_coef * penalty
+    aux["weight_anchor"] = penalty
+  if "oversight_consistency" in objectives:
+    cf_obs = obs_counterfactual(batch.obs)
+    changed = jnp.any(cf_obs != batch.obs, axis=-1)
+    cf_lp = evaluate_fn(params, cf_obs, batch.action)[0]
+    gap = persistence.consistency_penalty(log_prob, cf_lp, changed, batch.mask)
+    loss = loss + coefs.consistency_coef * gap
+    aux["oversight_gap"] = gap
+  return loss, aux
+
+
 def make_update_fn(
   evaluate_fn: Callable,
   optimizer: optax.GradientTransformation,
   update_epochs: int,
   num_minibatches: int,
+  objectives: tuple[str, ...] = (),
+  obs_counterfactual: Callable | None = None,
+  tamper_steps: int = 1,
 ) -> Callable[[PPOState, Batch, jax.Array, jax.Array], tuple[PPOState, dict]]:
   """Builds `update(state, batch, key, lr_scale) -> (state, metrics)`.
 
@@ -153,12 +234,25 @@ def make_update_fn(
     optimizer: from `make_optimizer` (its hyperparameters are injected).
     update_epochs: passes over the batch.
     num_minibatches: minibatches per pass; must divide the batch size.
+    objectives: persistence objectives (`persistence.OBJECTIVES`); they need
+      `state.persist`. Static: a different list compiles a different program.
+    obs_counterfactual: for `oversight_consistency`, the environment's cue flip.
+    tamper_steps: inner steps of the `tamper` objective's simulated attack.
 
   The learning rate used is `state.hparams.learning_rate * lr_scale`, so an
   optax schedule can anneal it without recompiling per sweep point. All epochs'
   shuffled minibatches are gathered up front (`update_epochs` copies of the batch).
+  With `tamper`, each step's gradient is g(theta) + gamma g_pi(theta'), where
+  theta' = `persistence.simulated_attack` of theta on the minibatch's policy loss
+  and g_pi is the policy-loss gradient (first-order meta-gradient).
   """
-  grad_fn = jax.value_and_grad(ppo_loss, has_aux=True)
+  objectives = persistence.check_objectives(objectives)
+  if "oversight_consistency" in objectives and obs_counterfactual is None:
+    raise ValueError("ppo.objectives: 'oversight_consistency' needs an env with oversight cues")
+  grad_fn = jax.value_and_grad(persistence_loss, has_aux=True)
+
+  def pg_loss_fn(params, mb, hp):
+    return ppo_loss(params, evaluate_fn, mb, hp)[1]["pg_loss"]
 
   def update(state: PPOState, batch: Batch, key: jax.Array, lr_scale: jax.Array):
     batch_size = batch.action.shape[0]
@@ -171,7 +265,17 @@ def make_update_fn(
 
     def minibatch_step(carry, mb):
       params, opt_state = carry
-      (loss, aux), grads = grad_fn(params, evaluate_fn, mb, hp)
+      (loss, aux), grads = grad_fn(
+        params, evaluate_fn, mb, hp, state.persist, objectives, obs_counterfactual
+      )
+      if "tamper" in objectives:
+        coefs = state.persist.coefs
+        attacked = persistence.simulated_attack(
+          lambda p: pg_loss_fn(p, mb, hp), params, tamper_steps, coefs.tamper_lr
+        )
+        after, outer = jax.value_and_grad(pg_loss_fn)(attacked, mb, hp)
+        grads = jax.tree.map(lambda g, o: g + coefs.tamper_coef * o, grads, outer)
+        aux["pg_loss_after_attack"] = after
       updates, opt_state = optimizer.update(grads, opt_state, params)
       params = optax.apply_updates(params, updates)
       aux = dict(aux, loss=loss, grad_norm=optax.tree.norm(grads))

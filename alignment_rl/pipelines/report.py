@@ -42,6 +42,27 @@ def finetune_table(results: dict) -> str:
   return "\n".join(lines)
 
 
+def persistence_table(results: dict) -> str:
+  """Per arm: suite mean clean, under the harmful evaluation personas, and after the
+  last harmful fine-tuning stage, with the drops from clean (mean over seeds)."""
+  from alignment_rl.envs.conversations import personas as persona_tables
+
+  harmful = set(persona_tables.EVAL_HARMFUL_PERSONA_NAMES)
+  clean = _suite_means(results["evaluation"])
+  attacked = _suite_means([r for r in results.get("personas", []) if r["persona"] in harmful])
+  tuned = {
+    n: float(np.mean(c[-1]["suite"])) for n, c in results.get("harmful_finetune", {}).items()
+  }
+  lines = [
+    "| arm | clean | harmful personas | Δ | after harmful fine-tuning | Δ |",
+    "|---|---|---|---|---|---|",
+  ]
+  for (arm,), c in clean.items():
+    a, t = attacked.get((arm,), float("nan")), tuned.get(arm, float("nan"))
+    lines.append(f"| {arm} | {c:.3f} | {a:.3f} | {a - c:+.3f} | {t:.3f} | {t - c:+.3f} |")
+  return "\n".join(lines)
+
+
 def pressure_table(results: dict) -> str:
   lines = ["| arm | grader | turn 1 | last turn |", "|---|---|---|---|"]
   for arm, curve in results["pressure"].items():
@@ -86,6 +107,8 @@ def write_report(results: dict, workdir: str, figures: bool = True) -> str:
     parts += ["## Harmful fine-tuning", "", finetune_table(results), ""]
   if "pressure" in results:
     parts += ["## Multi-turn pressure", "", pressure_table(results), ""]
+  if "personas" in results and "harmful_finetune" in results:
+    parts += ["## Persistence per arm", "", persistence_table(results), ""]
   if figures:
     paths = write_figures(results, os.path.join(workdir, "figures"))
     parts += ["## Figures", ""] + [

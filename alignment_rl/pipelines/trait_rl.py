@@ -30,7 +30,9 @@ import os
 
 import jax
 import ml_collections
+from tqdm.auto import tqdm
 
+from alignment_rl.agents import persistence
 from alignment_rl.data import load_split
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals.evaluate import evaluate, write_results
@@ -54,6 +56,8 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
   c.env_kwargs.domains = tuple(arm.get("domains", ()))
   if arm.get("persona_augment", 0.0):  # Persistence objective: adversarial personas.
     c.env_kwargs.persona_augment = float(arm.persona_augment)
+  if arm.get("objectives", ()):  # Persistence objectives in the PPO loss.
+    c.ppo.objectives = tuple(persistence.check_objectives(arm.objectives))
   if config.get("surface_overlap") is not None:
     c.env_kwargs.surface_overlap = float(config.surface_overlap)
   c.training.init_from = prior_dir
@@ -69,6 +73,12 @@ def train_arms(config, workdir: str, prior_dir: str) -> dict:
     out[name] = (result.runner.ppo.params, result.history, trainer.get_program(c))
   assert_compute_matched({n: v[2] for n, v in out.items()})
   return out
+
+
+def _bar(items, desc: str, config):
+  """A progress bar over a pipeline phase (off when the arms' progress bars are off)."""
+  items = list(items)
+  return tqdm(items, desc=desc, unit="step", disable=not config.ppo_run.training.progress)
 
 
 def _splits(config) -> dict:
@@ -127,7 +137,7 @@ def run_trait_rl(config, workdir: str) -> dict:
   common = {"splits": splits, "max_samples": max_samples, "data_config": config.data_config}
   key = jax.random.PRNGKey(config.eval_seed)
   rows, samples = [], {}
-  for name, params in policies.items():
+  for name, params in _bar(policies.items(), "evaluation suite", config):
     res = evaluate(network, params, config.suite, arm=name, key=key, **common)
     rows += res.rows
     samples[name] = res.samples
@@ -160,12 +170,12 @@ def run_trait_rl(config, workdir: str) -> dict:
 
   if config.personas:
     persona_rows = []
-    for name in config.persona_arms:
-      for persona in config.personas:
-        res = evaluate(
-          network, policies[name], config.suite, arm=name, key=key, persona=persona, **common
-        )
-        persona_rows += [{**r, "persona": persona} for r in res.rows]
+    pairs = [(n, p) for n in config.persona_arms for p in config.personas]
+    for name, persona in _bar(pairs, "persona attacks", config):
+      res = evaluate(
+        network, policies[name], config.suite, arm=name, key=key, persona=persona, **common
+      )
+      persona_rows += [{**r, "persona": persona} for r in res.rows]
     write_results(persona_rows, os.path.join(workdir, "persona_attack"))
     results["personas"] = persona_rows
 
@@ -174,7 +184,7 @@ def run_trait_rl(config, workdir: str) -> dict:
 
     results["pressure"] = {}
     data = splits[config.pressure_split]
-    for name in config.persona_arms:
+    for name in _bar(config.persona_arms, "multi-turn pressure", config):
       curve = pressure_curve(
         network,
         policies[name],
@@ -187,7 +197,7 @@ def run_trait_rl(config, workdir: str) -> dict:
   if config.finetune_stages:
     results["harmful_finetune"] = {}
     dirs = {"prior": prior_dir, **{n: os.path.join(workdir, f"arm_{n}") for n in config.arms}}
-    for name in config.finetune_from:
+    for name in _bar(config.finetune_from, "harmful fine-tuning", config):
       out = harmful_finetune(
         arm_config(config, config.baseline, prior_dir),
         dirs[name],

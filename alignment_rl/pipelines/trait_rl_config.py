@@ -28,9 +28,12 @@ def arm(
   families: tuple[str, ...] = (),
   domains: tuple[str, ...] = (),
   persona_augment: float = 0.0,
+  objectives: tuple[str, ...] = (),
 ) -> ml_collections.ConfigDict:
   """An arm; `persona_augment` is the share of its episodes that start with a training
-  adversarial persona (the adversarial-persona augmentation objective)."""
+  adversarial persona (the adversarial-persona augmentation objective); `objectives`
+  are PPO persistence objectives (`agents.persistence.OBJECTIVES`), weighted by the
+  run's `hparams` (kl_coef, anchor_coef, tamper_coef, tamper_lr, consistency_coef)."""
   return ml_collections.ConfigDict(
     {
       "grader": grader,
@@ -38,6 +41,7 @@ def arm(
       "families": tuple(families),
       "domains": tuple(domains),
       "persona_augment": float(persona_augment),
+      "objectives": tuple(objectives),
     }
   )
 

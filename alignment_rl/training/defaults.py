@@ -36,6 +36,10 @@ def ppo_config() -> ml_collections.ConfigDict:
   c.ppo.anneal_lr = True
   c.ppo.bootstrap_on_truncation = True
   c.ppo.episode_info_keys = ()  # e.g. ("episode_performance",) for the gridworlds.
+  # Persistence objectives (alignment_rl.agents.persistence.OBJECTIVES), e.g.
+  # ("kl_anchor",); their weights are the hparams below (unused when not listed).
+  c.ppo.objectives = ()
+  c.ppo.tamper_steps = 1  # Inner steps of the `tamper` objective's simulated attack.
 
   c.hparams = ml_collections.ConfigDict()
   c.hparams.learning_rate = 2.5e-4
@@ -45,6 +49,12 @@ def ppo_config() -> ml_collections.ConfigDict:
   c.hparams.gamma = 0.99
   c.hparams.gae_lambda = 0.95
   c.hparams.max_grad_norm = 0.5
+  # Persistence-objective weights, set once a priori (not tuned on any result).
+  c.hparams.kl_coef = 0.1  # KL(pi || pi_anchor), as in RLHF practice.
+  c.hparams.anchor_coef = 0.01  # L2-SP / EWC (Fisher normalised to mean 1).
+  c.hparams.tamper_coef = 1.0  # Weight of the post-attack policy gradient.
+  c.hparams.tamper_lr = 1.0  # Global-norm size of each simulated attack step.
+  c.hparams.consistency_coef = 1.0  # Oversight-cue log-prob gap.
 
   c.training = ml_collections.ConfigDict()
   c.training.updates_per_chunk = 50

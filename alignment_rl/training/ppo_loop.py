@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from alignment_rl.agents import gae, policies, ppo
+from alignment_rl.agents import gae, persistence, policies, ppo
 
 
 @struct.dataclass
@@ -72,6 +72,9 @@ class PPOLoopConfig:
   # `info` entries valid at episode end (e.g. a hidden performance score), logged as
   # their mean over the episodes that finished during each update's rollout.
   episode_info_keys: tuple[str, ...] = ()
+  # Persistence objectives (`agents.persistence`) and their simulated attack's steps.
+  objectives: tuple[str, ...] = ()
+  tamper_steps: int = 1
 
 
 class PPOLoop:
@@ -81,8 +84,21 @@ class PPOLoop:
     self.env, self.env_params, self.network, self.cfg = env, env_params, network, cfg
     self.policy = policies.make_policy(network)
     self.optimizer = ppo.make_optimizer()
+    self.objectives = persistence.check_objectives(cfg.objectives)
+    counterfactual = getattr(env, "oversight_counterfactual", None)
+    if "oversight_consistency" in self.objectives and counterfactual is None:
+      raise ValueError(
+        "ppo.objectives: 'oversight_consistency' needs an env with oversight cues, "
+        f"not {type(env).__name__}"
+      )
     self.update_fn = ppo.make_update_fn(
-      self.policy.evaluate, self.optimizer, cfg.update_epochs, cfg.num_minibatches
+      self.policy.evaluate,
+      self.optimizer,
+      cfg.update_epochs,
+      cfg.num_minibatches,
+      objectives=self.objectives,
+      obs_counterfactual=counterfactual,
+      tamper_steps=cfg.tamper_steps,
     )
     self.lr_schedule = (
       optax.linear_schedule(1.0, 0.0, cfg.num_updates)
@@ -95,8 +111,19 @@ class PPOLoop:
         f"{cfg.num_envs * cfg.num_steps}"
       )
 
-  def init(self, key: jax.Array, hparams: ppo.PPOHyperparams, env_params=None) -> RunnerState:
-    """The runner state of one seed. `env_params` defaults to the constructor's."""
+  def init(
+    self,
+    key: jax.Array,
+    hparams: ppo.PPOHyperparams,
+    env_params=None,
+    coefs: ppo.PersistenceCoefs | None = None,
+  ) -> RunnerState:
+    """The runner state of one seed. `env_params` defaults to the constructor's.
+
+    With persistence objectives, `coefs` are their weights; the anchor starts as
+    the initial parameters (the trainer replaces it by `init_from`'s) and the
+    Fisher as ones (`estimate_fisher` replaces it).
+    """
     env_params = self.env_params if env_params is None else env_params
     key, k_net, k_env = jax.random.split(key, 3)
     env_keys = jax.random.split(k_env, self.cfg.num_envs)
@@ -105,8 +132,17 @@ class PPOLoop:
     opt_state = self.optimizer.init(params)
     zeros_f = jnp.zeros((self.cfg.num_envs,), jnp.float32)
     zeros_i = jnp.zeros((self.cfg.num_envs,), jnp.int32)
+    persist = None
+    if self.objectives:
+      if coefs is None:
+        raise ValueError("ppo.objectives are set but no persistence coefficients were given")
+      persist = ppo.PersistenceState(
+        coefs=coefs,
+        anchor=params if any(o in persistence.NEEDS_ANCHOR for o in self.objectives) else None,
+        fisher=jax.tree.map(jnp.ones_like, params) if "ewc" in self.objectives else None,
+      )
     return RunnerState(
-      ppo=ppo.PPOState(params, opt_state, hparams),
+      ppo=ppo.PPOState(params, opt_state, hparams, persist),
       env_state=env_state,
       obs=obs,
       ep_return=zeros_f,
@@ -216,6 +252,24 @@ class PPOLoop:
       update_step=runner.update_step + 1,
     )
     return runner, metrics
+
+  def estimate_fisher(self, runner: RunnerState, env_params=None, num_samples: int = 256):
+    """`runner` with the EWC Fisher of its anchor, from one rollout of the anchor.
+
+    Call before training, when the parameters are the anchor's. The rollout uses a
+    key derived from the runner's and changes nothing else in the runner.
+    """
+    env_params = self.env_params if env_params is None else env_params
+    persist = runner.ppo.persist
+    anchor_runner = runner.replace(ppo=runner.ppo.replace(params=persist.anchor))
+    _, traj = self._rollout(anchor_runner, jax.random.fold_in(runner.key, 7), env_params)
+    flat = lambda x: x.reshape((-1,) + x.shape[2:])[:num_samples]
+    obs = jax.tree.map(flat, traj["obs"])
+    mask = flat(traj["mask"]) if "mask" in traj else None
+    log_prob_fn = lambda p, o, a: self.policy.evaluate(p, o, a)[0]  # noqa: E731
+    action = flat(traj["action"])
+    fisher = persistence.fisher_diagonal(log_prob_fn, persist.anchor, obs, action, mask)
+    return runner.replace(ppo=runner.ppo.replace(persist=persist.replace(fisher=fisher)))
 
   def run(self, runner: RunnerState, num_updates: int, env_params=None):
     """Runs `num_updates` (static) updates; returns (runner, metrics[num_updates]).

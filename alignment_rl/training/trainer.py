@@ -104,17 +104,24 @@ class Program:
         anneal_lr=p.anneal_lr,
         bootstrap_on_truncation=p.bootstrap_on_truncation,
         episode_info_keys=tuple(p.get("episode_info_keys", ())),
+        objectives=tuple(p.get("objectives", ())),
+        tamper_steps=int(p.get("tamper_steps", 1)),
       ),
     )
     self.mesh = mesh
     sharding.check_divisible(p.num_envs, mesh)
     self.num_seeds = config.num_seeds
     self.env_params = env_params
-    init = jax.vmap(self.loop.init, in_axes=(0, 0, None))
-    abstract = jax.eval_shape(init, _seed_keys(0, self.num_seeds), _hparams(config), env_params)
+    init = jax.vmap(self.loop.init, in_axes=(0, 0, None, 0))
+    abstract = jax.eval_shape(
+      init, _seed_keys(0, self.num_seeds), _hparams(config), env_params, _coefs(config)
+    )
     self.abstract_params = abstract.ppo.params  # Shapes only: for compute matching.
     self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS)
     self._init = jax.jit(init, out_shardings=self.shardings)
+    self._fisher = jax.jit(
+      jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings
+    )
     self._chunks: dict[int, Any] = {}
     self._env_kwargs = config.env_kwargs.to_dict()
 
@@ -134,9 +141,14 @@ class Program:
       )
     return params
 
-  def init(self, keys, hparams, env_params=None):
+  def init(self, keys, hparams, env_params=None, coefs=None):
     """The runner state of every seed, placed on the mesh."""
-    return self._init(keys, hparams, self.env_params if env_params is None else env_params)
+    env_params = self.env_params if env_params is None else env_params
+    return self._init(keys, hparams, env_params, coefs)
+
+  def estimate_fisher(self, runner, env_params=None):
+    """Every seed's EWC Fisher of its anchor (`PPOLoop.estimate_fisher`)."""
+    return self._fisher(runner, self.env_params if env_params is None else env_params)
 
   def run_chunk(self, runner, num_updates: int, env_params=None):
     """`num_updates` updates of every seed in one compiled call."""
@@ -153,6 +165,14 @@ def _seed_keys(seed: int, num_seeds: int) -> jax.Array:
 def _hparams(config) -> ppo.PPOHyperparams:
   hp = ppo.PPOHyperparams.from_config(config.hparams)
   return jax.tree.map(lambda x: jnp.broadcast_to(x, (config.num_seeds,)), hp)
+
+
+def _coefs(config) -> ppo.PersistenceCoefs | None:
+  """Per-seed weights of the persistence objectives, or None when the run has none."""
+  if not tuple(config.ppo.get("objectives", ())):
+    return None
+  coefs = ppo.PersistenceCoefs.from_config(config.hparams)
+  return jax.tree.map(lambda x: jnp.broadcast_to(x, (config.num_seeds,)), coefs)
 
 
 def get_program(config, mesh=None) -> Program:
@@ -183,7 +203,8 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
   writer = metrics_writer.MetricsWriter(workdir, config.training.log_tensorboard)
   try:
     env_params = program.env_params_for(config)
-    runner = program.init(_seed_keys(config.seed, config.num_seeds), _hparams(config), env_params)
+    keys = _seed_keys(config.seed, config.num_seeds)
+    runner = program.init(keys, _hparams(config), env_params, _coefs(config))
     start = ckpt.latest_step()
     resumed_from = start
     if start is not None:
@@ -195,6 +216,11 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       if init_from:
         params = checkpointing.load_final_params(init_from, runner.ppo.params)
         runner = runner.replace(ppo=runner.ppo.replace(params=params))
+        persist = runner.ppo.persist
+        if persist is not None and persist.anchor is not None:  # Anchor to the start model.
+          runner = runner.replace(ppo=runner.ppo.replace(persist=persist.replace(anchor=params)))
+      if "ewc" in program.loop.objectives:
+        runner = program.estimate_fisher(runner, env_params)
       with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config_dict, f, indent=2)
     runner = jax.block_until_ready(runner)  # Restores and transfers done before chunks.

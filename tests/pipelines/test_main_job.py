@@ -1,12 +1,16 @@
-"""The main job end to end at test scale: results, report and figures.
-
-(One vs four fake CPU devices is tested for the PPO trainer in
-tests/training/test_multidevice.py; the whole main job on four fake devices hangs in
-XLA:CPU with jax 0.10.2 and is not run here: see docs/RESULTS.md.)
-"""
+"""The main job end to end at test scale: results, report and figures; and the same
+job on four fake CPU devices (in its own process) against the one-device run."""
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _load(workdir):
@@ -30,3 +34,64 @@ def test_main_job_writes_report_results_and_figures(main_job_test_run):
   assert "evaluations improved" in report and "## Harmful fine-tuning" in report
   for name in ("learning_curves", "scoreboard", "persona_persistence", "harmful_finetune"):
     assert os.path.getsize(os.path.join(workdir, "figures", f"{name}.png")) > 1000
+
+
+FOUR_DEVICES = textwrap.dedent(
+  """
+    import importlib, sys
+    import jax
+    from alignment_rl.pipelines.trait_rl import arm_config, run_trait_rl
+    from alignment_rl.training import trainer
+
+    assert jax.device_count() == 4, jax.devices()
+    config = importlib.import_module("configs.trait_rl_vs_baseline").get_config("test")
+    run_trait_rl(config, sys.argv[1])
+    program = trainer.get_program(arm_config(config, "trait", ""))
+    print("mesh devices:", program.mesh.devices.size)
+    """
+)
+
+
+def _by_key(rows, *fields):
+  return {tuple(r.get(f) for f in fields): r["mean"] for r in rows}
+
+
+@pytest.mark.slow
+def test_main_job_on_four_fake_devices_matches_one_device(main_job_test_run, tmp_path):
+  """Same config and seeds; the arms' envs are split over a 4-device mesh (gradients
+  averaged by XLA). Only float summation order differs, so every logged number agrees
+  to 1e-4 (scores are means of sampled responses: a flipped sample would show)."""
+  env = dict(
+    os.environ,
+    XLA_FLAGS="--xla_force_host_platform_device_count=4",
+    JAX_PLATFORMS="cpu",
+    PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]),
+  )
+  workdir = str(tmp_path / "run")
+  proc = subprocess.run(
+    [sys.executable, "-c", FOUR_DEVICES, workdir],
+    cwd=ROOT,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=1200,
+  )
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "mesh devices: 4" in proc.stdout
+  one, four = _load(main_job_test_run[0]), _load(workdir)
+  for arm, curve in one["learning_curves"].items():
+    np.testing.assert_allclose(
+      [p["reward"] for p in four["learning_curves"][arm]],
+      [p["reward"] for p in curve],
+      atol=1e-4,
+      err_msg=arm,
+    )
+  for key in ("evaluation", "personas"):
+    fields = ("arm", "evaluation", "seed", "persona")
+    a, b = _by_key(one[key], *fields), _by_key(four[key], *fields)
+    assert a.keys() == b.keys()
+    diff = max(abs(a[k] - b[k]) for k in a if np.isfinite(a[k]))
+    assert diff <= 1e-4, (key, diff)
+  for name, curve in one["harmful_finetune"].items():
+    for p, q in zip(curve, four["harmful_finetune"][name], strict=True):
+      np.testing.assert_allclose(q["suite"], p["suite"], atol=1e-4, err_msg=name)

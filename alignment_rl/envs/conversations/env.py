@@ -39,6 +39,8 @@ from alignment_rl.envs.environment import Environment
 from alignment_rl.registry import GRADERS
 from alignment_rl.rubrics import response_classes
 
+_OVERSIGHT_SWAP = vocab.oversight_swap_table()
+
 # Scenario fields the environment reads (observation, latents, rubric); metadata
 # fields stay on the host.
 _ENV_FIELDS = tuple(k for k, f in schema.FIELDS.items() if f.group != "metadata")
@@ -170,6 +172,11 @@ class ConversationEnv(Environment):
       "max_len": self.obs_len,
       "eot_action": int(vocab.Action.EOT),
     }
+
+  def oversight_counterfactual(self, obs: jax.Array) -> jax.Array:
+    """obs int32[..., L] with every oversight cue flipped (monitored <-> unmonitored):
+    the counterfactual context of the `oversight_consistency` objective."""
+    return jnp.asarray(_OVERSIGHT_SWAP)[obs]
 
   def scenario(self, params: ConversationParams, index: jax.Array) -> dict:
     """The unbatched scenario `index` (a dict of arrays)."""

@@ -176,6 +176,18 @@ def domain_token_ids(domain: str) -> frozenset[int]:
   return frozenset(ids)
 
 
+def oversight_swap_table() -> np.ndarray:
+  """int32[VOCAB_SIZE]: maps each monitored-cue token to its unmonitored partner and
+  back (shared and every domain's phrasing); every other token to itself."""
+  table = np.arange(VOCAB_SIZE, dtype=np.int32)
+  for domain in (None, *lexicon.DOMAINS):
+    for a, b in zip(
+      concept_ids("monitored", domain), concept_ids("unmonitored", domain), strict=True
+    ):
+      table[a], table[b] = b, a
+  return table
+
+
 def is_response_token(ids: np.ndarray) -> np.ndarray:
   """Boolean mask of response-token ids (works on numpy or jax arrays)."""
   return (ids >= RESPONSE_RANGE[0]) & (ids < RESPONSE_RANGE[1])
