@@ -13,8 +13,8 @@ a cold call (compile + run) and then a warm call on a fresh workdir.
 Every measurement runs in its own subprocess (rejax's in its own interpreter,
 which needs `rejax==0.1.3` and `gymnax==0.0.9`), alternating ours, rejax, ours,
 rejax, ...; the table reports medians. Both sides get the same XLA_FLAGS: the
-parent imports alignment_rl, which sets its own on import, and the workers
-inherit them. Run from the repository root:
+workers inherit the parent's environment (alignment_rl leaves XLA_FLAGS alone).
+Run from the repository root:
 
   python benchmarks/ppo_throughput.py --rejax_python=PATH/TO/venv/bin/python --runs=3
 
@@ -245,7 +245,7 @@ def main():
         print(f"[{setting} run {i + 1}/{args.runs}] {side}: {json.dumps(r)}", file=sys.stderr)
         load.append(os.getloadavg())
 
-  # Importing alignment_rl (make_spec) set its XLA_FLAGS; every worker inherited them.
+  # Every worker inherited the parent's XLA_FLAGS.
   print(f"\nXLA_FLAGS (both sides): {os.environ.get('XLA_FLAGS', '')!r}")
   one_min = [x[0] for x in load]  # The machine may be shared: report its load.
   print(

@@ -37,3 +37,19 @@ def main_job_test_run(tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("main_job") / "run")
   config = importlib.import_module("configs.trait_rl_vs_baseline").get_config("test")
   return workdir, run_trait_rl(config, workdir)
+
+
+@pytest.fixture(scope="session")
+def persistence_objectives_test_run(tmp_path_factory, main_job_test_run):
+  """`persistence_objectives` (eleven arms) at test scale end to end, once per session,
+  from the main job's test-scale prior (the same prior config): (workdir, summary).
+  The experiment test and the notebook test both read it."""
+  import importlib
+  import shutil
+
+  from alignment_rl.pipelines.trait_rl import run_trait_rl
+
+  workdir = str(tmp_path_factory.mktemp("persistence_objectives") / "run")
+  shutil.copytree(os.path.join(main_job_test_run[0], "prior"), os.path.join(workdir, "prior"))
+  config = importlib.import_module("configs.persistence_objectives").get_config("test")
+  return workdir, run_trait_rl(config, workdir)

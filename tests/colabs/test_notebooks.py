@@ -52,12 +52,22 @@ def kernel_env(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def workdirs(tmp_path_factory, main_job_test_run):
-  """One WORKDIR per config, shared by the notebooks that load it; the main job's
-  config reuses the session's finished test-scale run (its notebooks then only load
-  the logged results and draw)."""
+def workdirs(tmp_path_factory, request):
+  """One WORKDIR per config, shared by the notebooks that load it; the configs the
+  session runs anyway (the main job, persistence_objectives) reuse those finished
+  test-scale runs (their notebooks then only load the logged results and draw)."""
   base = tmp_path_factory.mktemp("colab_runs")
-  return lambda name: main_job_test_run[0] if name == "trait_rl_vs_baseline" else str(base / name)
+  session_runs = {
+    "trait_rl_vs_baseline": "main_job_test_run",
+    "persistence_objectives": "persistence_objectives_test_run",
+  }
+
+  def workdir(name):
+    if name in session_runs:
+      return request.getfixturevalue(session_runs[name])[0]
+    return str(base / name)
+
+  return workdir
 
 
 def _read(name: str):
@@ -104,6 +114,7 @@ def test_found_notebooks():
     "scoreboard_and_learning_curves.ipynb",
     "health_only_transfer.ipynb",
     "persistence.ipynb",
+    "persistence_objectives.ipynb",
   } <= set(NOTEBOOKS)
 
 

@@ -42,16 +42,33 @@ def test_every_trait_rl_experiment_is_registered_with_a_config():
       module.get_config("huge")
 
 
+# Experiments whose whole test-scale pipeline runs once per session (tests/conftest.py);
+# their two-update check reads that run instead of training the arms again.
+WHOLE_RUNS = {"persistence_objectives": "persistence_objectives_test_run"}
+
+
 @pytest.mark.parametrize("name", trait_rl.EXPERIMENT_NAMES)
-def test_experiment_trains_two_updates_per_arm(name, prior_dir, tmp_path):
+def test_experiment_trains_two_updates_per_arm(name, prior_dir, tmp_path, request):
   config = _config(name)
-  arms = trait_rl.train_arms(config, str(tmp_path), prior_dir)  # Asserts compute-matched.
-  assert set(arms) == set(config.arms)
-  for arm_name, (params, history, _) in arms.items():
-    assert [h["update"] for h in history] == [1, 2], arm_name
-    assert all(np.isfinite(h["reward_per_step"]) for h in history)
-    seeds = {np.asarray(x).shape[0] for x in jax.tree.leaves(params)}
-    assert seeds == {config.ppo_run.num_seeds}
+  if name in WHOLE_RUNS:
+    workdir, _ = request.getfixturevalue(WHOLE_RUNS[name])
+    with open(os.path.join(workdir, "results.json"), encoding="utf-8") as f:
+      results = json.load(f)
+    assert set(results["learning_curves"]) == set(config.arms)
+    for arm_name, curve in results["learning_curves"].items():
+      assert [p["update"] for p in curve] == [1, 2], arm_name
+      assert all(np.isfinite(p["reward"]) for p in curve)
+    assert {r["arm"] for r in results["evaluation"]} == {"prior", *config.arms}
+    assert set(results["harmful_finetune"]) == set(config.finetune_from)
+    assert results["num_seeds"] == config.ppo_run.num_seeds
+  else:
+    arms = trait_rl.train_arms(config, str(tmp_path), prior_dir)  # Asserts compute-matched.
+    assert set(arms) == set(config.arms)
+    for arm_name, (params, history, _) in arms.items():
+      assert [h["update"] for h in history] == [1, 2], arm_name
+      assert all(np.isfinite(h["reward_per_step"]) for h in history)
+      seeds = {np.asarray(x).shape[0] for x in jax.tree.leaves(params)}
+      assert seeds == {config.ppo_run.num_seeds}
   # The trait data's share is what the arm says (5% by default).
   trait = config.arms[config.treatment]
   assert trait.trait_fraction == pytest.approx(0.05)
