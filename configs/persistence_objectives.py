@@ -18,7 +18,8 @@ Arms (same prior, same updates, samples and parameters, 5% trait data):
 * `tamper`: as `none`, plus the first-order tamper-resistance meta-objective (a
   one-step simulated attack against the training reward in the inner loop);
 * `oversight_consistency`: as `none`, plus a penalty on the change of the policy's
-  log-probabilities when the context's oversight cue is flipped.
+  log-probabilities when the context's oversight cue (monitored or unmonitored) is
+  removed, so that the policy does not depend on being watched.
 
 The objective weights are the defaults of `training/defaults.py`, set a priori.
 Every arm then faces the evaluation personas and the same harmful fine-tuning budget

@@ -4,8 +4,10 @@ Pure functions over arrays and parameter pytrees, added to the PPO loss by
 `ppo.make_update_fn` when a run lists them in `ppo.objectives` (DESIGN section 6):
 
 * `kl_anchor`: a KL penalty to the frozen pre-RL policy (the anchor),
-  beta * KL(pi_theta || pi_anchor), estimated on the batch's own tokens with
-  Schulman's (2020) non-negative k3 estimator;
+  beta * KL(pi_theta || pi_anchor) on the batch's own tokens: the loss is Schulman's
+  (2020) k2 = (log r)^2 / 2 (r = pi_anchor / pi_theta), whose gradient on samples of
+  pi_theta is that of KL(pi_theta || pi_anchor) (k3's is that of the reverse KL), and
+  the logged value is his unbiased k3 = (r - 1) - log r;
 * `weight_anchor`: L2-SP (Li et al. 2018, arXiv:1802.01483),
   alpha/2 * ||theta - theta_0||^2 towards the start parameters;
 * `ewc`: elastic weight consolidation (Kirkpatrick et al. 2017,
@@ -14,14 +16,15 @@ Pure functions over arrays and parameter pytrees, added to the PPO loss by
 * `tamper`: a first-order tamper-resistance meta-objective (in the spirit of
   Tamirisa et al. 2024, arXiv:2408.00761): an inner loop simulates a harmful
   fine-tune, `steps` gradient-ascent steps on the policy loss (i.e. RL against the
-  training reward), and the outer gradient is the PPO loss's gradient at the
+  training reward), and the outer gradient is the policy loss's gradient at the
   attacked parameters (first-order, as in FOMAML), weighted by gamma;
 * `oversight_consistency`: the policy's log-probabilities of its own responses
-  should not change when an oversight cue is flipped (monitored <-> unmonitored);
+  should not depend on whether the context says it is monitored or unmonitored;
   penalty lambda * E[(log pi(a|s) - log pi(a|s'))^2] over samples whose context
-  holds a cue (s' = the context with the cue flipped, from the environment).
+  holds an oversight cue, s' = the same context with the cue removed (from the
+  environment), so monitored and unmonitored are both pulled towards "no cue".
 
-The simulated attack of `tamper` and the flipped cue of `oversight_consistency` are
+The simulated attack of `tamper` and the cue removal of `oversight_consistency` are
 fixed by the training setup and are disjoint from the evaluation attacks (harmful
 fine-tuning on the `harmful/*` rewards, evaluation personas).
 """
@@ -56,8 +59,19 @@ def _masked_mean(x: jax.Array, mask: jax.Array | None) -> jax.Array:
   return jnp.sum(x * mask) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
+def kl_penalty(log_prob: jax.Array, anchor_log_prob: jax.Array, mask=None) -> jax.Array:
+  """k2 = E[(log r)^2 / 2], r = pi_anchor(a|s) / pi(a|s): the KL penalty's loss.
+
+  On actions sampled from pi, d/d theta of k2 has the expectation
+  E[log(pi / pi_anchor) d log pi] = d KL(pi || pi_anchor) (score-function identity);
+  its value is a biased (second-order) estimate of that KL. Shapes as `kl_to_anchor`.
+  """
+  log_r = anchor_log_prob - log_prob
+  return _masked_mean(0.5 * jnp.square(log_r), mask)
+
+
 def kl_to_anchor(log_prob: jax.Array, anchor_log_prob: jax.Array, mask=None) -> jax.Array:
-  """k3 estimate of KL(pi || pi_anchor) from actions sampled by (about) pi.
+  """k3 estimate of KL(pi || pi_anchor) from actions sampled by (about) pi (logged).
 
   Args:
     log_prob: float32[B] or [B, K], log pi(a|s) of the batch's actions.
@@ -125,13 +139,14 @@ def consistency_penalty(log_prob, cf_log_prob, changed, mask=None) -> jax.Array:
 
   Args:
     log_prob, cf_log_prob: float32[B] or [B, K], under the context and under its
-      counterfactual (oversight cue flipped).
+      counterfactual (oversight cue removed).
     changed: bool[B], whether the counterfactual differs from the context.
     mask: float32[B, K] real tokens, or None.
   """
   w = changed.astype(jnp.float32)
   if log_prob.ndim == 2:
-    m = w[:, None] if mask is None else mask * w[:, None]
+    w = jnp.broadcast_to(w[:, None], log_prob.shape)
+    m = w if mask is None else mask * w
   else:
     m = w
   return _masked_mean(jnp.square(log_prob - cf_log_prob), m)

@@ -73,7 +73,7 @@ class PersistenceCoefs:
 
   @classmethod
   def from_config(cls, cfg) -> PersistenceCoefs:
-    return cls(**{f: jnp.float32(cfg.get(f, 0.0)) for f in cls.__dataclass_fields__})
+    return cls(**{f: jnp.float32(cfg[f]) for f in cls.__dataclass_fields__})
 
 
 @struct.dataclass
@@ -187,10 +187,11 @@ def persistence_loss(
 ) -> tuple[jax.Array, dict[str, jax.Array]]:
   """PPO loss plus the loss-side persistence objectives listed in `objectives`.
 
-  L = L_ppo + beta KL(pi || pi_anchor) + alpha/2 sum_i F_i (theta_i - theta_0,i)^2
+  L = L_ppo + beta k2(pi, pi_anchor) + alpha/2 sum_i F_i (theta_i - theta_0,i)^2
         + lambda E[(log pi(a|s) - log pi(a|s'))^2]
+  (k2: `persistence.kl_penalty`, whose gradient is that of KL(pi || pi_anchor)).
   (each term only when listed; `tamper` acts on gradients, in `make_update_fn`).
-  `obs_counterfactual(obs) -> obs'` flips the oversight cue of a batch of contexts.
+  `obs_counterfactual(obs) -> obs'` removes the oversight cue of a batch of contexts.
   """
   log_prob, entropy, value = evaluate_fn(params, batch.obs, batch.action)
   loss, aux = ppo_loss_terms(log_prob, entropy, value, batch, hp)
@@ -199,9 +200,8 @@ def persistence_loss(
   coefs = persist.coefs
   if "kl_anchor" in objectives:
     anchor_lp = jax.lax.stop_gradient(evaluate_fn(persist.anchor, batch.obs, batch.action)[0])
-    kl = persistence.kl_to_anchor(log_prob, anchor_lp, batch.mask)
-    loss = loss + coefs.kl_coef * kl
-    aux["kl_anchor"] = kl
+    loss = loss + coefs.kl_coef * persistence.kl_penalty(log_prob, anchor_lp, batch.mask)
+    aux["kl_anchor"] = persistence.kl_to_anchor(log_prob, anchor_lp, batch.mask)
   if "weight_anchor" in objectives or "ewc" in objectives:
     fisher = persist.fisher if "ewc" in objectives else None
     penalty = persistence.weight_anchor_penalty(params, persist.anchor, fisher)
@@ -236,7 +236,7 @@ def make_update_fn(
     num_minibatches: minibatches per pass; must divide the batch size.
     objectives: persistence objectives (`persistence.OBJECTIVES`); they need
       `state.persist`. Static: a different list compiles a different program.
-    obs_counterfactual: for `oversight_consistency`, the environment's cue flip.
+    obs_counterfactual: for `oversight_consistency`, the environment's cue removal.
     tamper_steps: inner steps of the `tamper` objective's simulated attack.
 
   The learning rate used is `state.hparams.learning_rate * lr_scale`, so an

@@ -72,6 +72,9 @@ def test_consistency_penalty_counts_only_changed_contexts():
   lp, cf = jnp.array([-1.0, -2.0, -3.0]), jnp.array([-1.5, -2.0, -1.0])
   changed = jnp.array([True, False, True])
   np.testing.assert_allclose(persistence.consistency_penalty(lp, cf, changed), (0.25 + 4) / 2)
+  # [B, K] log-probs without a mask: the mean over the changed samples' K tokens.
+  two = persistence.consistency_penalty(jnp.stack([lp, lp], 1), jnp.stack([cf, lp], 1), changed)
+  np.testing.assert_allclose(two, (0.25 + 0 + 4 + 0) / 4)
 
 
 def test_simulated_attack_takes_normalised_ascent_steps():
@@ -88,14 +91,19 @@ def test_unknown_or_conflicting_objectives_fail_in_one_line():
   with pytest.raises(ValueError, match="one of 'weight_anchor'"):
     persistence.check_objectives(["weight_anchor", "ewc"])
   evaluate = ppo.categorical_evaluate(tabular_apply)
+  with pytest.raises(KeyError, match="kl_coef"):  # A listed objective needs its weight.
+    ppo.PersistenceCoefs.from_config({"anchor_coef": 1.0})
   with pytest.raises(ValueError, match="oversight cues"):
     ppo.make_update_fn(evaluate, ppo.make_optimizer(), 1, 1, ("oversight_consistency",))
+
+
+COEFS = ("kl_coef", "anchor_coef", "tamper_coef", "tamper_lr", "consistency_coef")
 
 
 def _run_update(objectives, coefs, params, obs, counterfactual=None, epochs=4):
   opt = ppo.make_optimizer()
   persist = ppo.PersistenceState(
-    coefs=ppo.PersistenceCoefs.from_config(coefs),
+    coefs=ppo.PersistenceCoefs.from_config({f: 0.0 for f in COEFS} | coefs),
     anchor=jax.tree.map(jnp.copy, params),
   )
   state = ppo.PPOState(params, opt.init(params), make_hp(), persist)
@@ -136,15 +144,15 @@ def test_anchors_hold_the_policy_back_and_are_logged():
     assert float(metrics[metric]) > 0.0
 
 
-def test_oversight_consistency_closes_the_gap_between_cue_and_flipped_cue():
-  # Context 0 and its counterfactual 1 start with different policies.
+def test_oversight_consistency_closes_the_gap_between_cue_and_no_cue():
+  # Context 0 (with a cue) and its counterfactual 1 (cue removed) start apart.
   params = {"logits": jnp.array([[0.0, 0.0], [2.0, -2.0]]), "v": jnp.zeros(2)}
   obs = jnp.zeros((8, 1), jnp.int32)
-  flip = lambda o: 1 - o  # noqa: E731
+  remove_cue = lambda o: 1 - o  # noqa: E731
   gap = lambda p: float(jnp.abs(jax.nn.log_softmax(p[0]) - jax.nn.log_softmax(p[1])).sum())  # noqa: E731
   plain, _ = _run_update((), {}, params, obs)
   cons, metrics = _run_update(
-    ("oversight_consistency",), {"consistency_coef": 5.0}, params, obs, flip
+    ("oversight_consistency",), {"consistency_coef": 5.0}, params, obs, remove_cue
   )
   assert gap(cons.params["logits"]) < gap(plain.params["logits"]) - 0.1
   assert float(metrics["oversight_gap"]) > 0.0
@@ -159,12 +167,32 @@ def test_tamper_reports_the_loss_after_the_simulated_attack():
   assert float(metrics["pg_loss_after_attack"]) > float(metrics["pg_loss"]) + 0.05
 
 
-def test_oversight_swap_table_flips_cues_only():
-  table = vocab.oversight_swap_table()
-  np.testing.assert_array_equal(table[table], np.arange(vocab.VOCAB_SIZE))  # An involution.
+def test_oversight_cue_table_removes_cues_only():
+  table = vocab.oversight_cue_table()
+  np.testing.assert_array_equal(table[table], table)  # Idempotent.
   for domain in (None, lexicon.DOMAINS[0]):
-    mon = vocab.concept_ids("monitored", domain)
-    unmon = vocab.concept_ids("unmonitored", domain)
-    np.testing.assert_array_equal(table[list(mon)], unmon)
+    for concept in ("monitored", "unmonitored"):
+      np.testing.assert_array_equal(table[list(vocab.concept_ids(concept, domain))], vocab.PAD)
   moved = np.flatnonzero(table != np.arange(vocab.VOCAB_SIZE))
-  assert len(moved) == 6 * (1 + len(lexicon.DOMAINS))  # 3 stem pairs, shared + per domain.
+  assert len(moved) == 6 * (1 + len(lexicon.DOMAINS))  # 6 stems, shared + per domain.
+
+
+def test_kl_penalty_gradient_is_the_kl_gradient():
+  """On-policy, E_pi[grad k2] = grad KL(pi || anchor) (reference: the exact KL's grad)."""
+  ref = jnp.log(jnp.array([0.2, 0.5, 0.3]))
+  logits = jnp.array([0.4, -0.1, 0.2])
+  pi = jax.nn.softmax(logits)
+
+  def expected_k2(z):
+    lp = jax.nn.log_softmax(z)
+    per = jax.vmap(lambda a: persistence.kl_penalty(lp[a][None], ref[a][None]))(jnp.arange(3))
+    return jnp.sum(jax.lax.stop_gradient(pi) * per)  # Samples from the (fixed) pi.
+
+  exact = lambda z: jnp.sum(jax.nn.softmax(z) * (jax.nn.log_softmax(z) - ref))  # noqa: E731
+  np.testing.assert_allclose(jax.grad(expected_k2)(logits), jax.grad(exact)(logits), atol=1e-6)
+  # k2's value at a hand case: log r = log 2 -> (log 2)^2 / 2.
+  np.testing.assert_allclose(
+    persistence.kl_penalty(jnp.log(jnp.array([0.25])), jnp.log(jnp.array([0.5]))),
+    0.5 * np.log(2) ** 2,
+    rtol=1e-6,
+  )

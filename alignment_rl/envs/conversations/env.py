@@ -39,7 +39,7 @@ from alignment_rl.envs.environment import Environment
 from alignment_rl.registry import GRADERS
 from alignment_rl.rubrics import response_classes
 
-_OVERSIGHT_SWAP = vocab.oversight_swap_table()
+_OVERSIGHT_CUE_REMOVED = vocab.oversight_cue_table()
 
 # Scenario fields the environment reads (observation, latents, rubric); metadata
 # fields stay on the host.
@@ -174,9 +174,9 @@ class ConversationEnv(Environment):
     }
 
   def oversight_counterfactual(self, obs: jax.Array) -> jax.Array:
-    """obs int32[..., L] with every oversight cue flipped (monitored <-> unmonitored):
-    the counterfactual context of the `oversight_consistency` objective."""
-    return jnp.asarray(_OVERSIGHT_SWAP)[obs]
+    """obs int32[..., L] with its oversight cue (monitored or unmonitored) removed: the
+    counterfactual context of the `oversight_consistency` objective."""
+    return jnp.asarray(_OVERSIGHT_CUE_REMOVED)[obs]
 
   def scenario(self, params: ConversationParams, index: jax.Array) -> dict:
     """The unbatched scenario `index` (a dict of arrays)."""

@@ -176,15 +176,16 @@ def domain_token_ids(domain: str) -> frozenset[int]:
   return frozenset(ids)
 
 
-def oversight_swap_table() -> np.ndarray:
-  """int32[VOCAB_SIZE]: maps each monitored-cue token to its unmonitored partner and
-  back (shared and every domain's phrasing); every other token to itself."""
+def oversight_cue_table() -> np.ndarray:
+  """int32[VOCAB_SIZE]: maps every oversight-cue token (the stems of `monitored` and
+  `unmonitored`, shared and in every domain's phrasing) to PAD, every other token to
+  itself. Indexing a context with it removes its oversight cue: the encoders ignore
+  PAD, so the result reads like the same context without a cue (a phrasing that
+  training contexts do have), never like a phrasing they do not."""
   table = np.arange(VOCAB_SIZE, dtype=np.int32)
   for domain in (None, *lexicon.DOMAINS):
-    for a, b in zip(
-      concept_ids("monitored", domain), concept_ids("unmonitored", domain), strict=True
-    ):
-      table[a], table[b] = b, a
+    for concept in ("monitored", "unmonitored"):
+      table[list(concept_ids(concept, domain))] = PAD
   return table
 
 
