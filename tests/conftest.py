@@ -41,7 +41,7 @@ def main_job_test_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def persistence_objectives_test_run(tmp_path_factory, main_job_test_run):
-  """`persistence_objectives` (eleven arms) at test scale end to end, once per session,
+  """`persistence_objectives` (nine arms) at test scale end to end, once per session,
   from the main job's test-scale prior (the same prior config): (workdir, summary).
   The experiment test and the notebook test both read it."""
   import importlib

@@ -57,9 +57,11 @@ def persistence_table(results: dict) -> str:
     "| arm | clean | harmful personas | Δ | after harmful fine-tuning | Δ |",
     "|---|---|---|---|---|---|",
   ]
+  fmt = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+  diff = lambda x, c: "-" if x is None else f"{x - c:+.3f}"  # noqa: E731
   for (arm,), c in clean.items():
-    a, t = attacked.get((arm,), float("nan")), tuned.get(arm, float("nan"))
-    lines.append(f"| {arm} | {c:.3f} | {a:.3f} | {a - c:+.3f} | {t:.3f} | {t - c:+.3f} |")
+    a, t = attacked.get((arm,)), tuned.get(arm)
+    lines.append(f"| {arm} | {c:.3f} | {fmt(a)} | {diff(a, c)} | {fmt(t)} | {diff(t, c)} |")
   return "\n".join(lines)
 
 
