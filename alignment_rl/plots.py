@@ -206,7 +206,7 @@ def persistence_objectives(results: dict):
     n: float(np.mean(c[-1]["suite"])) for n, c in results.get("harmful_finetune", {}).items()
   }
   arms = [a for a in clean if a != "prior"]
-  fig, ax = plt.subplots(figsize=(6, 3.2))
+  fig, ax = plt.subplots(figsize=(7, 3.6))
   x = np.arange(len(arms))
   series = [
     ("clean", [np.nanmean(clean[a]) for a in arms]),
@@ -215,9 +215,9 @@ def persistence_objectives(results: dict):
   ]
   for i, (label, vals) in enumerate(series):
     ax.bar(x + (i - 1) * 0.27, vals, 0.27, label=label)
-  ax.set_xticks(x, arms, fontsize=7)
+  ax.set_xticks(x, arms, fontsize=7, rotation=30, ha="right")
   ax.set_ylabel("suite mean score")
-  ax.legend(fontsize=7, frameon=False)
+  ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, 1.16), ncol=3)
   fig.tight_layout()
   return fig
 
