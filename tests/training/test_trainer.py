@@ -9,6 +9,8 @@ import sys
 import time
 
 import chex
+import jax
+import ml_collections
 import numpy as np
 import pytest
 
@@ -155,3 +157,32 @@ def test_init_from_starts_at_a_finished_runs_parameters(tmp_path, small_ppo_conf
   small_ppo_config.network_kwargs.hidden_sizes = (8,)
   with pytest.raises(checkpointing.CheckpointError, match="do not fit"):
     runs.run_ppo(small_ppo_config, str(tmp_path / "mismatch"))
+
+
+def test_anchor_is_the_init_from_model_and_ewc_estimates_its_fisher(tmp_path, small_ppo_config):
+  """Persistence objectives in the trainer: the anchor is `init_from`'s parameters, the
+  EWC Fisher is estimated on it (mean 1, not all ones), and both come back from the
+  checkpoint when the same command runs again."""
+  small_ppo_config.training.progress = False
+  src = trainer.train(small_ppo_config, str(tmp_path / "source"))
+  c = ml_collections.ConfigDict(small_ppo_config.to_dict())
+  c.training.init_from = str(tmp_path / "source")
+  c.ppo.objectives = ("ewc",)
+  c.training.max_updates = 2
+  first = trainer.train(c, str(tmp_path / "ewc"))
+  persist = first.runner.ppo.persist
+  leaves = zip(jax.tree.leaves(persist.anchor), jax.tree.leaves(src.runner.ppo.params), strict=True)
+  for a, b in leaves:
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  fisher = np.concatenate(
+    [np.asarray(x).reshape(x.shape[0], -1) for x in jax.tree.leaves(persist.fisher)], 1
+  )
+  np.testing.assert_allclose(fisher.mean(axis=1), 1.0, rtol=1e-4)  # Per seed.
+  assert fisher.std() > 0.1
+  assert all(np.isfinite(h["weight_anchor"]) for h in first.history)
+  resumed = trainer.train(c, str(tmp_path / "ewc"))  # The same command: restored.
+  assert resumed.resumed_from == 2
+  np.testing.assert_array_equal(
+    np.asarray(jax.tree.leaves(resumed.runner.ppo.persist.fisher)[0]),
+    np.asarray(jax.tree.leaves(persist.fisher)[0]),
+  )
