@@ -210,7 +210,7 @@ def persistence_objectives(results: dict):
   x = np.arange(len(arms))
   series = [
     ("clean", [np.nanmean(clean[a]) for a in arms]),
-    ("harmful personas", [np.nanmean(attacked.get(a, [np.nan])) for a in arms]),
+    ("harmful personas", [np.nanmean(attacked[a]) if a in attacked else np.nan for a in arms]),
     ("after harmful fine-tuning", [tuned.get(a, np.nan) for a in arms]),
   ]
   for i, (label, vals) in enumerate(series):
