@@ -169,12 +169,18 @@ def worker_rejax(spec: dict) -> dict:
 WORKERS = {"ours": worker_ours, "ours_train": worker_ours_train, "rejax": worker_rejax}
 
 
-def run_worker(python: str, side: str, spec: dict, timeout_s: float) -> dict:
-  """Runs one measurement in a fresh process; retries once if it hangs (see below)."""
+def run_worker(
+  python: str, side: str, spec: dict, timeout_s: float, pin_cpu: int | None = None
+) -> dict:
+  """Runs one measurement in a fresh process; retries once if it hangs (see below).
+
+  With `pin_cpu`, the process (and so XLA's thread pool) may run on that CPU only.
+  """
   cmd = [python, os.path.abspath(__file__), f"--worker={side}", f"--spec={json.dumps(spec)}"]
+  pin = None if pin_cpu is None else (lambda: os.sched_setaffinity(0, {pin_cpu}))
   for attempt in (1, 2):
     try:
-      proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+      proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, preexec_fn=pin)
     except subprocess.TimeoutExpired:
       # XLA:CPU in jax 0.10 can wedge (0% CPU, never returns) on some vmapped programs.
       print(f"{side}: no result in {timeout_s:.0f}s (attempt {attempt}/2)", file=sys.stderr)
@@ -223,6 +229,9 @@ def main():
   parser.add_argument("--settings", default=",".join(SETTINGS), help="comma-separated")
   parser.add_argument("--no_train_row", action="store_true", help="skip timing trainer.train")
   parser.add_argument("--timeout_s", type=float, default=400, help="per measurement process")
+  parser.add_argument(
+    "--pin_cpu", type=int, default=None, help="run every worker (both sides) on this CPU only"
+  )
   parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
   parser.add_argument("--spec", help=argparse.SUPPRESS)
   args = parser.parse_args()
@@ -240,13 +249,15 @@ def main():
     spec = make_spec(setting)
     for i in range(args.runs):  # Alternate: ours, rejax, [train], ours, rejax, ...
       for side, python in sides:
-        r = run_worker(python, side, spec, args.timeout_s)
+        r = run_worker(python, side, spec, args.timeout_s, args.pin_cpu)
         results.setdefault((setting, side), []).append(r)
         print(f"[{setting} run {i + 1}/{args.runs}] {side}: {json.dumps(r)}", file=sys.stderr)
         load.append(os.getloadavg())
 
   # Every worker inherited the parent's XLA_FLAGS.
   print(f"\nXLA_FLAGS (both sides): {os.environ.get('XLA_FLAGS', '')!r}")
+  if args.pin_cpu is not None:
+    print(f"every worker pinned to CPU {args.pin_cpu} (sched_setaffinity)")
   one_min = [x[0] for x in load]  # The machine may be shared: report its load.
   print(
     f"load average (1 min) during the runs: median {statistics.median(one_min):.1f}, "

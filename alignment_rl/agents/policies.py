@@ -1,11 +1,16 @@
 """Policy adapters: one interface over networks with different action structures.
 
-The training loop talks to a policy through four pure functions:
+The training loop talks to a policy through five pure functions:
 
   init(key, obs) -> params                       (obs: one unbatched observation)
-  sample(params, obs, key) -> (action, log_prob, mask, value)
+  noise(key, batch_shape) -> noise               (the randomness of one `sample`)
+  sample(params, obs, noise) -> (action, log_prob, mask, value)
   evaluate(params, obs, action) -> (log_prob, entropy, value)
   value(params, obs) -> value
+
+`noise` is split from `sample` so that a rollout draws the randomness of all its
+steps in one batched call before its scan: on XLA:CPU every threefry call is a
+small loop of its own, and one per step costs more than the policy itself.
 
 For `CategoricalPolicy` (one discrete action per step) log_prob and entropy are
 [B] and mask is None. For `ResponsePolicy` (a whole assistant response per step,
@@ -32,9 +37,14 @@ class CategoricalPolicy:
   def init(self, key, obs):
     return self.network.init(key, obs)
 
-  def sample(self, params, obs, key):
+  def noise(self, key, batch_shape):
+    """Gumbel noise float32[*batch_shape, A]: what `jax.random.categorical(key, .)` draws."""
+    return jax.random.gumbel(key, (*batch_shape, self.network.num_actions), jnp.float32)
+
+  def sample(self, params, obs, noise):
+    """Gumbel-max sampling: the same actions as `jax.random.categorical(key, logits)`."""
     logits, value = self.network.apply(params, obs)
-    action = jax.random.categorical(key, logits)
+    action = jnp.argmax(logits + noise, axis=-1)
     log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[..., None], -1)[..., 0]
     return action, log_prob, None, value
 
@@ -51,6 +61,11 @@ class ResponsePolicy:
   def init(self, key, obs):
     dummy = jnp.zeros(obs.shape[:-1] + (self.network.max_response_len,), jnp.int32)
     return self.network.init(key, obs[None], dummy[None])
+
+  def noise(self, key, batch_shape):
+    """The key itself: a response's tokens are drawn inside `sample`."""
+    del batch_shape
+    return key
 
   def sample(self, params, obs, key):
     return self.network.apply(params, obs, key, method=ResponseActorCritic.sample)

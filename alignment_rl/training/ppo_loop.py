@@ -153,11 +153,10 @@ class PPOLoop:
     params = runner.ppo.params
     step_env = jax.vmap(self.env.step, in_axes=(0, 0, 0, None))
 
-    def step(carry, step_key):
+    def step(carry, noise_and_env_keys):
       env_state, obs, ep_ret, ep_len, last_ret, last_len = carry
-      k_act, k_env = jax.random.split(step_key)
-      action, log_prob, mask, value = self.policy.sample(params, obs, k_act)
-      env_keys = jax.random.split(k_env, self.cfg.num_envs)
+      noise, env_keys = noise_and_env_keys
+      action, log_prob, mask, value = self.policy.sample(params, obs, noise)
       out = step_env(env_keys, env_state, action, env_params)
       next_obs, env_state, reward, done, terminated, truncated, final_obs, info = unpack_step(out)
       ep_ret = ep_ret + reward
@@ -192,8 +191,21 @@ class PPOLoop:
       runner.last_return,
       runner.last_length,
     )
-    carry, traj = jax.lax.scan(step, carry, jax.random.split(key, self.cfg.num_steps))
+    carry, traj = jax.lax.scan(step, carry, self._rollout_randomness(key))
     return carry, traj
+
+  def _rollout_randomness(self, key: jax.Array):
+    """Every step's policy noise and env keys, drawn before the scan: [T, ...].
+
+    Step t's keys are those of splitting `split(key, T)[t]` into (action, env)
+    and the env key into N, as a per-step split would give, bit for bit; drawn
+    here in a few batched calls instead of several threefry loops per step.
+    """
+    step_keys = jax.random.split(key, self.cfg.num_steps)
+    k_act, k_env = jnp.moveaxis(jax.vmap(jax.random.split)(step_keys), 1, 0)
+    noise = jax.vmap(lambda k: self.policy.noise(k, (self.cfg.num_envs,)))(k_act)
+    env_keys = jax.vmap(lambda k: jax.random.split(k, self.cfg.num_envs))(k_env)
+    return noise, env_keys
 
   def _update(self, runner: RunnerState, env_params):
     key, k_roll, k_upd = jax.random.split(runner.key, 3)
