@@ -19,6 +19,9 @@ Run from the repository root:
   python benchmarks/ppo_throughput.py --rejax_python=PATH/TO/venv/bin/python --runs=3
 
 Without `--rejax_python` (or if rejax does not import there) rejax is skipped.
+Two execution variants, applied to both sides alike: `--pin_cpu=C` runs every
+worker on CPU C only (so XLA's thread pool has one core), and `--seed_devices=N`
+gives each worker N host CPU devices and splits the vmapped seeds over them.
 """
 
 from __future__ import annotations
@@ -74,6 +77,27 @@ def _ours_config(spec: dict):
   return config
 
 
+def split_seeds(num_seed_args: int, num_shared_args: int = 0) -> dict:
+  """With --seed_devices: jit kwargs that split the seed axis over all CPU devices.
+
+  The same for both sides: every device runs its share of the vmapped seeds
+  (seeds are independent, so no communication); shared arguments are replicated.
+  Neither library's trainer does this by itself; it is how a user would put one
+  group of seeds on each core.
+  """
+  import jax
+  import numpy as np
+  from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+  if len(jax.devices()) == 1:
+    return {}
+  mesh = Mesh(np.array(jax.devices()), ("seeds",))
+  split, shared = NamedSharding(mesh, PartitionSpec("seeds")), NamedSharding(mesh, PartitionSpec())
+  return dict(
+    in_shardings=(split,) * num_seed_args + (shared,) * num_shared_args, out_shardings=split
+  )
+
+
 def worker_ours(spec: dict) -> dict:
   """One compiled run of vmap(init + loop.run(all updates)) over the seeds."""
   import jax
@@ -85,7 +109,8 @@ def worker_ours(spec: dict) -> dict:
   loop, n = program.loop, program.num_updates
   # As trainer.train runs it: env params are a traced input, shared by the seeds.
   train = jax.jit(
-    jax.vmap(lambda k, h, p: loop.run(loop.init(k, h, p), n, p), in_axes=(0, 0, None))
+    jax.vmap(lambda k, h, p: loop.run(loop.init(k, h, p), n, p), in_axes=(0, 0, None)),
+    **split_seeds(2, 1),
   )
   args = (trainer._seed_keys(0, config.num_seeds), trainer._hparams(config), program.env_params)
   t0 = time.perf_counter()
@@ -151,7 +176,7 @@ def worker_rejax(spec: dict) -> dict:
   )
   algo = algo.replace(eval_callback=lambda algo, ts, rng: ())  # ... and no evaluation.
   keys = jax.random.split(jax.random.PRNGKey(0), spec["num_seeds"])
-  train = jax.jit(jax.vmap(algo.train))
+  train = jax.jit(jax.vmap(algo.train), **split_seeds(1))
   t0 = time.perf_counter()
   compiled = train.lower(keys).compile()
   t1, c1 = time.perf_counter(), time.process_time()
@@ -232,6 +257,12 @@ def main():
   parser.add_argument(
     "--pin_cpu", type=int, default=None, help="run every worker (both sides) on this CPU only"
   )
+  parser.add_argument(
+    "--seed_devices",
+    type=int,
+    default=1,
+    help="both sides: N host CPU devices, the vmapped seeds split over them",
+  )
   parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
   parser.add_argument("--spec", help=argparse.SUPPRESS)
   args = parser.parse_args()
@@ -239,6 +270,10 @@ def main():
     print(json.dumps(WORKERS[args.worker](json.loads(args.spec))))
     return
 
+  if args.seed_devices > 1:  # Inherited by every worker, on both sides.
+    flags = f"{os.environ.get('XLA_FLAGS', '')} "
+    flags += f"--xla_force_host_platform_device_count={args.seed_devices}"
+    os.environ["XLA_FLAGS"] = flags.strip()
   with_rejax = rejax_importable(args.rejax_python)
   sides = [("ours", sys.executable)] + ([("rejax", args.rejax_python)] if with_rejax else [])
   if not args.no_train_row:
@@ -256,6 +291,8 @@ def main():
 
   # Every worker inherited the parent's XLA_FLAGS.
   print(f"\nXLA_FLAGS (both sides): {os.environ.get('XLA_FLAGS', '')!r}")
+  if args.seed_devices > 1:
+    print(f"seeds split over {args.seed_devices} host CPU devices (both sides)")
   if args.pin_cpu is not None:
     print(f"every worker pinned to CPU {args.pin_cpu} (sched_setaffinity)")
   one_min = [x[0] for x in load]  # The machine may be shared: report its load.
