@@ -8,9 +8,10 @@ The training loop talks to a policy through five pure functions:
   evaluate(params, obs, action) -> (log_prob, entropy, value)
   value(params, obs) -> value
 
-`noise` is split from `sample` so that a rollout draws the randomness of all its
-steps in one batched call before its scan: on XLA:CPU every threefry call is a
-small loop of its own, and one per step costs more than the policy itself.
+`noise` is split from `sample` so that a rollout can draw the randomness of all
+its steps in a few batched calls before its scan (on XLA:CPU every threefry call
+is a small loop of its own); `noise(key, .)` draws exactly what `sample` with
+`key` used to draw, so the actions are the same bit for bit.
 
 For `CategoricalPolicy` (one discrete action per step) log_prob and entropy are
 [B] and mask is None. For `ResponsePolicy` (a whole assistant response per step,

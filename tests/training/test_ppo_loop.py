@@ -8,6 +8,7 @@ from alignment_rl.agents import policies, ppo
 from alignment_rl.envs.cartpole import CartPole
 from alignment_rl.networks.actor_critic import MLPActorCritic
 from alignment_rl.training import ppo_loop
+from alignment_rl.training.defaults import ppo_config
 
 
 def _reference_rollout(loop, params, env_state, obs, key, env_params):
@@ -30,17 +31,7 @@ def test_rollout_matches_per_step_sampling_bit_for_bit():
   env = CartPole()
   cfg = ppo_loop.PPOLoopConfig(num_envs=3, num_steps=40, num_updates=1)
   loop = ppo_loop.PPOLoop(env, env.default_params, MLPActorCritic(num_actions=2), cfg)
-  hp = ppo.PPOHyperparams.from_config(
-    dict(
-      learning_rate=1e-3,
-      clip_eps=0.2,
-      ent_coef=0.0,
-      vf_coef=0.5,
-      gamma=0.99,
-      gae_lambda=0.95,
-      max_grad_norm=0.5,
-    )
-  )
+  hp = ppo.PPOHyperparams.from_config(ppo_config().hparams)
   runner = loop.init(jax.random.PRNGKey(3), hp)
   key = jax.random.PRNGKey(11)
   _, traj = jax.jit(loop._rollout)(runner, key, env.default_params)
