@@ -74,6 +74,7 @@ def _ours_config(spec: dict):
   config.network_kwargs.activation = spec["activation"]
   config.hparams.update(spec["hparams"])
   config.training.progress = False
+  config.split_over = spec.get("split_over", "envs")  # "seeds" with --seed_devices.
   return config
 
 
@@ -82,8 +83,8 @@ def split_seeds(num_seed_args: int, num_shared_args: int = 0) -> dict:
 
   The same for both sides: every device runs its share of the vmapped seeds
   (seeds are independent, so no communication); shared arguments are replicated.
-  Neither library's trainer does this by itself; it is how a user would put one
-  group of seeds on each core.
+  Ours' trainer does the same with `config.split_over="seeds"` (the train row uses
+  it); rejax has no such option, but its vmapped `train` splits the same way.
   """
   import jax
   import numpy as np
@@ -282,6 +283,7 @@ def main():
   load = [os.getloadavg()]
   for setting in args.settings.split(","):
     spec = make_spec(setting)
+    spec["split_over"] = "seeds" if args.seed_devices > 1 else "envs"
     for i in range(args.runs):  # Alternate: ours, rejax, [train], ours, rejax, ...
       for side, python in sides:
         r = run_worker(python, side, spec, args.timeout_s, args.pin_cpu)

@@ -35,7 +35,7 @@ from alignment_rl.training import metrics_writer, trainer
 # The trainer's fields (run configs omit the others: eval settings never void a checkpoint).
 TRAINER_FIELDS = (
   "experiment", "env_name", "env_kwargs", "network", "network_kwargs", "seed", "num_seeds",
-  "num_devices", "ppo", "hparams", "training",
+  "num_devices", "split_over", "ppo", "hparams", "training",
 )  # fmt: skip
 
 # Evaluation variants: name -> overrides of the environment's params (array leaves).

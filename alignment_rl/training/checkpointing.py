@@ -25,6 +25,7 @@ RUNTIME_FIELDS = frozenset(
   {
     "workdir",
     "num_devices",
+    "split_over",
     "training.progress",
     "training.log_tensorboard",
     "training.checkpoint_every_chunks",

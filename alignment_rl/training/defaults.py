@@ -5,7 +5,8 @@ Fields:
   env_name, env_kwargs: the environment (`alignment_rl.envs.make`).
   network, network_kwargs: the actor-critic (`alignment_rl.networks.make`).
   seed, num_seeds: seeds run side by side in one program (vmap).
-  num_devices: devices of the data-parallel mesh (0 = all local devices).
+  num_devices: devices of the mesh (0 = all local devices).
+  split_over: what the mesh splits: "envs" (data parallel) or "seeds".
   ppo: static structure (changing it recompiles): batch shape and schedule.
   hparams: swept hyperparameters, array leaves of the train state (no recompiles).
   training: host-loop settings: chunking, checkpoints, logging.
@@ -26,6 +27,7 @@ def ppo_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.num_seeds = 4
   c.num_devices = 0
+  c.split_over = "envs"  # Or "seeds": each device runs its share of the seeds.
 
   c.ppo = ml_collections.ConfigDict()
   c.ppo.num_envs = 4

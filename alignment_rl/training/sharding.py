@@ -1,13 +1,21 @@
-"""Data parallelism: `jit` over a 1-D device `Mesh` with `NamedSharding`.
+"""Parallelism over devices: `jit` over a 1-D device `Mesh` with `NamedSharding`.
 
-The runner state is a pytree with a leading seed axis. Leaves that carry an
-environment axis (axis 1: environment state, observations, episode counters) are
-split over the mesh's `data` axis; everything else (parameters, optimizer state,
-keys) is replicated. XLA then partitions the whole rollout-and-update program:
-each device steps its share of the environments, and the loss, a mean over the
-global batch, has its gradient all-reduced, i.e. averaged over devices. The
-global batch and the random streams are the same for any number of devices, so
-the results agree up to floating-point reduction order.
+The runner state is a pytree with a leading seed axis. What the mesh's `data`
+axis splits is `split_over`:
+
+* "envs" (data parallelism): leaves that carry an environment axis (axis 1:
+  environment state, observations, episode counters) are split; everything else
+  (parameters, optimizer state, keys) is replicated. XLA partitions the whole
+  rollout-and-update program: each device steps its share of the environments,
+  and the loss, a mean over the global batch, has its gradient all-reduced, i.e.
+  averaged over devices.
+* "seeds": every leaf is split on its seed axis. Seeds are independent, so each
+  device runs its share of them with no communication at all; on a multi-core CPU
+  with one host device per core (`JAX_NUM_CPU_DEVICES=N`) this is the fastest way
+  to run several seeds (benchmarks/RESULTS.md).
+
+The global batch and the random streams are the same for any number of devices,
+so the results agree up to floating-point reduction order.
 """
 
 from __future__ import annotations
@@ -29,8 +37,17 @@ def make_mesh(num_devices: int = 0) -> Mesh:
   return Mesh(np.array(devices), (DATA_AXIS,))
 
 
-def runner_shardings(runner, mesh: Mesh, env_axis_fields: tuple[str, ...]):
+SPLIT_OVER = ("envs", "seeds")
+
+
+def runner_shardings(
+  runner, mesh: Mesh, env_axis_fields: tuple[str, ...], split_over: str = "envs"
+):
   """A pytree of `NamedSharding` matching `runner` (a struct.dataclass)."""
+  check_split_over(split_over)
+  if split_over == "seeds":
+    split_seeds = NamedSharding(mesh, PartitionSpec(DATA_AXIS))
+    return jax.tree.map(lambda _: split_seeds, runner)
   replicated = NamedSharding(mesh, PartitionSpec())
   split_envs = NamedSharding(mesh, PartitionSpec(None, DATA_AXIS))
 
@@ -42,9 +59,17 @@ def runner_shardings(runner, mesh: Mesh, env_axis_fields: tuple[str, ...]):
   return runner.replace(**fields)
 
 
-def check_divisible(num_envs: int, mesh: Mesh) -> None:
+def check_split_over(split_over: str) -> None:
+  if split_over not in SPLIT_OVER:
+    raise ValueError(f"config.split_over={split_over!r}; allowed: {', '.join(SPLIT_OVER)}")
+
+
+def check_divisible(num_envs: int, mesh: Mesh, num_seeds: int = 1, split_over: str = "envs"):
+  """The split axis must divide evenly over the mesh's devices."""
   n = mesh.devices.size
-  if num_envs % n:
+  field, size = ("num_seeds", num_seeds) if split_over == "seeds" else ("ppo.num_envs", num_envs)
+  if size % n:
     raise ValueError(
-      f"config.ppo.num_envs={num_envs} must be divisible by the number of devices ({n})"
+      f"config.{field}={size} must be divisible by the number of devices ({n}) "
+      f"when config.split_over={split_over!r}"
     )

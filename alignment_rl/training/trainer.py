@@ -1,10 +1,11 @@
 """The host loop: jitted chunks of PPO updates, logging, checkpoints and resume.
 
 `train(config, workdir)` runs `config.num_seeds` independent seeds in one
-compiled program (vmap), data-parallel over a device mesh (jit with
-NamedSharding), in chunks of `config.training.updates_per_chunk` updates. Between
-chunks the host writes metrics (JSON lines, optional TensorBoard), advances a
-tqdm bar, stops on a non-finite loss, and saves an orbax checkpoint. Started
+compiled program (vmap), split over a device mesh (jit with NamedSharding; the
+environments, data-parallel, or the seeds: `config.split_over`), in chunks of
+`config.training.updates_per_chunk` updates. Between chunks the host writes
+metrics (JSON lines, optional TensorBoard), advances a tqdm bar, stops on a
+non-finite loss, and saves an orbax checkpoint. Started
 again with the same workdir, it resumes from the latest checkpoint; chunk
 boundaries depend only on the config, so the final parameters are
 bit-identical whether or not the run was interrupted.
@@ -67,8 +68,15 @@ def _static_key(config, mesh) -> str:
     "ppo": config.ppo.to_dict(),
     "num_seeds": config.num_seeds,
     "devices": [d.id for d in mesh.devices.flat],
+    "split_over": _split_over(config),
   }
   return json.dumps(static, sort_keys=True, default=str)
+
+
+def _split_over(config) -> str:
+  split_over = config.get("split_over", "envs")
+  sharding.check_split_over(split_over)
+  return split_over
 
 
 class Program:
@@ -109,7 +117,8 @@ class Program:
       ),
     )
     self.mesh = mesh
-    sharding.check_divisible(p.num_envs, mesh)
+    split_over = _split_over(config)
+    sharding.check_divisible(p.num_envs, mesh, config.num_seeds, split_over)
     self.num_seeds = config.num_seeds
     self.env_params = env_params
     init = jax.vmap(self.loop.init, in_axes=(0, 0, None, 0))
@@ -117,7 +126,7 @@ class Program:
       init, _seed_keys(0, self.num_seeds), _hparams(config), env_params, _coefs(config)
     )
     self.abstract_params = abstract.ppo.params  # Shapes only: for compute matching.
-    self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS)
+    self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS, split_over)
     self._init = jax.jit(init, out_shardings=self.shardings)
     self._fisher = jax.jit(
       jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings

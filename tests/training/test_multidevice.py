@@ -1,4 +1,5 @@
-"""One device vs four fake CPU devices: same global batch and seed, same metrics.
+"""One device vs four fake CPU devices (environments split) and two (seeds split):
+same global batch and seed, same metrics.
 
 Runs in its own process, since the fake device count must be set before JAX
 starts.
@@ -29,17 +30,26 @@ SCRIPT = textwrap.dedent(
     c.training.updates_per_chunk = 3
     c.training.progress = False
     out = {}
-    for n in (1, 4):
+    for name, n, split_over in (("1", 1, "envs"), ("4", 4, "envs"), ("seeds", 2, "seeds")):
+      c.split_over = split_over
       mesh = sharding.make_mesh(n)
       with tempfile.TemporaryDirectory() as d:
         result = trainer.train(c, d, mesh=mesh)
       leaf = jax.tree.leaves(result.runner.obs)[0]
-      out[n] = {
+      param = jax.tree.leaves(result.runner.ppo.params)[0]
+      out[name] = {
           "history": [{k: float(v) for k, v in h.items()} for h in result.history],
           "params": [np.asarray(x).ravel()[:64].tolist()
                      for x in jax.tree.leaves(result.runner.ppo.params)],
           "obs_devices": len(leaf.sharding.device_set),
+          "param_devices": len(param.sharding.device_set),
+          "param_shard_shape": list(param.sharding.shard_shape(param.shape)),
       }
+    c.split_over = "sideways"
+    try:
+      trainer.train(c, tempfile.mkdtemp(), mesh=sharding.make_mesh(2))
+    except ValueError as e:
+      out["bad_split"] = str(e)
     print(json.dumps(out))
     """
 )
@@ -56,11 +66,16 @@ def test_one_vs_four_devices_same_metrics():
   )
   assert proc.returncode == 0, proc.stderr[-3000:]
   out = json.loads(proc.stdout.strip().splitlines()[-1])
-  one, four = out["1"], out["4"]
+  one, four, seeds = out["1"], out["4"], out["seeds"]
   assert one["obs_devices"] == 1 and four["obs_devices"] == 4  # Really sharded.
-  assert len(one["history"]) == len(four["history"]) == 6
-  for a, b in zip(one["history"], four["history"], strict=True):
-    for key in ("loss", "pg_loss", "value_loss", "entropy", "episode_return", "grad_norm"):
-      assert abs(a[key] - b[key]) <= 1e-5 * max(1.0, abs(a[key])), (key, a[key], b[key])
-  for pa, pb in zip(one["params"], four["params"], strict=True):
-    assert max(abs(x - y) for x, y in zip(pa, pb, strict=True)) <= 1e-5
+  assert four["param_devices"] == 4 and four["param_shard_shape"][0] == 2  # Replicated.
+  # Split over seeds: each of 2 devices holds one seed's parameters.
+  assert seeds["param_devices"] == 2 and seeds["param_shard_shape"][0] == 1
+  assert len(one["history"]) == len(four["history"]) == len(seeds["history"]) == 6
+  for other in (four, seeds):
+    for a, b in zip(one["history"], other["history"], strict=True):
+      for key in ("loss", "pg_loss", "value_loss", "entropy", "episode_return", "grad_norm"):
+        assert abs(a[key] - b[key]) <= 1e-5 * max(1.0, abs(a[key])), (key, a[key], b[key])
+    for pa, pb in zip(one["params"], other["params"], strict=True):
+      assert max(abs(x - y) for x, y in zip(pa, pb, strict=True)) <= 1e-5
+  assert out["bad_split"].startswith("config.split_over='sideways'; allowed: envs, seeds")
