@@ -66,6 +66,7 @@ def check_split_over(split_over: str) -> None:
 
 def check_divisible(num_envs: int, mesh: Mesh, num_seeds: int = 1, split_over: str = "envs"):
   """The split axis must divide evenly over the mesh's devices."""
+  check_split_over(split_over)
   n = mesh.devices.size
   field, size = ("num_seeds", num_seeds) if split_over == "seeds" else ("ppo.num_envs", num_envs)
   if size % n:
