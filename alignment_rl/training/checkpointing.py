@@ -50,10 +50,16 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
   return out
 
 
+def is_runtime_field(key: str) -> bool:
+  """Whether a flattened field is a runtime field, at the top or nested (e.g. a
+  pipeline's `ppo_run.split_over`)."""
+  return any(key == f or key.endswith("." + f) for f in RUNTIME_FIELDS)
+
+
 def config_differences(saved: dict, current: dict) -> list[str]:
   """Flattened field names whose values differ (runtime fields ignored)."""
   a, b = _flatten(saved), _flatten(current)
-  keys = sorted((set(a) | set(b)) - RUNTIME_FIELDS)
+  keys = sorted(k for k in set(a) | set(b) if not is_runtime_field(k))
   return [k for k in keys if a.get(k, "<absent>") != b.get(k, "<absent>")]
 
 

@@ -75,6 +75,18 @@ def test_mismatched_config_is_refused(tmp_path, small_ppo_config):
   assert _snapshot(tmp_path) == before
 
 
+def test_config_differences_ignore_runtime_fields_at_any_depth():
+  saved = {"split_over": "envs", "ppo_run": {"split_over": "envs", "training": {"progress": True}}}
+  current = {"split_over": "seeds", "ppo_run": {"split_over": "seeds", "training": {"progress": 0}}}
+  assert checkpointing.config_differences(saved, current) == []
+  current["ppo_run"]["hparams"] = {"learning_rate": 1e-3}
+  current["ppo_run"]["training"]["num_updates"] = 2
+  assert checkpointing.config_differences(saved, current) == [
+    "ppo_run.hparams.learning_rate",
+    "ppo_run.training.num_updates",
+  ]
+
+
 def test_non_finite_loss_stops_with_a_clear_error(tmp_path, small_ppo_config):
   small_ppo_config.hparams.learning_rate = float("nan")
   with pytest.raises(trainer.NonFiniteLossError, match="non-finite loss at update"):
