@@ -66,7 +66,11 @@ def run_conversation_rl(config, workdir: str) -> dict:
 
   os.makedirs(workdir, exist_ok=True)
   prior_dir = os.path.join(workdir, "prior")
-  prior_summary = imitation.train_prior_policy(config.prior, prior_dir)
+  prior_config = ml_collections.ConfigDict(config.prior.to_dict())
+  # The prior is split over the devices as the arms are (one switch for the pipeline).
+  prior_config.split_over = config.ppo_run.split_over
+  prior_config.num_devices = config.ppo_run.num_devices
+  prior_summary = imitation.train_prior_policy(prior_config, prior_dir)
 
   arms, programs = {}, {}
   for grader in config.arms:

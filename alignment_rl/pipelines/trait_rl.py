@@ -123,6 +123,9 @@ def run_trait_rl(config, workdir: str) -> dict:
     return report.summary(finished)
   prior_dir = os.path.join(workdir, "prior")
   prior_config = ml_collections.ConfigDict(config.prior.to_dict())
+  # The prior is split over the devices as the arms are (one switch for the pipeline).
+  prior_config.split_over = config.ppo_run.split_over
+  prior_config.num_devices = config.ppo_run.num_devices
   if config.get("surface_overlap") is not None:
     prior_config.data.surface_overlap = float(config.surface_overlap)
   imitation.train_prior_policy(prior_config, prior_dir)

@@ -44,7 +44,7 @@ from alignment_rl.envs.conversations import personas, prior, schema, vocab
 from alignment_rl.networks.response_policy import response_mask
 from alignment_rl.registry import EXPERIMENTS, GRADERS
 from alignment_rl.rubrics import classify_response
-from alignment_rl.training import checkpointing, metrics_writer
+from alignment_rl.training import checkpointing, metrics_writer, sharding
 
 _EVAL_GRADERS = ("rubric", "standard", "helpfulness")
 _CURVE = ("bc_loss", "token_accuracy")  # summary curve: step 1, then means over each chunk
@@ -61,6 +61,10 @@ def imitation_config() -> ml_collections.ConfigDict:
   c.network_kwargs.update(max_response_len=prior.DEFAULT_RESPONSE_LEN, encoder="bag_of_tokens")
   c.data = ml_collections.ConfigDict({"config": "full", "data_dir": "", "split": "train"})
   c.data.eval_split = "test"
+  # "seeds": the seeds are split over all devices (one host device per core with
+  # JAX_NUM_CPU_DEVICES=N), as in PPO's `split_over`; "envs": one device.
+  c.split_over = "envs"
+  c.num_devices = 0  # with "seeds": devices to split over (0 = all)
   c.imitation = ml_collections.ConfigDict()
   c.imitation.num_steps = 4000
   c.imitation.batch_size = 256
@@ -299,8 +303,10 @@ def train_prior_policy(config, workdir: str) -> dict:
   ic, start = config.imitation, time.time()
   train, evaluation = _load(config, config.data.split), _load(config, config.data.eval_split)
   program = Imitation(config)
-  params, opt_state, keys = program.init(config.seed, config.num_seeds)
-  state, curve = (params, opt_state, keys), []
+  state = sharding.split_seeds(
+    program.init(config.seed, config.num_seeds), config.split_over, config.num_devices
+  )
+  curve = []
   writer = metrics_writer.MetricsWriter(workdir)
   bar = tqdm(total=ic.num_steps, desc="imitate_prior", unit="step", disable=not ic.progress)
   for first in range(0, ic.num_steps, ic.steps_per_chunk):

@@ -59,6 +59,24 @@ def runner_shardings(
   return runner.replace(**fields)
 
 
+def split_seeds(tree, split_over: str, num_devices: int = 0):
+  """Places a pytree with a leading seed axis: split over the mesh's devices when
+  `split_over` is "seeds" (and there is more than one device), else as it is.
+
+  For programs without an environment axis (imitation): "envs" leaves them on one
+  device. The seed count must divide over the devices.
+  """
+  check_split_over(split_over)
+  if split_over != "seeds":
+    return tree
+  mesh = make_mesh(num_devices)
+  if mesh.devices.size == 1:
+    return tree
+  num_seeds = jax.tree.leaves(tree)[0].shape[0]
+  check_divisible(0, mesh, num_seeds, split_over)
+  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(DATA_AXIS)))
+
+
 def check_split_over(split_over: str) -> None:
   if split_over not in SPLIT_OVER:
     raise ValueError(f"config.split_over={split_over!r}; allowed: {', '.join(SPLIT_OVER)}")

@@ -1,5 +1,6 @@
 """The main job end to end at test scale: results, report and figures; and the same
-job on four fake CPU devices (in its own process) against the one-device run."""
+job on four fake CPU devices (in its own process) against the one-device run, and
+its prior with the seeds split over two of them."""
 
 import json
 import os
@@ -39,17 +40,28 @@ def test_main_job_writes_report_results_and_figures(main_job_test_run):
 FOUR_DEVICES = textwrap.dedent(
   """
     import importlib, sys
-    import jax
+    import jax, ml_collections
     from alignment_rl.pipelines.trait_rl import arm_config, run_trait_rl
-    from alignment_rl.training import trainer
+    from alignment_rl.training import imitation, sharding, trainer
 
     assert jax.device_count() == 4, jax.devices()
     config = importlib.import_module("configs.trait_rl_vs_baseline").get_config("test")
     run_trait_rl(config, sys.argv[1])
     program = trainer.get_program(arm_config(config, "trait", ""))
     print("mesh devices:", program.mesh.devices.size)
+    # The prior again, its 2 seeds split over 2 devices.
+    prior = ml_collections.ConfigDict(config.prior.to_dict())
+    prior.split_over, prior.num_devices = "seeds", 2
+    imitation.train_prior_policy(prior, sys.argv[1] + "_prior_split")
+    placed = sharding.split_seeds(imitation.Imitation(prior).init(0, 2), "seeds", 2)
+    print("prior split devices:", len(jax.tree.leaves(placed)[0].sharding.device_set))
     """
 )
+
+
+def _metrics(path):
+  with open(path, encoding="utf-8") as f:
+    return [json.loads(line) for line in f]
 
 
 def _by_key(rows, *fields):
@@ -78,6 +90,16 @@ def test_main_job_on_four_fake_devices_matches_one_device(main_job_test_run, tmp
   )
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert "mesh devices: 4" in proc.stdout
+  # The prior with its seeds split over 2 devices: the same imitation, step by step.
+  assert "prior split devices: 2" in proc.stdout
+  one_dev, split = (
+    _metrics(os.path.join(d, "metrics.jsonl"))
+    for d in (os.path.join(workdir, "prior"), workdir + "_prior_split")
+  )
+  assert len(one_dev) == len(split) == 10
+  for a, b in zip(one_dev, split, strict=True):
+    for key in ("loss/per_seed", "token_accuracy/per_seed"):
+      np.testing.assert_allclose(b[key], a[key], rtol=1e-5, atol=1e-6, err_msg=key)
   one, four = _load(main_job_test_run[0]), _load(workdir)
   for arm, curve in one["learning_curves"].items():
     np.testing.assert_allclose(
