@@ -40,16 +40,17 @@ class MetricsWriter:
       except ImportError:  # TensorBoard needs TensorFlow; JSON lines still work.
         self._tb = None
 
-  def truncate_after(self, update: int) -> None:
-    """Keeps only records with `update <= update` (used when resuming)."""
+  def truncate_after(self, update: int) -> list[dict[str, Any]]:
+    """Keeps only records with `update <= update` (used when resuming); returns them."""
     if not self.active or not os.path.exists(self.path):
-      return
+      return []
     with open(self.path, encoding="utf-8") as f:
       kept = [line for line in f if line.strip() and json.loads(line)["update"] <= update]
     tmp = self.path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
       f.writelines(kept)
     os.replace(tmp, self.path)
+    return [json.loads(line) for line in kept]
 
   def write(self, update: int, env_steps: int, metrics: dict[str, Any]) -> None:
     if not self.active:
@@ -57,7 +58,7 @@ class MetricsWriter:
     record: dict[str, Any] = {"update": int(update), "env_steps": int(env_steps)}
     for name, value in sorted(metrics.items()):
       arr = np.asarray(value, np.float64)
-      record[name] = _to_json(arr.mean())
+      record[name] = _to_json(seed_mean(arr))
       if arr.ndim:
         record[f"{name}/per_seed"] = _to_json(arr)
       if self._tb is not None:
@@ -68,6 +69,16 @@ class MetricsWriter:
   def close(self) -> None:
     if self._tb is not None:
       self._tb.flush()
+
+
+def seed_mean(value) -> float:
+  """The mean over seeds as logged (float64), also what the trainer's history holds."""
+  return float(np.asarray(value, np.float64).mean())
+
+
+def seed_means(record: dict[str, Any]) -> dict[str, Any]:
+  """A record without its per-seed values: `update` and every metric's seed mean."""
+  return {k: v for k, v in record.items() if k != "env_steps" and not k.endswith("/per_seed")}
 
 
 def read_metrics(workdir: str) -> list[dict[str, Any]]:

@@ -36,7 +36,9 @@ class NonFiniteLossError(FloatingPointError):
 @dataclasses.dataclass
 class TrainResult:
   runner: Any  # The final runner state (leading seed axis).
-  history: list[dict[str, Any]]  # Metric records of this invocation.
+  # Seed means per update of the whole run: on a resume, the updates before it are
+  # read back from metrics.jsonl (process 0; other processes: this invocation's).
+  history: list[dict[str, Any]]
   num_updates: int
   env_steps_per_update: int
   resumed_from: int | None
@@ -214,9 +216,10 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
     runner = program.init(keys, _hparams(config), env_params, _coefs(config))
     start = ckpt.latest_step()
     resumed_from = start
+    history = []
     if start is not None:
       runner = ckpt.restore(start, runner)
-      writer.truncate_after(start)
+      history = [metrics_writer.seed_means(r) for r in writer.truncate_after(start)]
     else:
       start = 0
       init_from = config.training.get("init_from", "")
@@ -231,7 +234,6 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config_dict, f, indent=2)
     runner = jax.block_until_ready(runner)  # Restores and transfers done before chunks.
-    history = []
     # `training.max_updates` (0: all) stops early, e.g. an attack of N updates that
     # reuses an arm's compiled program (and learning-rate schedule).
     stop = int(config.training.get("max_updates", 0) or 0) or program.num_updates
@@ -263,7 +265,7 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
         upd = first + j + 1
         rec = {k: np.asarray(v)[:, j] for k, v in metrics.items()}
         writer.write(upd, upd * program.steps_per_update, rec)
-        history.append({"update": upd, **{k: v.mean() for k, v in rec.items()}})
+        history.append({"update": upd, **{k: metrics_writer.seed_mean(v) for k, v in rec.items()}})
       bar.update(length)
       bar.set_postfix(ret=f"{np.mean(metrics['episode_return'][:, -1]):.1f}")
       end = first + length

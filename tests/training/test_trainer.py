@@ -3,6 +3,7 @@ no recompiles per sweep point, and gymnax environments unchanged."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,23 @@ def test_rerun_of_finished_run_is_identical_and_does_no_work(tmp_path, small_ppo
   second = runs.run_ppo(small_ppo_config, str(tmp_path))
   assert second["resumed_from"] == first["num_updates"]
   assert second["params_sha256"] == first["params_sha256"]
+
+
+def test_resumed_run_returns_the_history_of_the_whole_run(tmp_path, small_ppo_config):
+  """A run resumed from its first checkpoint reports every update's metrics, the
+  earlier ones read back from metrics.jsonl, equal to an uninterrupted run's."""
+  whole = trainer.train(small_ppo_config, str(tmp_path / "a"))
+  assert [h["update"] for h in whole.history] == list(range(1, 11))
+  resumed_dir = tmp_path / "b"
+  shutil.copytree(tmp_path / "a", resumed_dir)
+  ckpts = resumed_dir / "checkpoints"
+  steps = sorted(int(d) for d in os.listdir(ckpts) if d.isdigit())
+  for step in steps[1:]:  # Keep only the first kept checkpoint.
+    shutil.rmtree(ckpts / str(step))
+  shutil.rmtree(resumed_dir / "params")
+  resumed = trainer.train(small_ppo_config, str(resumed_dir))
+  assert resumed.resumed_from == steps[0] < 10
+  assert resumed.history == whole.history
 
 
 def _snapshot(folder):
