@@ -42,14 +42,14 @@ def main_job_test_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def persistence_objectives_test_run(tmp_path_factory, main_job_test_run):
   """`persistence_objectives` (nine arms) at test scale end to end, once per session,
-  from the main job's test-scale prior (the same prior config): (workdir, summary).
-  The experiment test and the notebook test both read it."""
+  reusing the main job's equal runs (its prior, and its baseline and trait arms as
+  this experiment's baseline and domain_diversity arms): (workdir, summary).
+  The experiment test, the reuse test and the notebook test read it."""
   import importlib
-  import shutil
 
   from alignment_rl.pipelines.trait_rl import run_trait_rl
 
   workdir = str(tmp_path_factory.mktemp("persistence_objectives") / "run")
-  shutil.copytree(os.path.join(main_job_test_run[0], "prior"), os.path.join(workdir, "prior"))
   config = importlib.import_module("configs.persistence_objectives").get_config("test")
+  config.reuse_from = main_job_test_run[0]
   return workdir, run_trait_rl(config, workdir)

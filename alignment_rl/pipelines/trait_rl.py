@@ -20,7 +20,9 @@ persistence tests they run:
 
 The workdir is resumable: finished steps (prior, arms, fine-tuning stages) are
 reused when the same command runs again, and a finished run returns its logged
-results without recomputing; a workdir of another config is refused.
+results without recomputing; a workdir of another config is refused. With
+`reuse_from` (other experiments' workdirs) a prior or arm equal to a finished one
+there is copied instead of trained (`pipelines.reuse`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from alignment_rl.data import load_split
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import harmful_finetune
+from alignment_rl.pipelines import reuse
 from alignment_rl.pipelines.conversation import assert_compute_matched
 from alignment_rl.pipelines.evaluation import to_jsonable, trait_subset
 from alignment_rl.registry import EXPERIMENTS
@@ -64,12 +67,16 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
   return c
 
 
-def train_arms(config, workdir: str, prior_dir: str) -> dict:
-  """Trains every arm (resuming finished ones); returns {name: (params, history, program)}."""
+def train_arms(config, workdir: str, prior_dir: str, reuse_arms: list[str] = ()) -> dict:
+  """Trains every arm (resuming finished ones, or copying an equal finished arm of
+  `reuse_arms`); returns {name: (params, history, program)}."""
   out = {}
   for name in config.arms:
     c = arm_config(config, name, prior_dir)
-    result = trainer.train(c, os.path.join(workdir, f"arm_{name}"))
+    arm_dir = os.path.join(workdir, f"arm_{name}")
+    config_dict = json.loads(c.to_json_best_effort())
+    reuse.reuse_run(arm_dir, config_dict, list(reuse_arms), reuse.finished_arm)
+    result = trainer.train(c, arm_dir)
     out[name] = (result.runner.ppo.params, result.history, trainer.get_program(c))
   assert_compute_matched({n: v[2] for n, v in out.items()})
   return out
@@ -128,8 +135,20 @@ def run_trait_rl(config, workdir: str) -> dict:
   prior_config.num_devices = config.ppo_run.num_devices
   if config.get("surface_overlap") is not None:
     prior_config.data.surface_overlap = float(config.surface_overlap)
+  # Other workdirs whose finished prior equals this one: their equal arms are reused.
+  prior_dict = json.loads(prior_config.to_json_best_effort())
+  same_prior = [
+    w
+    for w in config.get("reuse_from", "").split(",")
+    if w
+    if os.path.abspath(w) != os.path.abspath(workdir)
+    and reuse.matches(os.path.join(w, "prior"), prior_dict, reuse.finished_prior)
+  ]
+  reuse.reuse_run(
+    prior_dir, prior_dict, [os.path.join(w, "prior") for w in same_prior], reuse.finished_prior
+  )
   imitation.train_prior_policy(prior_config, prior_dir)
-  arms = train_arms(config, workdir, prior_dir)
+  arms = train_arms(config, workdir, prior_dir, reuse.arm_candidates(same_prior))
   first = next(iter(arms.values()))
   network = first[2].loop.network
   prior_params = checkpointing.load_final_params(prior_dir, first[0])
@@ -152,6 +171,7 @@ def run_trait_rl(config, workdir: str) -> dict:
     "arms": {n: config.arms[n].to_dict() for n in config.arms},
     "treatment": config.treatment,
     "baseline": config.baseline,
+    "reused": reuse.sources(workdir),
     "learning_curves": {
       n: [{"update": int(h["update"]), "reward": float(h["reward_per_step"])} for h in v[1]]
       for n, v in arms.items()

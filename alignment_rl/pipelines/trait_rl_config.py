@@ -134,6 +134,9 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c.finetune_updates = (1, 10, 50)[i]
   c.finetune_from = ("prior", "baseline", "trait")
   c.figures = True
+  # Comma-separated workdirs of other experiments: a finished prior or arm there with
+  # an equal config is copied instead of trained (`pipelines.reuse`).
+  c.reuse_from = ""
   return c
 
 

@@ -20,9 +20,13 @@ import orbax.checkpoint as ocp
 
 FORMAT_VERSION = 1
 
-# Config fields that may change between a run and its resumption.
+# Config fields that may change between a run and its resumption: runtime options,
+# the run's label, and `init_from` (read only when a run starts).
 RUNTIME_FIELDS = frozenset(
   {
+    "experiment",
+    "training.init_from",
+    "reuse_from",
     "workdir",
     "num_devices",
     "split_over",

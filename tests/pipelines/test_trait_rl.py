@@ -74,6 +74,24 @@ def test_experiment_trains_two_updates_per_arm(name, prior_dir, tmp_path, reques
   assert trait.trait_fraction == pytest.approx(0.05)
 
 
+def test_equal_runs_are_reused_across_experiments(
+  main_job_test_run, persistence_objectives_test_run
+):
+  """`reuse_from`: the prior and the arms equal to the main job's are copied, not
+  trained, and their curves are the main job's; the other arms are trained."""
+  main_dir, po_dir = main_job_test_run[0], persistence_objectives_test_run[0]
+  main, po = (json.load(open(os.path.join(d, "results.json"))) for d in (main_dir, po_dir))
+  source = lambda name: os.path.abspath(os.path.join(main_dir, name))  # noqa: E731
+  assert po["reused"] == {
+    "arm_baseline": source("arm_baseline"),
+    "arm_domain_diversity": source("arm_trait"),
+    "prior": source("prior"),
+  }
+  assert po["learning_curves"]["baseline"] == main["learning_curves"]["baseline"]
+  assert po["learning_curves"]["domain_diversity"] == main["learning_curves"]["trait"]
+  assert po["learning_curves"]["none"] != main["learning_curves"]["trait"]  # Other domains.
+
+
 def _fake_results(experiment: str) -> dict:
   """Small hand-made results in the layout `trait_rl` logs."""
   rng = np.random.default_rng(0)
