@@ -137,12 +137,10 @@ def run_trait_rl(config, workdir: str) -> dict:
     prior_config.data.surface_overlap = float(config.surface_overlap)
   # Other workdirs whose finished prior equals this one: their equal arms are reused.
   prior_dict = json.loads(prior_config.to_json_best_effort())
+  others = [w for w in config.get("reuse_from", "").split(",") if w]
+  others = [w for w in others if os.path.abspath(w) != os.path.abspath(workdir)]
   same_prior = [
-    w
-    for w in config.get("reuse_from", "").split(",")
-    if w
-    if os.path.abspath(w) != os.path.abspath(workdir)
-    and reuse.matches(os.path.join(w, "prior"), prior_dict, reuse.finished_prior)
+    w for w in others if reuse.matches(os.path.join(w, "prior"), prior_dict, reuse.finished_prior)
   ]
   reuse.reuse_run(
     prior_dir, prior_dict, [os.path.join(w, "prior") for w in same_prior], reuse.finished_prior
