@@ -45,12 +45,13 @@ class MetricsWriter:
     if not self.active or not os.path.exists(self.path):
       return []
     with open(self.path, encoding="utf-8") as f:
-      kept = [line for line in f if line.strip() and json.loads(line)["update"] <= update]
+      records = [json.loads(line) for line in f if line.strip()]
+    kept = [r for r in records if r["update"] <= update]
     tmp = self.path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-      f.writelines(kept)
+      f.writelines(json.dumps(r) + "\n" for r in kept)
     os.replace(tmp, self.path)
-    return [json.loads(line) for line in kept]
+    return kept
 
   def write(self, update: int, env_steps: int, metrics: dict[str, Any]) -> None:
     if not self.active:

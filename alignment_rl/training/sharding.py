@@ -43,7 +43,8 @@ SPLIT_OVER = ("envs", "seeds")
 def runner_shardings(
   runner, mesh: Mesh, env_axis_fields: tuple[str, ...], split_over: str = "envs"
 ):
-  """A pytree of `NamedSharding` matching `runner` (a struct.dataclass)."""
+  """A pytree of `NamedSharding` matching `runner` (a struct.dataclass; with
+  "seeds", any pytree with a leading seed axis)."""
   check_split_over(split_over)
   if split_over == "seeds":
     split_seeds = NamedSharding(mesh, PartitionSpec(DATA_AXIS))
@@ -74,7 +75,7 @@ def split_seeds(tree, split_over: str, num_devices: int = 0):
     return tree
   num_seeds = jax.tree.leaves(tree)[0].shape[0]
   check_divisible(0, mesh, num_seeds, split_over)
-  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(DATA_AXIS)))
+  return jax.device_put(tree, runner_shardings(tree, mesh, (), split_over))
 
 
 def check_split_over(split_over: str) -> None:
