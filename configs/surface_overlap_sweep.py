@@ -9,6 +9,8 @@ Arms: `baseline` and `trait`, with the scenario data generated at a given
 `surface_overlap` (the probability that a concept uses the shared phrasing instead of
 its domain's own). The sweep runs 0.0, 0.5 and 1.0; the figure is the suite's mean
 Δ against the overlap (`experiments/figures.py --figure=surface_overlap_sweep`).
+At 0.5, the dataset's own overlap, the prior and arms are those of
+`trait_rl_vs_baseline`: with `--config.reuse_from=<its workdir>` they are copied.
 
 Expected: more shared phrasing, more transfer. Measured numbers: docs/RESULTS.md.
 """

@@ -35,7 +35,7 @@ import ml_collections
 from tqdm.auto import tqdm
 
 from alignment_rl.agents import persistence
-from alignment_rl.data import load_split
+from alignment_rl.data import load_split, scenario_config
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import harmful_finetune
@@ -46,6 +46,16 @@ from alignment_rl.registry import EXPERIMENTS
 from alignment_rl.training import checkpointing, trainer
 
 EVAL_SPLITS = ("test", "heldout_domains", "heldout_formats")
+
+
+def surface_overlap(config) -> float | None:
+  """The pipeline's `surface_overlap` override, or None when it is unset or equals the
+  dataset's own (then the prior and arm configs are those of a run that never set it:
+  the same data and the same computation, which `reuse_from` finds)."""
+  value = config.get("surface_overlap")
+  if value is None or float(value) == scenario_config(config.data_config).surface_overlap:
+    return None
+  return float(value)
 
 
 def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
@@ -61,8 +71,8 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
     c.env_kwargs.persona_augment = float(arm.persona_augment)
   if arm.get("objectives", ()):  # Persistence objectives in the PPO loss.
     c.ppo.objectives = tuple(persistence.check_objectives(arm.objectives))
-  if config.get("surface_overlap") is not None:
-    c.env_kwargs.surface_overlap = float(config.surface_overlap)
+  if surface_overlap(config) is not None:
+    c.env_kwargs.surface_overlap = surface_overlap(config)
   c.training.init_from = prior_dir
   return c
 
@@ -90,8 +100,8 @@ def _bar(items, desc: str, config):
 
 def _splits(config) -> dict:
   kw = {}
-  if config.get("surface_overlap") is not None:
-    kw["surface_overlap"] = float(config.surface_overlap)
+  if surface_overlap(config) is not None:
+    kw["surface_overlap"] = surface_overlap(config)
   data_dir = config.get("data_dir") or None
   return {s: load_split(s, config.data_config, data_dir, **kw) for s in EVAL_SPLITS}
 
@@ -133,8 +143,8 @@ def run_trait_rl(config, workdir: str) -> dict:
   # The prior is split over the devices as the arms are (one switch for the pipeline).
   prior_config.split_over = config.ppo_run.split_over
   prior_config.num_devices = config.ppo_run.num_devices
-  if config.get("surface_overlap") is not None:
-    prior_config.data.surface_overlap = float(config.surface_overlap)
+  if surface_overlap(config) is not None:
+    prior_config.data.surface_overlap = surface_overlap(config)
   # Other workdirs whose finished prior equals this one: their equal arms are reused.
   prior_dict = json.loads(prior_config.to_json_best_effort())
   others = [w for w in config.get("reuse_from", "").split(",") if w]

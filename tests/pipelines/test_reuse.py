@@ -36,3 +36,25 @@ def test_reuse_copies_only_a_finished_run_of_an_equal_config(tmp_path):
   fresh = str(tmp_path / "c" / "arm")
   assert reuse.reuse_run(fresh, config, [unfinished, other], reuse.finished_arm) is None
   assert not os.path.exists(fresh)
+
+
+def test_the_sweep_point_at_the_datasets_own_overlap_is_the_main_jobs_run():
+  """`surface_overlap_sweep` at the dataset's own overlap trains the same arms on the
+  same data as `trait_rl_vs_baseline`, so its arm configs are equal (and reusable);
+  another overlap changes both the arms' data and the evaluation data."""
+  from alignment_rl.pipelines import trait_rl
+  from alignment_rl.training import checkpointing
+  from configs import surface_overlap_sweep, trait_rl_vs_baseline
+
+  main = trait_rl_vs_baseline.get_config("runlocal")
+  for overlap, equal in ((0.5, True), (0.0, False), (1.0, False)):
+    point = surface_overlap_sweep.get_config("runlocal")
+    point.surface_overlap = overlap
+    assert trait_rl.surface_overlap(point) == (None if equal else overlap)
+    for name in ("baseline", "trait"):
+      mine = json.loads(trait_rl.arm_config(point, name, "p").to_json_best_effort())
+      theirs = json.loads(trait_rl.arm_config(main, name, "q").to_json_best_effort())
+      diffs = checkpointing.config_differences(mine, theirs)
+      assert (diffs == []) == equal, (overlap, name, diffs)
+      if not equal:
+        assert diffs == ["env_kwargs.surface_overlap"]
