@@ -54,8 +54,9 @@ def get_config(arg: str | None = None):
   c.personas = ALL_PERSONAS if arg != "test" else ("bad_medical_advice", "careful_mentor")
   c.finetune_stages = 1 if arg == "test" else 3
   c.finetune_from = ("baseline", "none", *others)
-  if arg == "test":  # The test scale only checks that everything runs: attack two arms.
-    c.persona_arms = c.finetune_from = ("none", "tamper")
+  if arg == "test":  # The test scale only checks that everything runs: attack two arms
+    c.persona_arms = ("none", "tamper")  # (and the main job's trait arm, a reused attack).
+    c.finetune_from = ("none", "domain_diversity", "tamper")
   return c
 
 

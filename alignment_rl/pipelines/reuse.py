@@ -9,7 +9,9 @@ a finished run instead of training it again:
 
 * the prior, when that workdir's finished prior has an equal config;
 * an arm, when a finished arm of a workdir whose prior was equal has an equal
-  trainer config.
+  trainer config;
+* a harmful fine-tuning stage, when that workdir fine-tuned the same start model (the
+  same run: the folder itself or a copy of it, `origin`) with an equal stage config.
 
 "Equal" is `checkpointing.config_differences` == []: everything but the runtime
 fields, which include the run's label (`experiment`) and `training.init_from` (the
@@ -76,15 +78,51 @@ def reuse_run(dest: str, config_dict: dict, candidates: list[str], is_finished) 
   return None
 
 
+def origin(run_dir: str) -> str:
+  """The folder where the run in `run_dir` was trained: itself, or the origin of the
+  run it was copied from."""
+  seen = set()
+  run_dir = os.path.abspath(run_dir)
+  while run_dir not in seen and os.path.exists(os.path.join(run_dir, RECORD)):
+    seen.add(run_dir)
+    with open(os.path.join(run_dir, RECORD), encoding="utf-8") as f:
+      run_dir = os.path.abspath(json.load(f)["source"])
+  return run_dir
+
+
+def finetune_candidates(start_dir: str, workdirs: list[str]) -> list[str]:
+  """The fine-tuning folders (`finetune_<model>`) of `workdirs` whose start model is
+  the same run as `start_dir` (the prior or an arm with the same `origin`)."""
+  mine = origin(start_dir)
+  out = []
+  for w in workdirs:
+    for run in [os.path.join(w, "prior"), *arm_candidates([w])]:
+      model = os.path.basename(run).removeprefix("arm_")
+      if os.path.isdir(run) and origin(run) == mine:
+        out.append(os.path.join(w, f"finetune_{model}"))
+  return out
+
+
+def reuse_stages(dest: str, stage_config: dict, candidates: list[str], num_stages: int) -> None:
+  """Copies each finished, equal `stage_<i>` of the `candidates` (fine-tuning folders of
+  the same start model) that `dest` lacks. Every stage has the same config (only its
+  `init_from`, a runtime field, differs), so an equal stage i continues equal stages."""
+  for i in range(1, num_stages + 1):
+    stages = [os.path.join(c, f"stage_{i}") for c in candidates]
+    reuse_run(os.path.join(dest, f"stage_{i}"), stage_config, stages, finished_arm)
+
+
 def arm_candidates(workdirs: list[str]) -> list[str]:
   """The arm folders of `workdirs`, in order."""
   return [d for w in workdirs for d in sorted(glob.glob(os.path.join(w, "arm_*")))]
 
 
 def sources(workdir: str) -> dict[str, str]:
-  """{run folder name: source} of the runs copied into `workdir`."""
+  """{run folder name: source} of the runs copied into `workdir` (fine-tuning stages
+  as `finetune_<model>/stage_<i>`)."""
   out = {}
-  for record in sorted(glob.glob(os.path.join(workdir, "*", RECORD))):
-    with open(record, encoding="utf-8") as f:
-      out[os.path.basename(os.path.dirname(record))] = json.load(f)["source"]
+  for pattern in ("*", os.path.join("finetune_*", "stage_*")):
+    for record in sorted(glob.glob(os.path.join(workdir, pattern, RECORD))):
+      with open(record, encoding="utf-8") as f:
+        out[os.path.relpath(os.path.dirname(record), workdir)] = json.load(f)["source"]
   return out

@@ -21,8 +21,8 @@ persistence tests they run:
 The workdir is resumable: finished steps (prior, arms, fine-tuning stages) are
 reused when the same command runs again, and a finished run returns its logged
 results without recomputing; a workdir of another config is refused. With
-`reuse_from` (other experiments' workdirs) a prior or arm equal to a finished one
-there is copied instead of trained (`pipelines.reuse`).
+`reuse_from` (other experiments' workdirs) a prior, arm or fine-tuning stage equal
+to a finished one there is copied instead of trained (`pipelines.reuse`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from alignment_rl.agents import persistence
 from alignment_rl.data import load_split, scenario_config
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals.evaluate import evaluate, write_results
-from alignment_rl.evals.harmful_finetune import harmful_finetune
+from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune
 from alignment_rl.pipelines import reuse
 from alignment_rl.pipelines.conversation import assert_compute_matched
 from alignment_rl.pipelines.evaluation import to_jsonable, trait_subset
@@ -179,7 +179,7 @@ def run_trait_rl(config, workdir: str) -> dict:
     "arms": {n: config.arms[n].to_dict() for n in config.arms},
     "treatment": config.treatment,
     "baseline": config.baseline,
-    "reused": reuse.sources(workdir),
+    "reused": {},
     "learning_curves": {
       n: [{"update": int(h["update"]), "reward": float(h["reward_per_step"])} for h in v[1]]
       for n, v in arms.items()
@@ -228,14 +228,21 @@ def run_trait_rl(config, workdir: str) -> dict:
   if config.finetune_stages:
     results["harmful_finetune"] = {}
     dirs = {"prior": prior_dir, **{n: os.path.join(workdir, f"arm_{n}") for n in config.arms}}
+    attack_run = arm_config(config, config.baseline, prior_dir)
+    stages, per_stage = int(config.finetune_stages), int(config.finetune_updates)
+    stage_config = attack_config(attack_run, prior_dir, updates=per_stage).to_json_best_effort()
     for name in _bar(config.finetune_from, "harmful fine-tuning", config):
+      finetune_dir = os.path.join(workdir, f"finetune_{name}")
+      # Stages that another workdir ran from the same start model are copied.
+      candidates = reuse.finetune_candidates(dirs[name], same_prior)
+      reuse.reuse_stages(finetune_dir, json.loads(stage_config), candidates, stages)
       out = harmful_finetune(
-        arm_config(config, config.baseline, prior_dir),
+        attack_run,
         dirs[name],
-        os.path.join(workdir, f"finetune_{name}"),
+        finetune_dir,
         name=name,
-        num_stages=int(config.finetune_stages),
-        updates_per_stage=int(config.finetune_updates),
+        num_stages=stages,
+        updates_per_stage=per_stage,
         suite=config.suite,
         max_samples=max_samples,
         data_config=config.data_config,
@@ -244,6 +251,7 @@ def run_trait_rl(config, workdir: str) -> dict:
       )
       results["harmful_finetune"][name] = out["curve"]
 
+  results["reused"] = reuse.sources(workdir)  # Now with the copied fine-tuning stages.
   with open(os.path.join(workdir, "results.json"), "w", encoding="utf-8") as f:
     json.dump(results, f, indent=1)
   text = report.write_report(results, workdir, figures=bool(config.get("figures", True)))

@@ -58,3 +58,37 @@ def test_the_sweep_point_at_the_datasets_own_overlap_is_the_main_jobs_run():
       assert (diffs == []) == equal, (overlap, name, diffs)
       if not equal:
         assert diffs == ["env_kwargs.surface_overlap"]
+
+
+def test_finetuning_stages_are_reused_only_from_the_same_start_model(tmp_path):
+  """A fine-tuning stage is copied from a workdir that attacked the same run (its
+  origin, followed through copies of copies) with an equal stage config."""
+  stage = {"experiment": "harmful_finetune/x", "lr": 0.1, "training": {"init_from": "s"}}
+  a, b, c = (str(tmp_path / w) for w in "abc")
+  _run(os.path.join(a, "arm_trait"), {"lr": 1})
+  _run(os.path.join(a, "arm_other"), {"lr": 2})
+  for model in ("trait", "other"):
+    for i in (1, 2):
+      _run(os.path.join(a, f"finetune_{model}", f"stage_{i}"), {**stage, "model": model})
+  reuse.copy_run(os.path.join(a, "arm_trait"), os.path.join(b, "arm_x"))  # b copies a,
+  reuse.copy_run(os.path.join(b, "arm_x"), os.path.join(c, "arm_y"))  # c copies b.
+  assert reuse.origin(os.path.join(c, "arm_y")) == os.path.abspath(os.path.join(a, "arm_trait"))
+  # b has the same start model but no fine-tuning folder: only a's is a candidate.
+  assert reuse.finetune_candidates(os.path.join(c, "arm_y"), [b, a]) == [
+    os.path.join(b, "finetune_x"),
+    os.path.join(a, "finetune_trait"),
+  ]
+  dest = os.path.join(c, "finetune_y")
+  cands = reuse.finetune_candidates(os.path.join(c, "arm_y"), [b, a])
+  reuse.reuse_stages(dest, {**stage, "model": "other"}, cands, 2)  # Another stage config.
+  assert not os.path.exists(dest)
+  reuse.reuse_stages(dest, {**stage, "model": "trait"}, cands, 3)  # Stage 3 exists nowhere.
+  assert sorted(os.listdir(dest)) == ["stage_1", "stage_2"]
+  assert reuse.sources(c) == {
+    "arm_y": os.path.abspath(os.path.join(b, "arm_x")),
+    "finetune_y/stage_1": os.path.abspath(os.path.join(a, "finetune_trait", "stage_1")),
+    "finetune_y/stage_2": os.path.abspath(os.path.join(a, "finetune_trait", "stage_2")),
+  }
+  # A run trained in its own workdir is not the same start model as a's arm.
+  _run(os.path.join(c, "arm_z"), {"lr": 1})
+  assert reuse.finetune_candidates(os.path.join(c, "arm_z"), [a]) == []

@@ -77,8 +77,9 @@ def test_experiment_trains_two_updates_per_arm(name, prior_dir, tmp_path, reques
 def test_equal_runs_are_reused_across_experiments(
   main_job_test_run, persistence_objectives_test_run
 ):
-  """`reuse_from`: the prior and the arms equal to the main job's are copied, not
-  trained, and their curves are the main job's; the other arms are trained."""
+  """`reuse_from`: the prior, the arms equal to the main job's and the fine-tuning of
+  an arm copied from it are copied, not trained, and their curves are the main job's;
+  the other arms and their fine-tuning are trained."""
   main_dir, po_dir = main_job_test_run[0], persistence_objectives_test_run[0]
   main, po = (json.load(open(os.path.join(d, "results.json"))) for d in (main_dir, po_dir))
   source = lambda name: os.path.abspath(os.path.join(main_dir, name))  # noqa: E731
@@ -86,7 +87,11 @@ def test_equal_runs_are_reused_across_experiments(
     "arm_baseline": source("arm_baseline"),
     "arm_domain_diversity": source("arm_trait"),
     "prior": source("prior"),
+    "finetune_domain_diversity/stage_1": source("finetune_trait/stage_1"),
   }
+  finetuned = po["harmful_finetune"]
+  assert finetuned["domain_diversity"] == main["harmful_finetune"]["trait"]
+  assert finetuned["none"][1]["suite"] != finetuned["domain_diversity"][1]["suite"]
   assert po["learning_curves"]["baseline"] == main["learning_curves"]["baseline"]
   assert po["learning_curves"]["domain_diversity"] == main["learning_curves"]["trait"]
   assert po["learning_curves"]["none"] != main["learning_curves"]["trait"]  # Other domains.
