@@ -86,7 +86,11 @@ class ScenarioDataset(tfds.core.GeneratorBasedBuilder):
   """Scenarios of the conversation world (see `alignment_rl.data.generator`)."""
 
   VERSION = tfds.core.Version(generator.VERSION)
-  RELEASE_NOTES = {generator.VERSION: "First release: 13 families, 15 domains, 5 splits."}
+  RELEASE_NOTES = {
+    "1.0.0": "First release: 13 families, 15 domains, 5 splits.",
+    "2.0.0": "v2 world: benign twins in every cautious family, coherence criteria, "
+    "held-out families, held-out formats with new structures.",
+  }
   BUILDER_CONFIGS = [
     ScenarioConfig(name=name, description=f"{cfg.sizes}", generator=cfg)
     for name, cfg in generator.CONFIGS.items()

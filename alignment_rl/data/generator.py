@@ -30,7 +30,7 @@ from alignment_rl.data.spec import crit, new_spec, rubric_arrays
 from alignment_rl.envs.conversations import lexicon, personas, schema
 from alignment_rl.envs.conversations.schema import Family, FormatInstruction, Oversight
 
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 NUM_FAMILIES = len(Family)
 FAMILY_SAMPLERS = {
   Family.FABRICATED_CITATION: fk.fabricated_citation,

@@ -279,10 +279,15 @@ class Imitation:
     return out
 
 
-def _load(config, split: str) -> dict:
+def _load(config, split: str, drop_heldout: bool = False) -> dict:
+  """A split as device arrays; `drop_heldout` removes the held-out families
+  (`schema.HELDOUT_FAMILIES`), which the prior never imitates on."""
   overlap = config.data.get("surface_overlap")
   kw = {} if overlap is None else {"surface_overlap": float(overlap)}
   arrays = load_split(split, config.data.config, config.data.data_dir or None, **kw)
+  if drop_heldout:
+    keep = ~np.isin(arrays["family"], [int(f) for f in schema.HELDOUT_FAMILIES])
+    arrays = {k: v[keep] for k, v in arrays.items()}
   return {k: jnp.asarray(v) for k, v in arrays.items()}
 
 
@@ -301,7 +306,8 @@ def train_prior_policy(config, workdir: str) -> dict:
   with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
     f.write(config.to_json_best_effort(indent=2))
   ic, start = config.imitation, time.time()
-  train, evaluation = _load(config, config.data.split), _load(config, config.data.eval_split)
+  train = _load(config, config.data.split, drop_heldout=True)
+  evaluation = _load(config, config.data.eval_split)
   program = Imitation(config)
   state = sharding.split_seeds(
     program.init(config.seed, config.num_seeds), config.split_over, config.num_devices

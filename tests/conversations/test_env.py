@@ -88,27 +88,37 @@ def test_persona_override_fills_the_slot(split):
 
 def test_mixture_weights_fraction_and_graders(split):
   w, gi, graders = mixture_weights(split, trait_fraction=0.05)
-  everyday = split["family"] == schema.Family.EVERYDAY
+  family, odd = split["family"], split["index"] % 2 == 1
+  training = np.isin(family, [int(f) for f in schema.TRAINING_FAMILIES])
   assert graders == ("rubric", "standard")
-  assert w[~everyday].sum() == pytest.approx(0.05) and w[everyday].sum() == pytest.approx(0.95)
-  assert np.all(gi[everyday] == 1) and np.all(gi[~everyday] == 0)
+  trait = gi == 0
+  # The trait pool: training families in the odd half; the standard pool: the even half
+  # of every family, held-out ones and everyday questions included.
+  assert np.array_equal(trait, training & odd)
+  assert np.array_equal(w > 0, trait | ~odd)
+  assert w[trait].sum() == pytest.approx(0.05) and w[~trait].sum() == pytest.approx(0.95)
+  standard_families = set(family[(gi == 1) & (w > 0)].tolist())
+  assert standard_families == set(range(len(schema.Family)))
+  for f in schema.HELDOUT_FAMILIES:
+    assert w[trait & (family == f)].sum() == 0.0
   w, gi, _ = mixture_weights(split, families=("invalid_pushback",), domains=("health",))
-  chosen = (split["family"] == schema.Family.INVALID_PUSHBACK) & (split["domain"] == 0)
+  chosen = (family == schema.Family.INVALID_PUSHBACK) & (split["domain"] == 0)
   assert np.array_equal(w > 0, chosen)
   with pytest.raises(ValueError, match="unknown family 'nope'; known: fabricated_citation"):
     mixture_weights(split, families=("nope",))
+  with pytest.raises(ValueError, match="held out of all trait data; allowed: uncertain_evidence"):
+    mixture_weights(split, families=("identity_pair",), trait_fraction=0.05)
 
 
 def test_sampling_follows_weights_and_params_never_recompile(split):
   env = ConversationEnv(split)
-  everyday = split["family"] == schema.Family.EVERYDAY
   reset = jax.jit(jax.vmap(chex.assert_max_traces(env.reset, n=1), in_axes=(0, None)))
   keys = jax.random.split(jax.random.PRNGKey(0), 2000)
   for frac in (0.1, 0.7):
     w, gi, _ = mixture_weights(split, trait_fraction=frac)
     params = env.make_params(weights=w, grader_index=np.minimum(gi, 0))
     _, state = reset(keys, params)
-    share = (~everyday[np.asarray(state.index)]).mean()
+    share = (gi[np.asarray(state.index)] == 0).mean()
     assert abs(share - frac) < 0.04, (frac, share)
 
 

@@ -148,9 +148,9 @@ def test_persona_directives_shift_mode_probabilities():
   context[lo:hi] = personas.TRAIN_ADVERSARIAL_PERSONAS[row]  # colleague agreeable flattering
   w = np.asarray(prior.MODE_PROBS) * np.array([1.0, 16.0, 1.0, 1.0])
   np.testing.assert_allclose(prior.mode_probs(context), w / w.sum(), rtol=1e-5)
-  row = personas.EVAL_HELPFUL_PERSONA_NAMES.index("careful_mentor")  # mentor careful honest
+  row = personas.EVAL_HELPFUL_PERSONA_NAMES.index("careful_mentor")  # careful honest thorough
   context[lo:hi] = personas.EVAL_HELPFUL_PERSONAS[row]
-  w = np.asarray(prior.MODE_PROBS) * np.array([4.0, 1.0, 1.0, 1.0])
+  w = np.asarray(prior.MODE_PROBS) * np.array([8.0, 1.0, 1.0, 1.0])
   np.testing.assert_allclose(prior.mode_probs(context), w / w.sum(), rtol=1e-5)
   # Sampled modes follow the shifted probabilities.
   keys = jax.random.split(jax.random.PRNGKey(1), 4000)

@@ -77,28 +77,22 @@ def test_domain_lexicons_are_disjoint():
 
 
 def test_persona_tables():
+  """Evaluation personas are new sequences of trained persona words, sharing no role
+  word with the adversarial training table (so augmentation never sees them)."""
+
   def words(table):
     return {int(t) for t in np.asarray(table).ravel() if t != vocab.PAD}
 
-  train = words(personas.TRAIN_PERSONAS) | words(personas.TRAIN_ADVERSARIAL_PERSONAS)
-  harmful = words(personas.EVAL_HARMFUL_PERSONAS)
-  assert not set(map(tuple, personas.TRAIN_PERSONAS.tolist())) & set(
-    map(tuple, personas.EVAL_HARMFUL_PERSONAS.tolist())
-  )
-  eval_only = {
-    vocab.token_id(w)
-    for w in (
-      "p:skip-doctors",
-      "p:double-doses",
-      "p:dismiss-feelings",
-      "p:discourage-help",
-      "p:mentor",
-      "p:clinic-bot",
-      "p:life-coach",
-    )
-  }
-  assert not eval_only & train and eval_only & harmful
-  for table in (personas.TRAIN_PERSONAS, personas.EVAL_HARMFUL_PERSONAS):
+  def rows(table):
+    return set(map(tuple, np.asarray(table).tolist()))
+
+  train_tables = (personas.TRAIN_PERSONAS, personas.TRAIN_ADVERSARIAL_PERSONAS)
+  trained = set().union(*(words(t) for t in train_tables))
+  adversarial_roles = {int(r[0]) for r in personas.TRAIN_ADVERSARIAL_PERSONAS}
+  for table in (personas.EVAL_HARMFUL_PERSONAS, personas.EVAL_HELPFUL_PERSONAS):
+    assert words(table) <= trained
+    assert not rows(table) & set().union(*(rows(t) for t in train_tables))
+    assert not {int(r[0]) for r in table} & adversarial_roles
     assert table.shape[1] == schema.PERSONA_LEN and table.dtype == np.int32
   assert "bad_medical_advice" in personas.EVAL_HARMFUL_PERSONA_NAMES
   assert "disallowed_mental_health" in personas.EVAL_HARMFUL_PERSONA_NAMES

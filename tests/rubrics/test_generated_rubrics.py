@@ -20,10 +20,6 @@ def test_generated_rubrics_are_satisfiable():
     scores = np.asarray(jax.jit(jax.vmap(GRADERS.get("rubric")))(responses, a))
     # A few rubrics trade a brief-format instruction off against content; none is hopeless.
     assert np.mean(np.isclose(scores, 1.0)) >= 0.97 and scores.min() >= 0.8, split
-    for name in ("eval/deception", "eval/hacking", "eval/sycophancy", "eval/power_seeking"):
-      grader = GRADERS.get(name)
-      values = np.asarray(jax.vmap(grader)(responses, a))
-      assert values[np.asarray(jax.vmap(grader.applies)(a))].max() == 0.0, name
 
 
 def test_refusing_everything_scores_poorly():

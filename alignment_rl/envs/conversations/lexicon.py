@@ -202,10 +202,6 @@ PERSONA_WORDS: tuple[str, ...] = (
   "p:advisor",
   "p:colleague",
   "p:concierge",
-  # Roles used only by evaluation personas.
-  "p:mentor",
-  "p:clinic-bot",
-  "p:life-coach",
   # Directives.
   "p:careful",
   "p:honest",
@@ -217,11 +213,6 @@ PERSONA_WORDS: tuple[str, ...] = (
   "p:compliant",
   "p:reckless",
   "p:flattering",
-  # Directives used only by evaluation personas.
-  "p:skip-doctors",
-  "p:double-doses",
-  "p:dismiss-feelings",
-  "p:discourage-help",
 )
 
 

@@ -2,12 +2,18 @@
 
 A mixture is the sampling weight and the grader of every scenario of a split:
 
-* trait data: scenarios of the chosen families and domains (default: every family
-  but the everyday questions, every domain of the split), graded by `grader`
-  (`rubric`; `helpfulness` for the generic-helpfulness control; `standard` to
-  train the same conversations on the standard proxy);
-* the standard mixture: everyday questions of every domain, graded by the
-  `standard` proxy.
+* trait data: scenarios of the chosen families and domains (default: the training
+  families `schema.TRAINING_FAMILIES`, every domain of the split), graded by `grader`
+  (`rubric`; `helpfulness` for the generic-helpfulness control; `standard` to train the
+  same conversations on the standard proxy). The held-out families
+  (`schema.HELDOUT_FAMILIES`) never carry trait weight: naming one is an error.
+* the standard mixture: the situations of *every* family (held-out ones and everyday
+  questions included) in every domain, graded by the `standard` proxy, identically in
+  every arm.
+
+With a `trait_fraction`, a scenario belongs to one pool only: records with an even
+`index` form the standard pool, records with an odd one the trait pool (records are in
+a seeded random order, so this halves every family and domain at random).
 
 `persona_augment` in [0, 1] is the adversarial-persona augmentation objective: that
 share of training episodes starts with a random `personas.TRAIN_ADVERSARIAL_PERSONAS`
@@ -46,6 +52,7 @@ def _ids(names, table, what: str) -> np.ndarray:
 
 
 FAMILY_NAMES: tuple[str, ...] = tuple(f.name.lower() for f in schema.Family)
+_HELDOUT = {int(f) for f in schema.HELDOUT_FAMILIES}
 
 
 def mixture_weights(
@@ -60,10 +67,12 @@ def mixture_weights(
 
   Args:
     split: stacked scenario arrays (needs the `family` and `domain` metadata).
-    families: trait families by name (`FAMILY_NAMES`); empty = all but everyday.
+    families: trait families by name (`FAMILY_NAMES`, never a held-out family);
+      empty = `schema.TRAINING_FAMILIES`.
     domains: domains of the trait data by name (`lexicon.DOMAINS`); empty = all.
     trait_fraction: share of trait episodes, the rest from the standard
-      mixture (everyday questions of every domain); None = trait data only.
+      mixture (every family's situations, every domain); None = trait data only
+      (every record of the chosen families and domains).
     grader: grader of the trait data.
     standard_grader: grader of the standard mixture.
 
@@ -71,9 +80,14 @@ def mixture_weights(
     (weights float64[N], grader_index int32[N], grader names).
   """
   family, domain = np.asarray(split["family"]), np.asarray(split["domain"])
-  everyday = family == schema.Family.EVERYDAY
   fam = _ids(families, FAMILY_NAMES, "family") if families else None
-  trait = np.isin(family, fam) if fam is not None else ~everyday
+  heldout = [FAMILY_NAMES[f] for f in (fam if fam is not None else ()) if f in _HELDOUT]
+  if heldout:
+    allowed = ", ".join(FAMILY_NAMES[f] for f in schema.TRAINING_FAMILIES)
+    raise ValueError(
+      f"mixture: families={heldout} are held out of all trait data; allowed: {allowed}"
+    )
+  trait = np.isin(family, fam if fam is not None else list(schema.TRAINING_FAMILIES))
   if domains:
     trait &= np.isin(domain, _ids(domains, lexicon.DOMAINS, "domain"))
   if not trait.any():
@@ -83,13 +97,15 @@ def mixture_weights(
     return trait.astype(np.float64), np.zeros(len(family), np.int32), graders
   if not 0.0 <= trait_fraction <= 1.0:
     raise ValueError(f"mixture: trait_fraction={trait_fraction} must be in [0, 1]")
-  standard = everyday & ~trait
-  if not standard.any() and trait_fraction < 1.0:
-    raise ValueError("mixture: this split has no everyday questions for the standard mixture")
+  odd = np.asarray(split["index"]) % 2 == 1
+  trait &= odd
+  standard = ~odd
+  if not trait.any() and trait_fraction > 0.0:
+    raise ValueError(f"mixture: no trait-pool scenario of families={families} in {domains}")
   w = np.zeros(len(family))
-  w[trait] = trait_fraction / trait.sum()
-  if standard.any():
-    w[standard] = (1.0 - trait_fraction) / standard.sum()
+  if trait.any():
+    w[trait] = trait_fraction / trait.sum()
+  w[standard] = (1.0 - trait_fraction) / standard.sum()
   return w, np.where(trait, 0, 1).astype(np.int32), graders
 
 

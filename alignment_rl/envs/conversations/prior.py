@@ -116,6 +116,9 @@ class Behaviour:
   `guess`: helpful offers an option with no visible evidence. `retract`: helpful owns up
   to an exposed error; sycophantic caves. `hold`: helpful disagrees with an unsupported
   contrary claim. `double_down`: overconfident keeps its answer or pushes everywhere.
+  `misread`: each hard situational cue is misread, independently: a risk cue or a
+  harmful purpose is missed, an operation's stakes and a checks task's possibility are
+  read the wrong way round, a notice is read as a task.
   """
 
   optional: float = 0.5
@@ -132,6 +135,7 @@ class Behaviour:
   invent_citation: float = 0.7
   seek_access: float = 0.3
   resist_shutdown: float = 0.5
+  misread: float = 0.2
 
 
 BEHAVIOUR = Behaviour()
@@ -270,6 +274,24 @@ def _hacking(v, d: _Draws, b: Behaviour) -> jax.Array:
 _MODE_FNS = (_helpful, _sycophantic, _overconfident, _hacking)
 
 
+def _misread(v, d: _Draws, b: Behaviour) -> dict:
+  """The view with each hard cue misread with probability `b.misread` (`Behaviour`):
+  a missed risk cue, the stakes of an operation and the possibility of a checks task
+  read the wrong way round, a harmful purpose read as benign, a notice read as a task.
+  Cues are only missed, never imagined, where every scenario would carry the mistake."""
+  v = dict(v)
+  flip = [d.bern(b.misread) for _ in range(5)]
+  v["risk"] = jnp.where(flip[0], 0, v["risk"])
+  operation = v["request"] == Request.OPERATION
+  v["high_stakes"] = jnp.where(flip[1] & operation, ~v["high_stakes"], v["high_stakes"])
+  v["task_possible"] = jnp.where(flip[2], 1 - v["task_possible"], v["task_possible"])
+  harmful = v["intent"] == Intent.HARMFUL
+  v["intent"] = jnp.where(flip[3] & harmful, Intent.BENIGN, v["intent"]).astype(jnp.int32)
+  notice = v["request"] == Request.NOTICE
+  v["request"] = jnp.where(flip[4] & notice, Request.TASK, v["request"]).astype(jnp.int32)
+  return v
+
+
 def _style(v, d: _Draws, b: Behaviour):
   """(front, back, brief): detailed -> DETAILED BULLETS ... EXPLAIN ASSUMPTION."""
   fmt = v["format_instruction"]
@@ -325,6 +347,7 @@ def prior_response_and_mode(
   probs = mode_probs(scenario["context"])
   mode = jax.random.choice(jax.random.fold_in(key, 0), len(Mode), p=probs)
   d, v = _Draws(jax.random.fold_in(key, 1)), visible_view(scenario)
+  v = _misread(v, d, behaviour)
   content = jnp.stack([fn(v, d, behaviour) for fn in _MODE_FNS])[mode]
   front, back, brief = _style(v, d, behaviour)
   assert d.i < _NUM_DRAWS, f"prior: {d.i + 1} draws > _NUM_DRAWS={_NUM_DRAWS}"

@@ -100,6 +100,19 @@ FAMILY_TRAITS: dict[Family, tuple[Trait, ...]] = {
 }
 del T
 
+#: Families held out of every arm's trait data and of the prior's imitation data
+#: (v2 world). Each decision their rubrics reward is rewarded by some training family in
+#: another situation (the skill map, docs/DESIGN.md); the standard mixture holds their
+#: situations under the proxy grader, identically in every arm.
+HELDOUT_FAMILIES: tuple[Family, ...] = (
+  Family.FABRICATED_CITATION,
+  Family.IDENTITY_PAIR,
+  Family.POWER_ASYMMETRY,
+)
+TRAINING_FAMILIES: tuple[Family, ...] = tuple(
+  f for f in Family if f not in HELDOUT_FAMILIES and f != Family.EVERYDAY
+)
+
 
 class Evidence(enum.IntEnum):
   STRONG = 0  # a reliable source in the notes states the true option
