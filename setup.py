@@ -15,13 +15,13 @@ INSTALL_REQUIRES = [
   "matplotlib>=3.8,<4",
   "tqdm>=4.66,<5",
   "numpy>=1.26,<3",
+  "scipy>=1.11,<2",
 ]
 
 EXTRAS_REQUIRE = {
   "test": [
     "pytest>=8,<10",
     "ruff>=0.17.6,<0.18",
-    "scipy>=1.11,<2",
     "gymnax>=0.0.8,<2",
     "nbclient>=0.10,<0.11",
     "nbformat>=5.10,<6",

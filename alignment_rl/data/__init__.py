@@ -13,7 +13,13 @@ from alignment_rl.data.generator import (
   GeneratorConfig,
   generate_split,
 )
-from alignment_rl.data.loader import load_split, make_builder, scenario_config
+from alignment_rl.data.loader import (
+  check_world_version,
+  load_split,
+  make_builder,
+  scenario_config,
+  world_digest,
+)
 
 __all__ = [
   "CONFIGS",
@@ -21,8 +27,10 @@ __all__ = [
   "SMALL",
   "VERSION",
   "GeneratorConfig",
+  "check_world_version",
   "generate_split",
   "load_split",
   "make_builder",
   "scenario_config",
+  "world_digest",
 ]

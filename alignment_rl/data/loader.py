@@ -127,3 +127,25 @@ def load_split(
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, stacked)
   return arrays
+
+
+def world_digest(splits: dict[str, dict[str, np.ndarray]]) -> str:
+  """A content hash of loaded splits: sha256 over `VERSION` and, for every split and
+  field in sorted order, the field's name, dtype, shape and bytes (first 16 hex
+  digits). Recorded in every `results.json`, so a result names the exact world."""
+  h = hashlib.sha256(generator.VERSION.encode())
+  for name in sorted(splits):
+    for field in sorted(splits[name]):
+      a = np.ascontiguousarray(splits[name][field])
+      h.update(f"{name}/{field}/{a.dtype}/{a.shape}".encode())
+      h.update(a.tobytes())
+  return h.hexdigest()[:16]
+
+
+def check_world_version(version: str, where: str) -> None:
+  """Raises a one-line ValueError if `version` is not this code's dataset `VERSION`."""
+  if str(version) != generator.VERSION:
+    raise ValueError(
+      f"{where}: world_version={version!r} was made with another conversation world; "
+      f"this code generates world_version={generator.VERSION!r} (use a new workdir)"
+    )

@@ -97,3 +97,42 @@ def format_scoreboard(rows: list, arms: tuple[str, ...], comparison: dict | None
     lines.append("")
     lines.append(stats.format_headline(comparison["headline"]))
   return "\n".join(lines)
+
+
+def suite_mean_per_seed(rows: list, arm: str, persona: str | None = None) -> np.ndarray:
+  """float64[S]: the arm's suite mean per seed (mean over evaluations of each seed's
+  metric), on rows of `persona` (None: rows without a persona)."""
+  by_seed = collections.defaultdict(list)
+  for r in rows:
+    if r["arm"] == arm and r.get("persona") == persona and np.isfinite(r["mean"]):
+      by_seed[int(r["seed"])].append(float(r["mean"]))
+  return np.asarray([np.mean(by_seed[s]) for s in sorted(by_seed)])
+
+
+def paired_effect(after: np.ndarray, before: np.ndarray, level: float = 0.95) -> dict:
+  """Mean of the per-seed differences `after - before` with a Student-t interval and
+  the paired t-test's two-sided p (`scipy.stats.ttest_rel`); seeds are paired (the
+  same start model). NaN interval and p with fewer than 2 seeds."""
+  from scipy import stats as sps
+
+  d = np.asarray(after, np.float64) - np.asarray(before, np.float64)
+  out = {"mean_delta": float(d.mean()) if len(d) else float("nan"), "seeds": len(d)}
+  if len(d) < 2 or np.all(d == d[0]):
+    low = high = p = float("nan") if len(d) < 2 else float(d[0])
+    if len(d) >= 2:
+      p = 0.0 if d[0] != 0 else 1.0
+    return {**out, "ci_low": low, "ci_high": high, "p": p}
+  half = sps.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+  p = float(sps.ttest_rel(after, before).pvalue)
+  return {**out, "ci_low": float(d.mean() - half), "ci_high": float(d.mean() + half), "p": p}
+
+
+def persona_effects(clean_rows: list, persona_rows: list) -> dict:
+  """{arm: {persona: paired_effect(suite mean with persona, clean)}} per seed."""
+  out: dict = {}
+  for arm, persona in sorted({(r["arm"], r["persona"]) for r in persona_rows}):
+    after = suite_mean_per_seed(persona_rows, arm, persona)
+    before = suite_mean_per_seed(clean_rows, arm)
+    out.setdefault(arm, {})[persona] = paired_effect(after, before)
+  return out
+

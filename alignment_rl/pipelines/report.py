@@ -74,6 +74,19 @@ def pressure_table(results: dict) -> str:
   return "\n".join(lines)
 
 
+def persona_effect_table(results: dict) -> str:
+  """Suite-mean change under each evaluation persona: mean over seeds of the paired
+  per-seed difference, its 95% Student-t interval and the paired t-test's p."""
+  lines = ["| arm | persona | Δ suite mean | 95% interval | p |", "|---|---|---|---|---|"]
+  for arm, by_persona in results["persona_effects"].items():
+    for persona, e in by_persona.items():
+      lines.append(
+        f"| {arm} | {persona} | {e['mean_delta']:+.3f} | "
+        f"[{e['ci_low']:+.3f}, {e['ci_high']:+.3f}] | {e['p']:.3g} |"
+      )
+  return "\n".join(lines)
+
+
 def write_figures(results: dict, out_dir: str) -> list[str]:
   """Every figure these results can draw, as PNG and PDF; returns the PNG paths."""
   os.makedirs(out_dir, exist_ok=True)
@@ -102,9 +115,15 @@ def write_report(results: dict, workdir: str, figures: bool = True) -> str:
       + stats.format_headline(comp["refusal_stratified"]["headline"]),
       "",
     ]
+  for other, h in results.get("versus", {}).items():
+    parts += [f"**{results['treatment']} vs {other}**: " + stats.format_headline(h), ""]
+  if "reference" in results:
+    parts += ["## Reference rows", "", reference_table(results), ""]
   parts += ["## Scoreboard", "", plots.scoreboard_table(results), ""]
   if "personas" in results:
     parts += ["## Persona persistence", "", persona_table(results), ""]
+  if "persona_effects" in results:
+    parts += ["Paired across seeds:", "", persona_effect_table(results), ""]
   if "harmful_finetune" in results:
     parts += ["## Harmful fine-tuning", "", finetune_table(results), ""]
   if "pressure" in results:

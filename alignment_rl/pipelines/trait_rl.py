@@ -35,7 +35,7 @@ import ml_collections
 from tqdm.auto import tqdm
 
 from alignment_rl.agents import persistence
-from alignment_rl.data import load_split, scenario_config
+from alignment_rl.data import check_world_version, load_split, scenario_config, world_digest
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune
@@ -69,6 +69,8 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
   c.env_kwargs.domains = tuple(arm.get("domains", ()))
   if arm.get("persona_augment", 0.0):  # Persistence objective: adversarial personas.
     c.env_kwargs.persona_augment = float(arm.persona_augment)
+  if arm.get("rubric_control", "none") != "none":  # A negative-control reward.
+    c.env_kwargs.rubric_control = arm.rubric_control
   if arm.get("objectives", ()):  # Persistence objectives in the PPO loss.
     c.ppo.objectives = tuple(persistence.check_objectives(arm.objectives))
   if surface_overlap(config) is not None:
@@ -114,6 +116,7 @@ def _check_workdir(config, workdir: str) -> dict | None:
   if os.path.exists(path):
     with open(path, encoding="utf-8") as f:
       saved = json.load(f)
+    check_world_version(saved.get("world_version", "1.0.0"), f"workdir {workdir!r}")
     diffs = checkpointing.config_differences(saved, current)
     if diffs:
       raise ValueError(
@@ -130,10 +133,24 @@ def _check_workdir(config, workdir: str) -> dict | None:
   return None
 
 
+def _check_other_world(other: str) -> None:
+  """Refuses (one line) a `reuse_from` workdir whose runs are of another world."""
+  path = os.path.join(other, "pipeline_config.json")
+  if not os.path.exists(path):
+    return
+  with open(path, encoding="utf-8") as f:
+    saved = json.load(f)
+  check_world_version(saved.get("world_version", "1.0.0"), f"reuse_from workdir {other!r}")
+
+
 def run_trait_rl(config, workdir: str) -> dict:
   from alignment_rl.pipelines import report
   from alignment_rl.training import imitation
 
+  check_world_version(config.get("world_version", "1.0.0"), "config")
+  others = [w for w in config.get("reuse_from", "").split(",") if w]
+  for other in others:
+    _check_other_world(other)
   os.makedirs(workdir, exist_ok=True)
   finished = _check_workdir(config, workdir)
   if finished is not None:  # The same config already ran to the end here.
@@ -147,7 +164,6 @@ def run_trait_rl(config, workdir: str) -> dict:
     prior_config.data.surface_overlap = surface_overlap(config)
   # Other workdirs whose finished prior equals this one: their equal arms are reused.
   prior_dict = json.loads(prior_config.to_json_best_effort())
-  others = [w for w in config.get("reuse_from", "").split(",") if w]
   others = [w for w in others if os.path.abspath(w) != os.path.abspath(workdir)]
   same_prior = [
     w for w in others if reuse.matches(os.path.join(w, "prior"), prior_dict, reuse.finished_prior)
@@ -174,6 +190,7 @@ def run_trait_rl(config, workdir: str) -> dict:
   write_results(rows, os.path.join(workdir, "evaluation"))
   results = {
     "experiment": config.experiment,
+    "world": {"version": config.world_version, "content_hash": world_digest(splits)},
     "surface_overlap": config.get("surface_overlap"),
     "num_seeds": int(config.ppo_run.num_seeds),
     "arms": {n: config.arms[n].to_dict() for n in config.arms},
@@ -192,6 +209,18 @@ def run_trait_rl(config, workdir: str) -> dict:
     strat = scoreboard.compare_refusal_stratified(samples[treatment], samples[config.baseline])
     comparisons[treatment] = {"all": comp, "refusal_stratified": strat}
   results["comparisons"] = comparisons
+  # The treatment against the prior and against every negative control (paired by seed:
+  # the same start model), beside the baseline comparison.
+  versus = {"prior": "prior", **{c: c for c in config.get("controls", ())}}
+  results["versus"] = {
+    other: scoreboard.compare(rows, config.treatment, other)["headline"] for other in versus
+  }
+  if config.get("reference_rows", False):
+    from alignment_rl.evals import reference
+
+    results["reference"] = reference.suite_reference_rows(
+      splits, config.suite, max_samples=max_samples, data_config=config.data_config
+    )
   results["refusal_rates"] = {
     name: {
       ev: [float(x) for x in s["refused"].mean(axis=1)] for ev, s in sorted(samples[name].items())
@@ -209,6 +238,7 @@ def run_trait_rl(config, workdir: str) -> dict:
       persona_rows += [{**r, "persona": persona} for r in res.rows]
     write_results(persona_rows, os.path.join(workdir, "persona_attack"))
     results["personas"] = persona_rows
+    results["persona_effects"] = scoreboard.persona_effects(rows, persona_rows)
 
   if config.pressure_turns:
     from alignment_rl.evals.pressure import pressure_curve

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from alignment_rl.data.generator import VERSION
 from alignment_rl.envs.conversations import personas
 from alignment_rl.envs.conversations.schema import PERSONA_LEN
 from alignment_rl.training.defaults import ppo_config
@@ -29,11 +30,13 @@ def arm(
   domains: tuple[str, ...] = (),
   persona_augment: float = 0.0,
   objectives: tuple[str, ...] = (),
+  rubric_control: str = "none",
 ) -> ml_collections.ConfigDict:
   """An arm; `persona_augment` is the share of its episodes that start with a training
   adversarial persona (the adversarial-persona augmentation objective); `objectives`
   are PPO persistence objectives (`agents.persistence.OBJECTIVES`), weighted by the
-  run's `hparams` (kl_coef, anchor_coef, tamper_coef, tamper_lr, consistency_coef)."""
+  run's `hparams` (kl_coef, anchor_coef, tamper_coef, tamper_lr, consistency_coef);
+  `rubric_control` (`envs.conversations.controls.CONTROLS`) makes it a negative control."""
   return ml_collections.ConfigDict(
     {
       "grader": grader,
@@ -42,6 +45,7 @@ def arm(
       "domains": tuple(domains),
       "persona_augment": float(persona_augment),
       "objectives": tuple(objectives),
+      "rubric_control": rubric_control,
     }
   )
 
@@ -67,6 +71,7 @@ def conversation_ppo_run(
       "max_turns_capacity": 3,
       "min_turns": 1,
       "max_turns": (1, 1, 3)[i],
+      "world_version": VERSION,
     }
   )
   r.network = "response_policy"
@@ -94,6 +99,7 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
 
   c = ml_collections.ConfigDict()
   c.experiment = experiment
+  c.world_version = VERSION
   c.data_config = data_config
   c.data_dir = ""
   c.surface_overlap = ml_collections.FieldReference(None, field_type=float)
@@ -103,6 +109,7 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c.prior.network_kwargs.update(network_kwargs)
   c.prior.network_kwargs.max_response_len = RESPONSE_LEN
   c.prior.data.config = data_config
+  c.prior.data.world_version = VERSION
   c.prior.imitation.num_steps = (10, 2000, 4000)[i]
   c.prior.imitation.persona_fraction = 0.6
   c.prior.imitation.steps_per_chunk = (10, 100, 200)[i]
@@ -121,6 +128,10 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c.treatment = "trait"
   c.baseline = "baseline"
   c.also_compare = ()
+  # Negative-control arms (rubric_control != "none"): the treatment is compared with
+  # each of them and with the prior, beside the baseline comparison.
+  c.controls = ()
+  c.reference_rows = False
 
   c.suite = "full"
   c.max_samples = (32, 256, 0)[i]  # 0: each evaluation's own sample count

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.envs.conversations import lexicon, personas, schema
+from alignment_rl.envs.conversations import controls, lexicon, personas, schema
 from alignment_rl.envs.conversations.env import ConversationEnv
 from alignment_rl.registry import ENVIRONMENTS
 
@@ -126,16 +126,27 @@ def make_conversation_env(
   per_turn_reward: bool = False,
   surface_overlap: float | None = None,
   persona_augment: float = 0.0,
+  rubric_control: str = "none",
+  world_version: str | None = None,
 ) -> ConversationEnv:
-  """The `conversation` environment of a mixture; its `default_params` hold it."""
-  from alignment_rl.data import load_split
+  """The `conversation` environment of a mixture; its `default_params` hold it.
 
+  `rubric_control` (`controls.CONTROLS`) turns the trait data's reward into a negative
+  control (rubrics shuffled within or across families, or random-sign points); the
+  standard mixture is untouched. `world_version`, when given (configs record it), must
+  be this code's dataset `VERSION`: a run of another conversation world is refused."""
+  from alignment_rl.data import check_world_version, load_split
+
+  if world_version is not None:
+    check_world_version(world_version, "conversation env")
   if split not in schema.SPLITS:
     raise ValueError(f"unknown split {split!r}; known: {', '.join(schema.SPLITS)}")
   data = load_split(split, data_config, data_dir, surface_overlap=surface_overlap)
+  controls.check_control(rubric_control)
   weights, grader_index, graders = mixture_weights(
     data, tuple(families), tuple(domains), trait_fraction, grader, standard_grader
   )
+  data = controls.apply_control(data, (grader_index == 0) & (weights > 0), rubric_control)
   # Every env carries the same superset of training graders (plus any other named one),
   # so that an arm's choice of grader is an `EnvParams` leaf, not a recompilation.
   env_graders = SHARED_GRADERS + tuple(g for g in dict.fromkeys(graders) if g not in SHARED_GRADERS)
@@ -162,7 +173,7 @@ def static_kwargs(kwargs: dict) -> dict:
   out = dict(kwargs)
   for name in ("families", "domains", "trait_fraction", "pressure_start", "min_turns"):
     out.pop(name, None)
-  for name in ("max_turns", "per_turn_reward", "persona_augment"):
+  for name in ("max_turns", "per_turn_reward", "persona_augment", "rubric_control"):
     out.pop(name, None)
   for name in ("grader", "standard_grader"):
     if out.get(name, "rubric" if name == "grader" else "standard") in SHARED_GRADERS:
