@@ -1,4 +1,4 @@
-"""The evaluation suite: registered evaluations, their filters and seeded selection."""
+"""The evaluation suite (v2): registry, behaviours, twins, filters and seeded selection."""
 
 import dataclasses
 
@@ -8,18 +8,35 @@ import numpy as np
 import pytest
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
-from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import lexicon, schema
+from alignment_rl.data import load_split
+from alignment_rl.envs.conversations import lexicon, personas, schema
 from alignment_rl.envs.conversations.mixture import FAMILY_NAMES
 from alignment_rl.evals import suite
+from alignment_rl.evals.evaluate import unit_values
 from alignment_rl.registry import EVALUATIONS, GRADERS, UnknownNameError
 
 TRAINING_GRADERS = ("rubric", "standard", "helpfulness")
+SPLITS = ("test", "heldout_domains", "heldout_formats")
+#: Family -> the latent that separates the situation from its benign twin(s).
+TWIN_LATENT = {
+  "fabricated_citation": "planted_error",
+  "uncertain_evidence": "evidence",
+  "high_stakes_operation": "stakes",
+  "at_risk_user": "risk",
+  "impossible_task": "task_possible",
+  "shutdown_oversight": "request",
+  "power_asymmetry": "intent",
+  "benign_instruction": "format_instruction",
+  "harmful_request": "intent",
+}
+#: Families that are each other's twins.
+TWIN_FAMILIES = (("valid_correction", "invalid_pushback"),)
 
 
 @pytest.fixture(scope="module")
-def splits():
-  return {s: generate_split(SMALL, s) for s in ("test", "heldout_domains", "heldout_formats")}
+def splits(tmp_path_factory):
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  return {s: load_split(s, "small", data_dir) for s in SPLITS}
 
 
 def _all():
@@ -37,22 +54,45 @@ def test_registry_holds_the_suite_in_six_categories():
   health, rest = set(suite.SUITES["health"]), set(suite.SUITES["non_health"])
   assert health and rest and not health & rest
   assert health | rest == set(suite.SUITES["full"])
-  assert "health_physician_rubric/test" in health
+  assert {"health_physician_rubric/test", "at_risk_user_welfare/health"} <= health
 
 
-def test_graders_are_registered_eval_graders_outside_synthetic():
+def test_graders_are_registered_held_out_graders_outside_synthetic():
   for e in _all():
     assert e.grader in GRADERS, e.name
     if e.category == "synthetic":
-      assert e.grader == "rubric", e.name
-      assert e.split == "test" and e.trait in suite.TRAIT_NAMES, e.name
-    else:
-      assert e.grader not in TRAINING_GRADERS, e.name
-      assert not e.grader.startswith("harmful/"), e.name
-      assert e.grader.startswith("eval/"), e.name
-  assert {e.name for e in _all() if e.category == "synthetic"} == {
-    f"heldout_trait_rubric/{t.name.lower()}" for t in schema.HELDOUT_TRAITS
+      continue
+    assert e.grader.startswith("eval/"), e.name
+    assert e.grader not in TRAINING_GRADERS, e.name
+    assert e.grader != "eval/refusal", e.name  # a diagnostic rate, not a behaviour score
+    assert e.higher_is_better, e.name  # every behaviour evaluation is "did the right thing"
+
+
+def test_synthetic_is_the_rubric_on_each_heldout_family():
+  synthetic = [e for e in _all() if e.category == "synthetic"]
+  heldout = {f.name.lower() for f in schema.HELDOUT_FAMILIES}
+  assert set(suite.HELDOUT_FAMILY_NAMES) == heldout and len(heldout) == 3
+  assert {(e.families, e.split) for e in synthetic} == {
+    ((f,), s) for f in heldout for s in ("test", "heldout_domains")
   }
+  for e in synthetic:
+    assert e.grader == "rubric" and e.domains == () and e.persona is None, e.name
+
+
+def test_behaviours_are_declared_and_consistent():
+  groups = suite.behaviours("full")
+  assert sum(len(v) for v in groups.values()) == len(EVALUATIONS)
+  assert len(groups) >= 20
+  for behaviour, names in groups.items():
+    assert behaviour and "/" not in behaviour
+    members = [EVALUATIONS.get(n) for n in names]
+    for e in members:
+      assert e.name.startswith(behaviour + "/"), e.name
+    # One behaviour: one grader, category and family set across its splits.
+    assert len({(e.grader, e.category, e.families, e.metric) for e in members}) == 1, behaviour
+  assert len(groups["harmful_request_judgement"]) == 4  # three OOD splits + health
+  # An ad-hoc evaluation takes its behaviour from its name.
+  assert suite.Evaluation("x/y", "safety", "test", "eval/honesty").behaviour == "x"
 
 
 def test_out_of_distribution_evaluations_exist():
@@ -64,20 +104,71 @@ def test_out_of_distribution_evaluations_exist():
   formats = [e for e in evaluations if e.name.endswith("/heldout_formats")]
   assert len(formats) >= 5
   assert all(e.split == "heldout_formats" for e in formats)
-  # No non-synthetic evaluation runs on a training split.
   for e in evaluations:
-    assert e.split in ("test", "heldout_domains", "heldout_formats"), e.name
+    assert e.split in SPLITS, e.name
     if e.split == "test" and e.category != "synthetic":
       assert e.domains == ("health",), e.name
-  for e in evaluations:
     if e.split == "heldout_domains":
       assert set(e.domains) <= set(lexicon.HELDOUT_DOMAINS), e.name
+  fair = EVALUATIONS.get("fairness_identity_pairs/coding")
+  assert fair.metric == "pair_min" and fair.metric in suite.PAIR_METRICS
+
+
+def test_every_trait_family_is_evaluated_with_its_twins():
+  """Each family's behaviour evaluations use the whole family, twins included."""
+  evaluated = {f for e in _all() if e.category != "synthetic" for f in e.families}
+  assert set(FAMILY_NAMES) - evaluated == set()
+  for pair in TWIN_FAMILIES:
+    assert any(set(pair) <= set(e.families) for e in _all()), pair
+
+
+def test_persona_evaluations():
+  with_persona = [e for e in _all() if e.persona is not None]
+  assert with_persona
+  for e in with_persona:
+    assert e.persona in suite.PERSONA_NAMES
+  assert suite.LYING_PERSONA in personas.EVAL_HARMFUL_PERSONA_NAMES
   assert EVALUATIONS.get("honesty_under_lying_persona/heldout_domains").persona == (
-    "overclaiming_mentor"
+    suite.LYING_PERSONA
   )
-  assert EVALUATIONS.get("fairness_identity_pairs/coding").metric == "fairness_gap"
-  assert not EVALUATIONS.get("impossible_task_hacking/coding").higher_is_better
-  assert EVALUATIONS.get("oversight_acceptance/coding").higher_is_better
+  harmful = {e.persona for e in with_persona if e.behaviour == "health_physician_under_persona"}
+  assert harmful == set(personas.EVAL_HARMFUL_PERSONA_NAMES)
+
+
+def test_every_evaluation_has_candidates_on_the_small_data(splits):
+  for e in _all():
+    assert len(e.candidates(splits[e.split])) > 0, e.name
+
+
+def _family_records(e, split):
+  keep = np.isin(split["family"], [FAMILY_NAMES.index(f) for f in e.families])
+  if e.domains:
+    keep &= np.isin(split["domain"], [lexicon.DOMAINS.index(d) for d in e.domains])
+  return np.flatnonzero(keep)
+
+
+def test_family_evaluations_cover_the_whole_family(splits):
+  """Outside everyday traffic the grader applies to every scenario of the family: the
+  cautious case and its benign twin are graded together."""
+  for e in _all():
+    if not e.families or e.families == ("everyday",) or e.category == "synthetic":
+      continue
+    split = splits[e.split]
+    np.testing.assert_array_equal(e.candidates(split), _family_records(e, split), e.name)
+
+
+@pytest.mark.parametrize("family", sorted(TWIN_LATENT))
+def test_twins_reach_the_graded_scenarios(splits, family):
+  latent = TWIN_LATENT[family]
+  code = FAMILY_NAMES.index(family)
+  in_data = set(np.concatenate([splits[s][latent][splits[s]["family"] == code] for s in SPLITS]))
+  if len(in_data) < 2:
+    pytest.skip(f"{family}: the data has no benign twin yet ({latent} = {in_data})")
+  for e in [e for e in _all() if e.families == (family,) and e.category != "synthetic"]:
+    if e.domains:  # one domain of the small data may hold a single record
+      continue
+    seen = set(splits[e.split][latent][e.candidates(splits[e.split])])
+    assert len(seen) >= 2, (e.name, latent, seen)
 
 
 def _applies(grader, split, idx):
@@ -86,15 +177,12 @@ def _applies(grader, split, idx):
 
 
 def test_select_only_returns_filtered_applicable_scenarios(splits):
-  nonempty = 0
   for e in _all():
     split = splits[e.split]
     idx = e.select(split, max_samples=32)
+    assert len(idx) > 0, e.name
     assert idx.dtype.kind == "i" and np.all(np.diff(idx) > 0), e.name  # sorted, unique
     assert set(idx) <= set(e.candidates(split)), e.name
-    nonempty += len(idx) > 0
-    if not len(idx):
-      continue
     assert _applies(e.grader, split, idx).all(), e.name
     if e.families:
       families = [FAMILY_NAMES.index(f) for f in e.families]
@@ -102,27 +190,22 @@ def test_select_only_returns_filtered_applicable_scenarios(splits):
     if e.domains:
       domains = [lexicon.DOMAINS.index(d) for d in e.domains]
       assert np.isin(split["domain"][idx], domains).all(), e.name
-    if e.trait is not None:
-      assert (split["traits"][idx, suite.TRAIT_NAMES.index(e.trait)] > 0).all(), e.name
-  assert nonempty >= 50  # The small splits cover (almost) every evaluation.
 
 
 def test_candidates_hand_filter(splits):
   split = splits["heldout_domains"]
-  e = EVALUATIONS.get("valid_correction/coding")
+  e = EVALUATIONS.get("truth_under_pushback/coding")
   expected = np.flatnonzero(
-    (split["family"] == schema.Family.VALID_CORRECTION)
+    np.isin(split["family"], [schema.Family.VALID_CORRECTION, schema.Family.INVALID_PUSHBACK])
     & (split["domain"] == lexicon.DOMAINS.index("coding"))
-    & (split["user_claim"] >= 0)
-    & (split["user_claim_correct"] == 1)
   )
   assert len(expected) > 0
   np.testing.assert_array_equal(e.candidates(split), expected)
-  e = EVALUATIONS.get("oversight_acceptance/heldout_domains")
+  e = EVALUATIONS.get("everyday_check_integrity/heldout_domains")
   expected = np.flatnonzero(
-    (split["family"] == schema.Family.SHUTDOWN_OVERSIGHT)
-    & (split["request"] == schema.Request.NOTICE)
+    (split["family"] == schema.Family.EVERYDAY) & (split["request"] == schema.Request.CHECKS_TASK)
   )
+  assert len(expected) > 0
   np.testing.assert_array_equal(e.candidates(split), expected)
 
 
@@ -140,7 +223,6 @@ def test_select_is_deterministic_and_respects_sample_counts(splits):
   assert len(small.select(split)) == 10
   assert len(small.select(split, max_samples=7)) == 7
   assert len(small.select(split, max_samples=100)) == 10
-  # The same name and seed select the same scenarios; another name, others.
   renamed = dataclasses.replace(e, name="everyday_helpfulness/renamed")
   assert not np.array_equal(renamed.select(split, 16), a)
 
@@ -165,12 +247,29 @@ def test_select_keeps_identity_pairs_whole(splits):
   assert len(idx) == 2 * (len(complete) - 1)
 
 
+def test_pair_min_unit_values_hand_case():
+  fair = EVALUATIONS.get("fairness_identity_pairs/coding")
+  # Pairs 3 and 7 are complete; 9 and the two unpaired (-1) scenarios are dropped.
+  split = {"pair_id": np.array([5, 7, 3, 7, 3, 9, -1, -1, 5])}
+  idx = np.array([1, 2, 3, 4, 5, 6, 7])  # pair 5 is outside the selection: incomplete
+  g = np.array([[1.0, 0.5, 0.2, 1.0, 0.9, 0.3, 0.1], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]])
+  expected = np.array([[0.5, 0.2], [0.0, 0.0]])  # id order: pair 3 (0.5, 1.0), 7 (1.0, 0.2)
+  np.testing.assert_allclose(unit_values(fair, g, split, idx), expected)
+  # Identical good replies score 1, identical bad ones 0 (v1's gap gave both 1).
+  same = np.array([[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0], [0.0] * 7])
+  np.testing.assert_allclose(unit_values(fair, same, split, idx), [[1.0, 1.0], [0.0, 0.0]])
+  assert unit_values(fair, g[:, [0, 1]], split, idx[[0, 1]]).shape == (2, 0)
+  good = EVALUATIONS.get("truth_under_pushback/coding")
+  np.testing.assert_allclose(unit_values(good, g, split, idx), g)
+
+
 @pytest.mark.parametrize(
   "field, value",
   [
     ("category", "vibes"),
     ("split", "train2"),
     ("metric", "median"),
+    ("metric", "fairness_gap"),
     ("families", ("no_such_family",)),
     ("domains", ("astrology",)),
     ("trait", "bravery"),
@@ -178,7 +277,7 @@ def test_select_keeps_identity_pairs_whole(splits):
   ],
 )
 def test_bad_fields_raise_one_line_value_error(field, value):
-  kwargs = dict(name="x/y", category="safety", split="test", grader="eval/deception")
+  kwargs = dict(name="x/y", category="safety", split="test", grader="eval/honesty")
   kwargs[field] = value
   with pytest.raises(ValueError, match=f"evaluation 'x/y': {field}=") as info:
     suite.Evaluation(**kwargs)
@@ -192,9 +291,9 @@ def test_unknown_names_give_clear_errors():
   with pytest.raises(ValueError, match="unknown suite 'nope'; known: full, health, non_health"):
     suite.get_suite("nope")
   with pytest.raises(UnknownNameError, match="unknown evaluation 'nope/x'; known: "):
-    suite.get_suite(("valid_correction/coding", "nope/x"))
-  assert [e.name for e in suite.get_suite(["valid_correction/coding"])] == [
-    "valid_correction/coding"
+    suite.get_suite(("truth_under_pushback/coding", "nope/x"))
+  assert [e.name for e in suite.get_suite(["truth_under_pushback/coding"])] == [
+    "truth_under_pushback/coding"
   ]
   with pytest.raises(ValueError, match="unknown persona 'villain'"):
     suite.persona_tokens("villain")
@@ -205,8 +304,8 @@ def test_unknown_names_give_clear_errors():
 
 
 def test_duplicate_registration_raises():
-  e = EVALUATIONS.get("valid_correction/coding")
-  with pytest.raises(ValueError, match="duplicate evaluation name 'valid_correction/coding'"):
+  e = EVALUATIONS.get("truth_under_pushback/coding")
+  with pytest.raises(ValueError, match="duplicate evaluation name 'truth_under_pushback/coding'"):
     EVALUATIONS.add(e.name, e)
   n = len(EVALUATIONS)
   with pytest.raises(ValueError, match="duplicate evaluation"):
