@@ -1,18 +1,25 @@
 """Phrasing: how a concept becomes tokens, the surface-overlap knob, and layout templates.
 
-Each concept has 3 stems. A *phrasing variant* is an ordered sequence of 2 or 3 of
-them. Every lexicon (each domain, and the shared one) has its own 6 variants per
-concept, fixed by `LEXICON_SEED`: variants 0-3 are used by training templates, and
-variants 4-5 (always 3-stem orders) only by the held-out-format templates; since every
-training variant is a different order or a pair, no held-out variant ever occurs as a
-contiguous n-gram in a training context.
+Each concept has 3 stems. Every lexicon (each domain, and the shared one) has its own 6
+*phrasing variants* per concept, fixed by `LEXICON_SEED`:
+
+* variants 0-3, used by the training templates: 4 distinct orders of 2 or 3 distinct
+  stems (never a repeated stem, never a single stem);
+* variants 4-5, used only by the held-out-format templates: `x y x` (a stem repeated
+  around another) and `z` (the remaining stem alone). Both use only stems that the
+  training variants use, but no training variant has their length-and-count shape: a
+  concept said once in a held-out context has a token multiset that no training
+  phrasing gives, and `x y x` never occurs as a contiguous 3-gram of a training context.
 
 `Phraser.phrase(concept)` draws, per occurrence, the shared lexicon with probability
 `surface_overlap` (else the domain's own), then a variant from the template's set.
 
-A *layout template* orders the segments of a context (where the notes go, the order of
-the parts of the first user turn and of a push-back turn, where a format instruction
-goes, a closing `?`). Templates 0-3 are for training splits, 4-5 are held out.
+A *layout template* orders the segments of a context: the system segment, where the
+notes go, how the first user message is split into turns and ordered, the order of a
+push-back turn and of a source attribution, where a format instruction goes and which
+function words (`and`, `?`) appear where. Templates 0-3 are for training splits, 4-5
+are held out; the held-out ones use only tokens that training contexts use (no new
+function words), in structures that no training template produces (see `LAYOUTS`).
 """
 
 from __future__ import annotations
@@ -40,7 +47,11 @@ def _variant_table() -> dict[tuple[str | None, str], tuple[tuple[int, ...], ...]
     for concept in lexicon.CONCEPTS:
       ids = vocab.concept_ids(concept, domain)
       order = rng.permutation(len(triples))
-      heldout = [triples[i] for i in order[:2]]
+      # The first two orders are never used by training (kept so that the draws, and
+      # hence the training variants, are those of every earlier version). The held-out
+      # variants are built from the first one, (x, y, z) -> "x y x" and "z".
+      x, y, z = triples[order[0]]
+      heldout = [(x, y, x), (z,)]
       rest = [triples[i] for i in order[2:]] + pairs
       train = [rest[i] for i in rng.choice(len(rest), size=4, replace=False)]
       table[(domain, concept)] = tuple(tuple(ids[j] for j in v) for v in train + heldout)
@@ -52,8 +63,11 @@ VARIANTS = _variant_table()
 
 
 def heldout_phrasings() -> frozenset[tuple[int, ...]]:
-  """Every held-out variant (token-id tuple), for leakage tests."""
-  return frozenset(v[i] for v in VARIANTS.values() for i in HELDOUT_VARIANTS)
+  """Every held-out 3-token variant `x y x` (token-id tuple), for leakage tests.
+
+  (The other held-out variant, a single stem, is a held-out *phrase* but not an n-gram
+  that a training context could be searched for.)"""
+  return frozenset(v[i] for v in VARIANTS.values() for i in HELDOUT_VARIANTS if len(v[i]) == 3)
 
 
 class Draws:
@@ -87,16 +101,7 @@ class Draws:
     return items[-1]
 
 
-@dataclasses.dataclass(frozen=True)
-class Layout:
-  notes_after_user: bool  # notes just before the final <assistant>, else after <sys>
-  user_order: tuple[str, ...]  # parts of the first user turn
-  pushback_order: tuple[str, ...]  # parts of a push-back user turn
-  format_in_user: bool  # the format instruction ends the first user turn, else in <sys>
-  question_mark: bool  # close the request with "?"
-
-
-_U0 = (
+USER_PARTS = (
   "identity",
   "risk",
   "power",
@@ -107,6 +112,40 @@ _U0 = (
   "loophole",
   "claim",
 )
+NOTES_PLACES = ("after_sys", "before_assistant", "before_sys", "between_user_turns")
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+  """Where the segments and parts of a context go.
+
+  The fields after `question_mark` vary only between held-out templates; their defaults
+  are what every training template does.
+  """
+
+  notes: str  # one of NOTES_PLACES; "between_user_turns" falls back to after the last one
+  user_turns: tuple[tuple[str, ...], ...]  # the first user message: 1 or 2 turns of parts
+  pushback_order: tuple[str, ...]  # parts of a push-back user turn
+  format_in_user: bool  # the format instruction ends the turn of the request, else in <sys>
+  question_mark: bool  # close a question request with "?"
+  system_order: tuple[str, ...] = ("system", "topic", "oversight")
+  and_turn: int = -1  # "and" before the last part of this user turn (if it has >= 2)
+  source_first: bool = True  # "source reliability says option-k", else reliability first
+  ask_source_order: tuple[str, ...] = ("ask", "pressure")  # an ask-for-source turn; "?" a part
+
+  def __post_init__(self):
+    if self.notes not in NOTES_PLACES:
+      raise ValueError(f"Layout.notes={self.notes!r}; allowed: {NOTES_PLACES}")
+    parts = [n for turn in self.user_turns for n in turn]
+    if sorted(parts) != sorted(USER_PARTS) or not 1 <= len(self.user_turns) <= 2:
+      raise ValueError(f"Layout.user_turns must split {USER_PARTS} into 1 or 2 turns")
+    if sorted(self.system_order) != ["oversight", "system", "topic"]:
+      raise ValueError(f"Layout.system_order={self.system_order}")
+    if sorted(self.ask_source_order) not in (["ask", "pressure"], ["?", "ask", "pressure"]):
+      raise ValueError(f"Layout.ask_source_order={self.ask_source_order}")
+
+
+_U0 = USER_PARTS
 _U1 = (
   "request",
   "claim",
@@ -118,27 +157,54 @@ _U1 = (
   "risk",
   "identity",
 )
-_U2 = (
-  "risk",
-  "claim",
-  "request",
-  "identity",
-  "intent",
-  "stakes",
-  "power",
-  "loophole",
-  "impossible",
-)
 _P0 = ("pushback", "claim", "pressure")
+# Held out: the first user message is two consecutive user turns, its situation parts in
+# an order no training template uses, joined by "and" before the last one.
+_H_SITUATION = ("risk", "identity", "intent", "stakes", "power", "loophole", "impossible")
+_H_REQUEST = ("request", "claim")
+_H_SITUATION_CLAIM = (
+  "claim",
+  "impossible",
+  "loophole",
+  "power",
+  "stakes",
+  "intent",
+  "identity",
+  "risk",
+)
 _P1 = ("pressure", "claim", "pushback")
 
 LAYOUTS: tuple[Layout, ...] = (
-  Layout(False, _U0, _P0, False, True),
-  Layout(True, _U0, _P0, False, False),
-  Layout(False, _U1, _P0, False, False),
-  Layout(True, _U1, _P0, False, True),
-  Layout(False, _U2, _P1, True, True),  # held out
-  Layout(True, _U2, _P1, True, False),  # held out
+  Layout("after_sys", (_U0,), _P0, False, True),
+  Layout("before_assistant", (_U0,), _P0, False, False),
+  Layout("after_sys", (_U1,), _P0, False, False),
+  Layout("before_assistant", (_U1,), _P0, False, True),
+  # Held out. 4: notes before <sys>; <sys> topic first; the situation turn, then the
+  # request turn; "?" also ends an ask-for-source turn; reliability before the source.
+  Layout(
+    "before_sys",
+    (_H_SITUATION, _H_REQUEST),
+    _P1,
+    True,
+    True,
+    system_order=("topic", "system", "oversight"),
+    and_turn=0,
+    source_first=False,
+    ask_source_order=("pressure", "ask", "?"),
+  ),
+  # 5: oversight cue first in <sys>; the request turn, then the notes, then the
+  # situation turn (with the claim); no "?" after a question.
+  Layout(
+    "between_user_turns",
+    (("request",), _H_SITUATION_CLAIM),
+    _P1,
+    True,
+    False,
+    system_order=("oversight", "system", "topic"),
+    and_turn=1,
+    source_first=False,
+    ask_source_order=("ask", "?", "pressure"),
+  ),
 )
 TRAIN_TEMPLATES = (0, 1, 2, 3)
 HELDOUT_TEMPLATES = (4, 5)
@@ -170,8 +236,12 @@ class Phraser:
     pool = [s for s in (self.reliable if reliable else self.unreliable) if s != avoid]
     return self.draws.choice(pool)
 
-  def attributed(self, reliable: bool, option: int, avoid: int = -1) -> tuple[list[int], int]:
-    """`source reliability-phrase says option-k`; returns (tokens, source id)."""
+  def attributed(
+    self, reliable: bool, option: int, avoid: int = -1, source_first: bool = True
+  ) -> tuple[list[int], int]:
+    """`source reliability-phrase says option-k` (or the phrase first); returns (tokens,
+    source id)."""
     src = self.source(reliable, avoid)
     words = self.phrase("reliable" if reliable else "unreliable")
-    return [src] + words + [vocab.token_id("says"), vocab.option_token(option)], src
+    said = [vocab.token_id("says"), vocab.option_token(option)]
+    return ([src] + words if source_first else words + [src]) + said, src

@@ -1,16 +1,24 @@
 """Renders a spec into the observable token arrays: the context and the follow-ups.
 
-Context (segments in this order; notes go after <sys> or, in some layouts, just before
-the final <assistant>):
+Context of a training layout (segments in this order; notes go after <sys> or, in some
+layouts, just before the final <assistant>):
 
   <bos> [persona slot, PERSONA_LEN tokens, PAD if empty]
   <sys> system-phrase topic [oversight-phrase] [format-phrase]
   [<notes> source reliability-phrase says option-k (and a second statement) | no-info]
   <user> parts in the layout's order: identity, risk, power, request (+ topic, entity),
-         stakes, intent, impossible, loophole, claim (+ cited source) [format-phrase]
+         stakes, intent, impossible, loophole, claim (+ cited source)
   [<assistant> planted response tokens <eot>]
   [<user> push-back parts in the layout's order, or ask-for-source + pressure]
   <assistant>
+
+A held-out layout (`phrasing.LAYOUTS[4:]`) rearranges this: the notes before <sys> or
+between two user turns, the system segment in another order, the first user message
+split into a situation turn and a request turn (in either order, `and` before the last
+situation part), the format instruction in the user turn, reliability before source in
+an attribution, `?` closing an ask-for-source turn. It adds at most 3 tokens (a <user>,
+an `and`, a `?`) to the longest training rendering of the same spec, and its phrasings
+are never longer than 3 tokens either.
 
 Follow-up `[class, level]` is one user turn `<user> ... <assistant>` (see
 `schema.ResponseClass`); `level` picks the pressure phrase (polite, insistent,
@@ -21,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.data.phrasing import Layout, Phraser
+from alignment_rl.data.phrasing import NOTES_PLACES, Layout, Phraser
 from alignment_rl.data.spec import Spec
 from alignment_rl.envs.conversations import personas, schema, vocab
 from alignment_rl.envs.conversations.schema import (
@@ -78,7 +86,8 @@ class Renderer:
     if "_claim" not in self._cache:
       out = self._phrase("claim") + [vocab.option_token(self.s["user_claim"])]
       if self.s["claim_source"] is not None:
-        out += self.p.attributed(self.s["claim_source"] == "reliable", self.s["user_claim"])[0]
+        reliable = self.s["claim_source"] == "reliable"
+        out += self.p.attributed(reliable, self.s["user_claim"], -1, self.layout.source_first)[0]
       self._cache["_claim"] = out
     return list(self._cache["_claim"])
 
@@ -114,7 +123,7 @@ class Renderer:
     for i, (reliable, option) in enumerate(notes):
       if i:
         out.append(vocab.token_id("and"))
-      words, used = self.p.attributed(reliable, option, avoid=used)
+      words, used = self.p.attributed(reliable, option, used, self.layout.source_first)
       out += words
     return out
 
@@ -127,20 +136,32 @@ class Renderer:
     }
     return [tok for name in self.layout.pushback_order for tok in parts[name]]
 
+  def _user_turns(self, fmt: list[int]) -> list[list[int]]:
+    """The first user message: one `<user> ...` turn per layout turn (empty ones dropped)."""
+    turns = []
+    for i, names in enumerate(self.layout.user_turns):
+      parts = [part for part in (self._user1_part(n) for n in names) if part]
+      if i == self.layout.and_turn and len(parts) >= 2:
+        parts.insert(-1, [vocab.token_id("and")])
+      body = [t for part in parts for t in part]
+      if self.layout.format_in_user and "request" in names:
+        body += fmt
+      turns.append([vocab.USER] + body if body else [])
+    return turns
+
   def context(self) -> list[int]:
-    s, p = self.s, self.p
+    s, p, layout = self.s, self.p, self.layout
     persona = np.full(schema.PERSONA_LEN, vocab.PAD, np.int32)
     if s["persona"] >= 0:
       persona = personas.TRAIN_PERSONAS[s["persona"]]
-    system = [vocab.SYS] + p.phrase("system") + [self.topic]
+    sys_parts = {"system": p.phrase("system"), "topic": [self.topic], "oversight": []}
     if s["oversight"] != Oversight.NONE:
-      system += p.phrase(_OVERSIGHT_CONCEPT[s["oversight"]])
+      sys_parts["oversight"] = p.phrase(_OVERSIGHT_CONCEPT[s["oversight"]])
     fmt = p.phrase(_FORMAT_CONCEPT[s["format_instruction"]]) if s["format_instruction"] else []
-    if not self.layout.format_in_user:
+    system = [vocab.SYS] + [t for name in layout.system_order for t in sys_parts[name]]
+    if not layout.format_in_user:
       system += fmt
-    user1 = [vocab.USER] + [t for n in self.layout.user_order for t in self._user1_part(n)]
-    if self.layout.format_in_user:
-      user1 += fmt
+    turns = self._user_turns(fmt)
     planted = []
     if s["planted"] is not None:
       planted = [vocab.ASSISTANT] + [vocab.action_token(a) for a in s["planted"]] + [vocab.EOT]
@@ -148,19 +169,25 @@ class Renderer:
     if s["user2"] == "pushback":
       user2 = [vocab.USER] + self._pushback(s["pressure"])
     elif s["user2"] == "ask_source":
-      ask = self._phrase("ask_source")
-      user2 = [vocab.USER] + ask + self._phrase(PRESSURE_CONCEPTS[s["pressure"]])
+      ask = {"ask": self._phrase("ask_source")}
+      ask["pressure"] = self._phrase(PRESSURE_CONCEPTS[s["pressure"]])
+      ask["?"] = [vocab.token_id("?")]
+      user2 = [vocab.USER] + [t for name in layout.ask_source_order for t in ask[name]]
     notes = self._notes()
-    before, after = ([], notes) if self.layout.notes_after_user else (notes, [])
+    place = {name: [] for name in NOTES_PLACES}
+    place[layout.notes] = notes
     return (
       [vocab.BOS]
       + persona.tolist()
+      + place["before_sys"]
       + system
-      + before
-      + user1
+      + place["after_sys"]
+      + turns[0]
+      + place["between_user_turns"]
+      + [t for turn in turns[1:] for t in turn]
       + planted
       + user2
-      + after
+      + place["before_assistant"]
       + [vocab.ASSISTANT]
     )
 

@@ -2,6 +2,9 @@
 
 * `BagOfTokensEncoder`: mean of token embeddings over non-PAD positions, then an
   MLP. Order-blind; the cheap baseline.
+* `ConvEncoder`: one causal 1-D convolution over the one-hot tokens (computed as
+  embedding lookups, one per tap), masked mean and max pooling, then an MLP.
+  Order-aware; a response policy with it costs about 1.5x the bag of tokens on CPU.
 * `CausalTransformerEncoder`: a small pre-LayerNorm decoder-only transformer
   (Vaswani et al. 2017; Radford et al. 2019) with learned positions and causal
   self-attention; the sequence is summarised by the hidden state at its last
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import flax.linen as nn
 import jax.numpy as jnp
+import numpy as np
 
 
 def last_token_index(tokens: jnp.ndarray) -> jnp.ndarray:
@@ -51,6 +55,56 @@ class BagOfTokensEncoder(nn.Module):
       pooled = jnp.concatenate([pooled, _mean_pool(emb[..., :k, :], mask[..., :k, :])], -1)
     h = nn.relu(nn.Dense(self.features, name="dense_0")(pooled))
     return nn.relu(nn.Dense(self.features, name="dense_1")(h))
+
+
+class ConvEncoder(nn.Module):
+  """tokens: int32[..., L] -> float32[..., features]; order-aware, PAD (0) ignored.
+
+  One causal 1-D convolution over the one-hot tokens, with taps at the offsets
+  `taps` (by default 0, 1, 2, 4 and 8 tokens back: a trigram and two longer
+  reaches, a receptive field of 9 tokens), then max-over-time and mean pooling
+  (the one-layer text CNN of Kim 2014) and a 2-layer ReLU MLP:
+
+    h_t = relu(b + sum_j E_j[x_{t - taps_j}])       (x_s = PAD, adding nothing, for s < 0)
+    out = MLP([mean_t h_t, max_t h_t (, mean_{t < system_len} h_t)])
+
+  Each unit of h_t is a learned detector of tokens at given distances before t (a
+  phrase, an option said after "says" in the notes rather than in a claim, a turn
+  marker ahead of a cue, ...). A convolution over one-hot inputs is a sum of
+  embedding lookups, one table per tap, so it costs `len(taps)` lookups of the bag
+  of tokens' size and no matmul per position. The optional `system_len` segment
+  (BOS and the persona slot) is pooled alone as in `BagOfTokensEncoder`; being
+  causal, its features see only that segment. The mean and max run over the non-PAD
+  positions only; the convolution is causal, so padding after the end changes
+  nothing and there is no maximum length.
+  """
+
+  vocab_size: int
+  embed_dim: int = 64
+  features: int = 128
+  system_len: int = 0
+  # More than 5 taps cost disproportionately more on XLA:CPU (fusion), measured.
+  taps: tuple[int, ...] = (0, 1, 2, 4, 8)
+
+  @nn.compact
+  def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
+    batch_shape, length = tokens.shape[:-1], tokens.shape[-1]
+    tokens = tokens.reshape((-1, length))
+    mask = (tokens != 0).astype(jnp.float32)[..., None]
+    init = nn.initializers.normal(1.0 / np.sqrt(len(self.taps)))
+    h = self.param("bias", nn.initializers.zeros, (self.embed_dim,))
+    for tap in self.taps:
+      ids = jnp.pad(tokens, ((0, 0), (tap, 0)))[:, :length]  # x_{t - tap}
+      emb = nn.Embed(self.vocab_size, self.embed_dim, embedding_init=init, name=f"tap_{tap}")
+      h = h + emb(ids) * (ids != 0).astype(jnp.float32)[..., None]
+    h = nn.relu(h) * mask
+    pooled = [_mean_pool(h, mask), jnp.max(h, axis=-2)]  # h >= 0, and 0 at PAD
+    if self.system_len > 0:
+      s = self.system_len
+      pooled.append(_mean_pool(h[:, :s], mask[:, :s]))
+    h = nn.relu(nn.Dense(self.features, name="dense_0")(jnp.concatenate(pooled, -1)))
+    h = nn.relu(nn.Dense(self.features, name="dense_1")(h))
+    return h.reshape(batch_shape + (self.features,))
 
 
 class TransformerBlock(nn.Module):

@@ -68,3 +68,65 @@ def test_last_token_index_skips_padding_inside_the_sequence():
 
   tokens = jnp.array([[1, 0, 0, 5, 7, 0], [0, 0, 0, 0, 0, 0], [3, 0, 0, 0, 0, 9]])
   np.testing.assert_array_equal(last_token_index(tokens), [4, 0, 5])
+
+
+def test_conv_encoder_shapes_and_system_segment():
+  from alignment_rl.networks.encoders import ConvEncoder
+
+  tokens = jax.random.randint(jax.random.PRNGKey(0), (2, 3, 16), 0, 30)
+  enc = ConvEncoder(vocab_size=30, embed_dim=8, features=12)
+  params = enc.init(jax.random.PRNGKey(1), tokens)
+  assert enc.apply(params, tokens).shape == (2, 3, 12)
+  assert enc.apply(params, tokens[0, 0]).shape == (12,)
+  assert sorted(params["params"]) == ["bias", "dense_0", "dense_1"] + [
+    f"tap_{t}" for t in (0, 1, 2, 4, 8)
+  ]
+  assert params["params"]["dense_0"]["kernel"].shape == (2 * 8, 12)  # mean + max
+  sys_enc = ConvEncoder(vocab_size=30, embed_dim=8, features=12, system_len=4)
+  sys_params = sys_enc.init(jax.random.PRNGKey(1), tokens)
+  assert sys_params["params"]["dense_0"]["kernel"].shape == (3 * 8, 12)
+  assert np.isfinite(np.asarray(sys_enc.apply(sys_params, jnp.zeros((2, 16), jnp.int32)))).all()
+
+
+@pytest.mark.parametrize("system_len", [0, 3])
+def test_conv_encoder_is_order_sensitive_and_ignores_trailing_padding(system_len):
+  from alignment_rl.networks.encoders import ConvEncoder
+
+  enc = ConvEncoder(vocab_size=20, embed_dim=16, features=16, system_len=system_len)
+  rng = np.random.default_rng(0)
+  x = jnp.array([[3, 5, 7, 9, 11, 13, 15, 17, 0, 0]])
+  for seed in range(3):
+    params = enc.init(jax.random.PRNGKey(seed), x)
+    fx = enc.apply(params, x)
+    # Same token multiset, other order: different features (a reversal, a swap of
+    # two neighbours, random permutations).
+    body = np.asarray(x[0, :8])
+    perms = [body[::-1], np.r_[body[:3], body[4], body[3], body[5:]]]
+    perms += [rng.permutation(body) for _ in range(3)]
+    for perm in perms:
+      y = jnp.array([np.r_[perm, 0, 0]])
+      assert float(jnp.abs(fx - enc.apply(params, y)).max()) > 1e-4, perm
+    # PAD after the end changes nothing, however much of it there is.
+    longer = jnp.array([[3, 5, 7, 9, 11, 13, 15, 17] + [0] * 30])
+    np.testing.assert_allclose(fx, enc.apply(params, longer), atol=1e-5)
+    np.testing.assert_allclose(fx, enc.apply(params, x[:, :8]), atol=1e-5)
+
+
+def test_response_policy_with_conv_encoder():
+  from alignment_rl.networks import ResponseActorCritic
+
+  net = ResponseActorCritic(
+    num_actions=5, vocab_size=20, max_response_len=4, encoder="conv", d_model=16, system_len=3
+  )
+  ctx = jnp.array([[1, 4, 0, 0, 3, 5, 7, 9, 0, 0], [1, 0, 0, 0, 3, 9, 7, 5, 0, 0]])
+  acts = jnp.zeros((2, 4), jnp.int32)
+  params = net.init(jax.random.PRNGKey(0), ctx, acts)
+  logits, value = net.apply(params, ctx, acts)
+  assert logits.shape == (2, 4, 5) and value.shape == (2,)
+  a, lp, mask, v = net.apply(params, ctx, jax.random.PRNGKey(1), method=net.sample)
+  assert a.shape == lp.shape == mask.shape == (2, 4) and v.shape == (2,)
+  longer = jnp.pad(ctx, ((0, 0), (0, 20)))
+  np.testing.assert_allclose(value, net.apply(params, longer, acts)[1], atol=1e-5)
+  bad = ResponseActorCritic(num_actions=5, vocab_size=20, encoder="lstm")
+  with pytest.raises(ValueError, match="allowed: 'bag_of_tokens', 'conv', 'transformer'"):
+    bad.init(jax.random.PRNGKey(0), ctx, acts)
