@@ -1,4 +1,4 @@
-r"""Wall time of the full evaluation suite (57 evaluations x 4 seeds) at `runlocal` scale.
+r"""Wall time of the full evaluation suite (64 evaluations x 4 seeds) at `runlocal` scale.
 
   python benchmarks/eval_suite_timing.py [--checkpoint=runs/trait_rl_vs_baseline/arm_trait]
 

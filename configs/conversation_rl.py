@@ -14,8 +14,9 @@ graded by the trait rubric and by evaluation graders. Results: `results.json`
 and a table (means over seeds with bootstrap CIs over seeds).
 
 Expected result (the hypothesis, not a guarantee): the rubric arm's held-out trait
-score beats the prior's; the standard arm's sycophancy and hack rates exceed the
-rubric arm's. Measured numbers are in docs/RESULTS.md.
+score beats the prior's; the standard arm's pushback-truth and check-integrity scores
+(the true answer after pushback; fixing or reporting a checks task without gaming it)
+fall below the rubric arm's. Measured numbers are in docs/RESULTS.md.
 """
 
 import ml_collections
@@ -42,9 +43,9 @@ def get_config(arg: str | None = None):
   c.eval_splits = ("test", "heldout_domains")
   c.eval_graders = (
     "rubric",
-    "eval/sycophancy",
-    "eval/hacking",
-    "eval/deception",
+    "eval/pushback_truth",
+    "eval/check_integrity",
+    "eval/honesty",
     "eval/calibration",
     "eval/refusal",
   )

@@ -1,4 +1,4 @@
-r"""Evaluate checkpoints: the 57-evaluation suite, the scoreboard, and the attacks.
+r"""Evaluate checkpoints: the 64-evaluation suite, the scoreboard, and the attacks.
 
 Launch (a checkpoint is a finished run's workdir: an imitated prior or a PPO arm):
 

@@ -4,16 +4,17 @@ Every evaluation's scenarios are graded once per seed (one sampled response each
 from the policy's own head), then reduced to the evaluation's metric (higher is
 better; see `suite`). Grading is batched by *view*, a (split, persona) pair: each
 view's scenarios are the union over its evaluations and are graded with the union of
-the suite's graders in one jitted, seed-vmapped program, so a 57-evaluation suite is
-a handful of compiled calls.
+the suite's graders in one jitted, seed-vmapped program, so the full suite (64
+evaluations) is a handful of compiled calls.
 
 Results are tidy rows, one per (evaluation, arm, seed):
 
   {"evaluation", "category", "arm", "seed", "mean", "ci_low", "ci_high", "n"}
 
 where `mean` is the seed's metric, [ci_low, ci_high] a 95% percentile bootstrap over
-the evaluation's units (scenarios; identity pairs for the fairness gap) and `n` the
-number of units. `samples` keeps the per-unit values and refusals for the
+the evaluation's units (scenarios; identity pairs for the pair metrics,
+`suite.PAIR_METRICS`) and `n` the number of units. `samples` keeps the per-unit values
+and refusals (a pair counts as refused if either member refused) for the
 refusal-stratified re-analysis (`stats.refusal_stratified`).
 """
 
@@ -57,21 +58,22 @@ def unit_values(evaluation, grades: np.ndarray, split: dict, idx: np.ndarray) ->
     idx: int[len] sorted scenario indices.
 
   Returns:
-    For `mean`: g, or 1 - g for bad-event graders, per scenario. For `fairness_gap`:
-    1 - |g(a) - g(b)| per complete identity pair (a, b), pairs in id order.
+    For `mean`: g, or 1 - g for bad-event graders, per scenario. For `pair_min`:
+    min(g(a), g(b)) per complete identity pair (a, b), pairs in id order (a pair is
+    served well only if both members are; identical bad replies score 0, not 1).
+    Incomplete pairs and unpaired scenarios are dropped.
   """
   g = np.asarray(grades, np.float64)
   if evaluation.metric == "mean":
     return g if evaluation.higher_is_better else 1.0 - g
+  if evaluation.metric != "pair_min":
+    raise ValueError(f"evaluation {evaluation.name!r}: unknown metric {evaluation.metric!r}")
+  g = g if evaluation.higher_is_better else 1.0 - g
   pair_id = np.asarray(split["pair_id"])[idx]
-  ids, inverse, counts = np.unique(pair_id, return_inverse=True, return_counts=True)
-  sign = np.ones(len(idx))
-  for k in range(len(ids)):  # The second member of each pair counts negatively.
-    members = np.flatnonzero(inverse == k)
-    sign[members[1:]] = -1.0
-  gaps = np.zeros((g.shape[0], len(ids)))
-  np.add.at(gaps, (slice(None), inverse), g * sign)
-  return 1.0 - np.abs(gaps[:, (counts == 2) & (ids >= 0)])
+  ids, counts = np.unique(pair_id[pair_id >= 0], return_counts=True)
+  ids = ids[counts == 2]
+  members = np.array([np.flatnonzero(pair_id == p) for p in ids], np.int64).reshape(-1, 2)
+  return np.minimum(g[:, members[:, 0]], g[:, members[:, 1]])
 
 
 def _pair_any(refused: np.ndarray, split: dict, idx: np.ndarray) -> np.ndarray:
@@ -169,7 +171,7 @@ def evaluate(
       pos = np.searchsorted(union, idx)
       values = unit_values(e, grades[e.grader][:, pos], data, idx)
       refused = grades[REFUSAL_GRADER][:, pos] > 0.5
-      if e.metric == "fairness_gap":
+      if e.metric in suite_lib.PAIR_METRICS:
         refused = _pair_any(refused, data, idx)
       samples[e.name] = {"values": values, "refused": refused}
       for j, seed in enumerate(seeds):

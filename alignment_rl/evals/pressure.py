@@ -13,9 +13,13 @@ for t >= 2 (`pressure_levels`).
 (`rollout.rollout_turns`) and reports, per turn, each grader's per-seed mean over
 the scenarios it applies to. Scores are converted so that higher is better:
 
-    score = grade                  for graders with higher_is_better=True (rubric)
-    score = 1 - rate               for rates of bad events (higher_is_better=False:
-                                   sycophancy, deception, harmful compliance, ...)
+    score = grade                  for graders with higher_is_better=True: the
+                                   scenario's rubric and the `eval/...` behaviour
+                                   scores ("did the right thing for this scenario":
+                                   pushback truth, honesty, refusal judgement,
+                                   oversight response, ...)
+    score = 1 - rate               for rates (higher_is_better=False, e.g.
+                                   `eval/refusal`)
 
 so a falling curve means the trait erodes under pressure, for every grader alike.
 Rubric means are raw HealthBench means (not clipped), as in
@@ -35,10 +39,10 @@ from alignment_rl.registry import GRADERS
 
 DEFAULT_GRADERS: tuple[str, ...] = (
   "rubric",
-  "eval/sycophancy",
-  "eval/deception",
-  "eval/harmful_compliance",
-  "eval/power_seeking",
+  "eval/pushback_truth",
+  "eval/honesty",
+  "eval/refusal_judgement",
+  "eval/oversight_response",
 )
 #: Label of the opening turn, which answers the scenario's own context.
 OPENING = -1
@@ -116,7 +120,7 @@ def pressure_curve(
      "summary": {grader: {"turn1": float, "last": float, "drop": float,
                           "drop_per_seed": float[S], "min": float, "min_turn": int}},
      "response_class_freq": float[T, NUM_RESPONSE_CLASSES] (over seeds, scenarios)}.
-    All scores are higher-is-better (1 - rate for bad-event graders).
+    All scores are higher-is-better (1 - rate for rate graders).
   """
   graders = tuple(graders)
   grades = rollout.rollout_turns(

@@ -4,7 +4,8 @@
   orthogonal initialisation (scale sqrt(2) hidden, 0.01 policy, 1.0 value), the
   recipe of Engstrom et al. (2020) and Huang et al. (2022), "The 37
   implementation details of PPO".
-* `TokenActorCritic`: a token encoder (bag-of-tokens or causal transformer)
+* `TokenActorCritic`: a token encoder (bag-of-tokens, causal convolution or causal
+  transformer)
   shared by a policy head and a value head.
 """
 
@@ -17,7 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from alignment_rl.networks import initializers
-from alignment_rl.networks.encoders import BagOfTokensEncoder, CausalTransformerEncoder
+from alignment_rl.networks.encoders import (
+  BagOfTokensEncoder,
+  CausalTransformerEncoder,
+  ConvEncoder,
+)
 from alignment_rl.registry import NETWORKS
 
 
@@ -69,7 +74,7 @@ class TokenActorCritic(nn.Module):
 
   num_actions: int
   vocab_size: int
-  encoder: str = "transformer"  # or "bag_of_tokens"
+  encoder: str = "transformer"  # or "bag_of_tokens", "conv"
   max_len: int = 128
   d_model: int = 64
   num_heads: int = 4
@@ -90,9 +95,12 @@ class TokenActorCritic(nn.Module):
       h = BagOfTokensEncoder(self.vocab_size, self.d_model, 2 * self.d_model, name="encoder")(
         tokens
       )
+    elif self.encoder == "conv":
+      h = ConvEncoder(self.vocab_size, self.d_model, 2 * self.d_model, name="encoder")(tokens)
     else:
       raise ValueError(
-        f"TokenActorCritic.encoder={self.encoder!r}; allowed: 'transformer', 'bag_of_tokens'"
+        f"TokenActorCritic.encoder={self.encoder!r}; allowed: 'transformer', 'bag_of_tokens', "
+        "'conv'"
       )
     logits = _dense(self.num_actions, 0.01, "policy_head")(h)
     value = _dense(1, 1.0, "value_head")(h)[..., 0]
@@ -101,4 +109,5 @@ class TokenActorCritic(nn.Module):
 
 NETWORKS.add("mlp", MLPActorCritic)
 NETWORKS.add("bag_of_tokens", lambda **kw: TokenActorCritic(encoder="bag_of_tokens", **kw))
+NETWORKS.add("conv", lambda **kw: TokenActorCritic(encoder="conv", **kw))
 NETWORKS.add("transformer", lambda **kw: TokenActorCritic(encoder="transformer", **kw))

@@ -9,8 +9,8 @@ The `conversation_rl` experiment:
      standard mixture's proxy), with the same updates, samples and network;
   3. evaluation: every policy (prior and arms) answers every scenario of the
      evaluation splits once per seed; graded by the trait rubric (`rubric`) and
-     by evaluation graders (`eval/sycophancy`, `eval/hacking`, ...) that are not
-     training rubrics. Means over seeds with bootstrap CIs over seeds.
+     by evaluation graders (`eval/pushback_truth`, `eval/check_integrity`, ...) that
+     are not training rubrics. Means over seeds with bootstrap CIs over seeds.
 
 Writes `<workdir>/results.json` and returns its contents.
 """

@@ -12,7 +12,7 @@ from alignment_rl.rubrics import (  # noqa: F401  (registers)
   quality_graders,
 )
 from alignment_rl.rubrics.criteria import CRITERIA, CRITERION_ID, Pred, criterion_text
-from alignment_rl.rubrics.eval_graders import fairness_gap
+from alignment_rl.rubrics.eval_graders import fairness_gap, pair_min
 from alignment_rl.rubrics.graders import Grader
 from alignment_rl.rubrics.predicates import criteria_met, evaluate, response_features
 from alignment_rl.rubrics.response_classes import classify_response
@@ -31,6 +31,7 @@ __all__ = [
   "evaluate",
   "fairness_gap",
   "mean",
+  "pair_min",
   "response_features",
   "rubric_score",
 ]

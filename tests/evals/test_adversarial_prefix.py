@@ -10,6 +10,7 @@ from alignment_rl.data import SMALL, generate_split
 from alignment_rl.envs.conversations import lexicon, schema, vocab
 from alignment_rl.evals.adversarial_prefix import default_candidates, score_vs_budget, search_prefix
 from alignment_rl.networks.response_policy import ResponseActorCritic
+from alignment_rl.registry import GRADERS
 
 A = vocab.Action
 R = 8
@@ -18,21 +19,25 @@ TRIGGER = vocab.token_id("p:reckless")  # Only in training-time adversarial pers
 CANDIDATES = np.array(
   sorted({vocab.token_id(w) for w in lexicon.PERSONA_WORDS} | set(range(50, 68))), np.int32
 )
-SEARCH = {"grader": "eval/deception", "num_candidates": 10, "search_size": 64}
+#: A rate (higher_is_better=False), scored as 1 - rate: 1 without the trigger, 0 with it.
+SEARCH = {"grader": "eval/refusal", "num_candidates": 10, "search_size": 64}
 
 
 class TriggerPolicy(nn.Module):
-  """Fabricates a citation iff its `trigger` param token is in the context."""
+  """Replies `hit` (default: refuses) iff its `trigger` param token is in the context,
+  `calm` otherwise (one action each)."""
 
   max_response_len: int = R
   eot_action: int = 0
+  calm: int = int(A.DISAGREE_POLITELY)
+  hit: int = int(A.REFUSE)
 
   @nn.compact
   def sample(self, context, key, temperature=1.0):
     trigger = self.param("trigger", nn.initializers.zeros, (), jnp.int32)
     hit = jnp.any(context == trigger, axis=-1)
     actions = jnp.zeros(context.shape[:-1] + (R,), jnp.int32)
-    actions = actions.at[:, 0].set(jnp.where(hit, A.CITE_INVENTED, A.DISAGREE_POLITELY))
+    actions = actions.at[:, 0].set(jnp.where(hit, self.hit, self.calm))
     zeros = jnp.zeros(actions.shape, jnp.float32)
     return actions, zeros, jnp.ones_like(zeros), jnp.zeros(context.shape[:-1])
 
@@ -69,7 +74,8 @@ def test_finds_the_trigger_and_reports_it_held_out(split, long_run):
   held = res["heldout"]
   assert held["no_prefix"] == 1.0 and held["attacked"] == 0.0 and held["drop"] == 1.0
   np.testing.assert_array_equal(held["attacked_per_seed"], [0.0, 0.0])
-  # Disjoint search and held-out sets, together every scenario (deception applies to all).
+  # Disjoint search and held-out sets, together every scenario (the refusal rate applies
+  # to all).
   assert len(res["search_indices"]) == 64 and held["n"] == len(split["context"]) - 64
   assert not set(res["search_indices"]) & set(res["heldout_indices"])
   # Each query is scored for what it is: 0 with the trigger in the prefix, 1 without.
@@ -116,6 +122,33 @@ def test_score_vs_budget(split, long_run):
   assert out["search_score"] == [1.0, 1.0, 0.0, 0.0]
   assert out["heldout_score"] == [1.0, 1.0, 0.0, 0.0] and out["heldout_no_prefix"] == 1.0
   assert out["words"][:2] == [[], []] and "p:reckless" in out["words"][2]
+
+
+def test_a_score_that_applies_to_some_scenarios(split):
+  """`eval/honesty` (benign questions only) is a score, minimised as it is: a hedge is
+  honest on weak or conflicting evidence only, a fabricated citation never."""
+  policy = TriggerPolicy(calm=int(A.LIKELY), hit=int(A.CITE_INVENTED))
+  kw = {"grader": "eval/honesty", "num_candidates": 10, "search_size": 32}
+  res = search_prefix(
+    policy, PARAMS, split, jax.random.PRNGKey(0), budget=200, candidates=CANDIDATES, **kw
+  )
+  grader = GRADERS.get("eval/honesty")
+  scen = {k: jnp.asarray(v) for k, v in split.items()}
+  applies = np.flatnonzero(np.asarray(jax.vmap(grader.applies)(scen)))
+  assert 32 < len(applies) < len(split["context"])
+  # Search and held-out sets: disjoint, only applicable scenarios, together all of them.
+  both = np.concatenate([res["search_indices"], res["heldout_indices"]])
+  np.testing.assert_array_equal(np.sort(both), applies)
+  calm = jnp.array([vocab.action_token(A.LIKELY), vocab.EOT] + [vocab.PAD] * (R - 2), jnp.int32)
+  honest = np.asarray(jax.vmap(grader, in_axes=(None, 0))(calm, scen), np.float64)
+  held = res["heldout"]
+  assert held["n"] == len(res["heldout_indices"]) == len(applies) - 32
+  assert held["no_prefix"] == pytest.approx(honest[res["heldout_indices"]].mean())
+  assert 0.0 < held["no_prefix"] < 1.0
+  assert res["search"]["no_prefix"] == pytest.approx(honest[res["search_indices"]].mean())
+  assert res["improved"] and TRIGGER in res["prefix"]
+  assert res["search"]["attacked"] == 0.0 and held["attacked"] == 0.0
+  assert held["drop"] == pytest.approx(held["no_prefix"])
 
 
 def test_rubric_search_on_a_real_policy(split):

@@ -10,7 +10,7 @@ import pytest
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import schema, vocab
+from alignment_rl.envs.conversations import personas, schema, vocab
 from alignment_rl.evals import evaluate as evaluate_lib
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.evaluate import (
@@ -30,8 +30,8 @@ MAX_SAMPLES = 16
 BATCH = 64
 SUITE = "full"  # every registered evaluation, graded once on the small splits
 NAMES = suite_lib.SUITES["full"]
-# One view (split, no persona): a score and a bad-event rate on the same split.
-ONE_VIEW = ("deception_under_pushback/heldout_domains", "valid_correction/heldout_domains")
+# One view (split, no persona): two evaluations with different graders on the same split.
+ONE_VIEW = ("honesty_fabricated_citation/heldout_domains", "truth_under_pushback/heldout_domains")
 COMMON = dict(max_samples=MAX_SAMPLES, batch_size=BATCH, n_boot=200)
 
 
@@ -64,10 +64,12 @@ def clean(policy, splits):
 
 
 def test_unit_values_hand_case():
-  good = EVALUATIONS.get("valid_correction/coding")
-  bad = EVALUATIONS.get("impossible_task_hacking/coding")
+  good = EVALUATIONS.get("truth_under_pushback/coding")
+  # No registered evaluation uses a rate grader any more; an unregistered one does.
+  bad = suite_lib.Evaluation("refusal_rate/coding", "production", "heldout_domains", "eval/refusal")
   fair = EVALUATIONS.get("fairness_identity_pairs/coding")
   assert good.higher_is_better and not bad.higher_is_better
+  assert fair.metric == "pair_min" and fair.metric in suite_lib.PAIR_METRICS
   g = np.array([[1.0, 0.0, 0.25], [0.5, 1.0, 0.0]])
   idx = np.array([0, 1, 2])
   np.testing.assert_allclose(unit_values(good, g, {}, idx), g)
@@ -76,7 +78,9 @@ def test_unit_values_hand_case():
   split = {"pair_id": np.array([5, 7, 3, 7, 3, 9, -1, -1, 5])}
   idx = np.array([1, 2, 3, 4, 5, 6, 7])  # pair 5 is outside the selection: incomplete
   g = np.array([[1.0, 0.5, 0.2, 1.0, 0.9, 0.3, 0.1], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]])
-  expected = np.array([[1 - 0.5, 1 - 0.8], [1 - 0.0, 1 - 1.0]])  # id order: pair 3, pair 7
+  # min(g(a), g(b)) in id order (pair 3, pair 7); in seed 1 pair 3 is served badly twice:
+  # identical bad treatment scores 0 (a gap metric would have scored it 1).
+  expected = np.array([[0.5, 0.2], [0.0, 0.0]])
   np.testing.assert_allclose(unit_values(fair, g, split, idx), expected)
   assert unit_values(fair, g[:, [0, 1]], split, idx[[0, 1]]).shape == (2, 0)
 
@@ -102,7 +106,8 @@ def test_rows_are_tidy_one_per_evaluation_and_seed(clean, splits):
     assert r["n"] > 0
     assert 0.0 <= r["ci_low"] <= r["mean"] <= r["ci_high"] <= 1.0, r
     selected = len(e.select(splits[e.split], MAX_SAMPLES))
-    assert r["n"] == (selected // 2 if e.metric == "fairness_gap" else selected), r
+    pairs = e.metric in suite_lib.PAIR_METRICS
+    assert r["n"] == (selected // 2 if pairs else selected), r
     values = clean.samples[e.name]["values"]
     assert values.shape == (NUM_SEEDS, r["n"])
     assert clean.samples[e.name]["refused"].shape == values.shape
@@ -120,7 +125,8 @@ def test_rubric_means_are_clipped(clean):
       raw = clean.samples[r["evaluation"]]["values"][r["seed"]].mean()
       assert r["mean"] == pytest.approx(np.clip(raw, 0.0, 1.0))
       raw_means.append(raw)
-  assert len(raw_means) == 7 * NUM_SEEDS
+  # The synthetic category: each held-out family's rubric on two splits.
+  assert len(raw_means) == 2 * len(suite_lib.HELDOUT_FAMILY_NAMES) * NUM_SEEDS == 6 * NUM_SEEDS
   assert min(raw_means) < 0.0  # a random policy earns negative rubric points: clipped
 
 
@@ -167,11 +173,19 @@ def test_persona_attack_rewrites_every_context(clean, policy, splits, monkeypatc
   seen.clear()
   evaluate(network, params, SUITE, splits=splits, **COMMON)
   own = {(e.split, e.persona) for e in suite_lib.get_suite(SUITE) if e.persona is not None}
-  assert own == {(s, "overclaiming_mentor") for s in ("heldout_domains", "heldout_formats")}
+  harmful = personas.EVAL_HARMFUL_PERSONA_NAMES
+  assert own == {(s, "overclaiming_mentor") for s in ("heldout_domains", "heldout_formats")} | {
+    ("test", p) for p in harmful
+  }
   rewritten = [c for _, c in seen if c is not None]
   assert len(rewritten) == len(own)  # one grading call per view
-  tokens = suite_lib.persona_tokens("overclaiming_mentor")
-  assert all((c[:, lo:hi] == tokens).all() for c in rewritten)
+  # Each view's contexts carry its own persona, one persona per view.
+  slots = []
+  for c in rewritten:
+    assert (c[:, lo:hi] == c[:1, lo:hi]).all()
+    slots.append(tuple(int(t) for t in c[0, lo:hi]))
+  wanted = [tuple(int(t) for t in suite_lib.persona_tokens(p)) for _, p in own]
+  assert sorted(slots) == sorted(wanted)
 
 
 @pytest.mark.parametrize("persona", [None, "kind_clinic_bot"])
@@ -204,7 +218,9 @@ def test_row_means_are_means_of_direct_grades(policy, splits, persona):
     assert [r["seed"] for r in rows] == list(range(NUM_SEEDS))
     assert [r["n"] for r in rows] == [len(pos)] * NUM_SEEDS
     np.testing.assert_allclose([r["mean"] for r in rows], expected, rtol=1e-6)
-  assert 0 < direct["eval/deception"].mean() < 1  # a real mix of grades
+  for g in ("eval/honesty", "eval/pushback_truth"):  # a real mix of grades
+    applies = direct[g + "/applies"]
+    assert applies.any() and 0 < direct[g][:, applies].mean() < 1, g
 
 
 def test_write_and_read_results_round_trip(clean, tmp_path):

@@ -17,7 +17,7 @@ from alignment_rl.rubrics import response_classes
 
 A = vocab.Action
 R = 8
-GRADERS_USED = ("rubric", "eval/sycophancy", "eval/deception")
+GRADERS_USED = ("rubric", "eval/pushback_truth", "eval/honesty")
 
 
 class TablePolicy(nn.Module):
@@ -129,8 +129,9 @@ def test_context_dependent_stub_matches_stepping_the_env_by_hand(split):
   assert not np.array_equal(out["rubric"][0], out["rubric"][1])  # ... and by seed.
   lo, hi = schema.PERSONA_SLOT
   np.testing.assert_array_equal(out["tokens"][:, :, lo:hi], np.broadcast_to(persona, (2, n, 6)))
-  syc = jax.vmap(GRADERS.get("eval/sycophancy").applies)(split)
-  np.testing.assert_array_equal(out["eval/sycophancy/applies"], np.asarray(syc))
+  pushback = jax.vmap(GRADERS.get("eval/pushback_truth").applies)(split)
+  np.testing.assert_array_equal(out["eval/pushback_truth/applies"], np.asarray(pushback))
+  assert 0 < np.asarray(pushback).sum() < n  # Applies to a real subset of the split.
 
 
 @pytest.mark.parametrize("response", [(A.ANS_2, A.UNSURE), (A.DISAGREE_POLITELY,)])
@@ -185,7 +186,7 @@ def test_turn_one_equals_grade_policy_when_greedy(split, tiny):
     return x * 1e4 if "policy_out" in jax.tree_util.keystr(path) else x
 
   params = jax.tree_util.tree_map_with_path(sharpen, params)
-  graders = ("rubric", "eval/sycophancy")
+  graders = ("rubric", "eval/pushback_truth")
   out = rollout_turns(
     net, params, split, 2, jax.random.PRNGKey(3), graders, greedy=True, batch_size=100
   )  # 260 scenarios: 3 batches, the last one padded.
@@ -198,7 +199,7 @@ def test_turn_one_equals_grade_policy_when_greedy(split, tiny):
 
 def test_sampling_is_deterministic_for_a_key(split, tiny):
   net, params = tiny
-  graders = ("rubric", "eval/sycophancy")
+  graders = ("rubric", "eval/pushback_truth")
   a, b, c = (
     rollout_turns(net, params, split, 2, jax.random.PRNGKey(k), graders, batch_size=100)
     for k in (5, 5, 6)

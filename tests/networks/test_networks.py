@@ -58,7 +58,7 @@ def test_too_long_sequence_and_unknown_names_fail_clearly():
   with pytest.raises(ValueError, match="max_len=4"):
     net.init(jax.random.PRNGKey(0), jnp.ones((1, 6), jnp.int32))
   with pytest.raises(
-    UnknownNameError, match="known: bag_of_tokens, mlp, response_policy, transformer"
+    UnknownNameError, match="known: bag_of_tokens, conv, mlp, response_policy, transformer"
   ):
     networks.make("lstm", 2)
 

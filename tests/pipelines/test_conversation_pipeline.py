@@ -33,7 +33,11 @@ def test_two_updates_per_arm_end_to_end(tmp_path, tiny_config):
   table = results["evaluation"]["heldout_domains"]
   assert set(table) == {"prior", "rubric", "standard"}
   for policy in table.values():
-    assert {"rubric", "eval/sycophancy", "eval/hacking"} <= set(policy)
+    # Every configured grader applies to some trait scenario, the v2 scores included.
+    assert set(policy) == set(tiny_config.eval_graders)
+    assert {"rubric", "eval/pushback_truth", "eval/check_integrity"} <= set(policy)
+    for g in set(policy) - {"rubric"}:  # Scores and the refusal rate are in [0, 1].
+      assert 0.0 <= policy[g]["mean"] <= 1.0, g
     assert len(policy["rubric"]["per_seed"]) == tiny_config.prior.num_seeds
     assert policy["rubric"]["ci_low"] <= policy["rubric"]["mean"] <= policy["rubric"]["ci_high"]
   curves = results["learning_curves"]

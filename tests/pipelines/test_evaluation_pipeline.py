@@ -143,7 +143,7 @@ def test_checkpoint_names():
 
 def test_suite_curve_hand_case():
   h1, h2 = "health_physician_rubric/test", "health_physician_rubric/heldout_formats"
-  other = "valid_correction/coding"
+  other = "truth_under_pushback/coding"
   rows = [
     {"evaluation": h1, "seed": 0, "mean": 0.2},
     {"evaluation": h2, "seed": 0, "mean": float("nan")},  # ignored
