@@ -222,9 +222,43 @@ def persistence_objectives(results: dict):
   return fig
 
 
+def reference_rows(results: dict):
+  """Suite and category means of every arm (mean over seeds) between the reference
+  rows: the best context-free reply, random replies, the scripted prior, the oracle."""
+  from alignment_rl.pipelines.report import category_means
+
+  ref, arms = results["reference"], category_means(results["evaluation"])
+  cols = ["suite", *sorted(next(iter(arms.values())).keys() - {"suite"})]
+  x = np.arange(len(cols))
+  fig, ax = plt.subplots(figsize=(8.5, 3.4))
+  styles = {
+    "oracle": ("oracle", "k", "-"),
+    "prior": ("scripted prior", "0.45", "--"),
+    "fixed_reply": ("best fixed reply", "tab:red", ":"),
+    "random": ("random replies", "0.7", ":"),
+  }
+  for key, (label, color, ls) in styles.items():
+    r = ref[key]
+    y = [r["suite_mean"] if c == "suite" else r["categories"].get(c, np.nan) for c in cols]
+    ax.plot(x, y, color=color, ls=ls, marker="_", ms=14, lw=1, label=label)
+  colors = _colors(list(arms))
+  width = 0.6 / max(len(arms), 1)
+  for i, (arm, m) in enumerate(arms.items()):
+    xs = x - 0.3 + width * (i + 0.5)
+    ax.scatter(xs, [m.get(c, np.nan) for c in cols], s=14, color=colors[arm], label=arm, zorder=3)
+  ax.set_xticks(x, [c.replace("_", "\n") for c in cols], fontsize=7)
+  ax.set_ylabel("score")
+  ax.set_ylim(-0.02, 1.02)
+  ax.set_title(f"{results['experiment']}: arms between the reference rows")
+  ax.legend(frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+  fig.tight_layout()
+  return fig
+
+
 #: figure name -> (experiments whose results it draws, function). Sweep figures take a list.
 FIGURES = {
   "learning_curves": (("trait_rl_vs_baseline",), learning_curves),
+  "reference_rows": (("trait_rl_vs_baseline",), reference_rows),
   "scoreboard": (("trait_rl_vs_baseline",), scoreboard_deltas),
   "health_only_transfer": (("health_only_transfer",), health_transfer),
   "no_health_science": (("no_health_science",), health_without_health_data),
@@ -242,6 +276,7 @@ SWEEP_FIGURES = ("surface_overlap_sweep",)
 #: figure name -> the results key it needs (default "evaluation").
 REQUIRES = {
   "learning_curves": "learning_curves",
+  "reference_rows": "reference",
   "persona_persistence": "personas",
   "harmful_finetune": "harmful_finetune",
   "long_interaction_pressure": "pressure",

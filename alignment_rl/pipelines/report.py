@@ -74,6 +74,60 @@ def pressure_table(results: dict) -> str:
   return "\n".join(lines)
 
 
+def category_means(rows: list) -> dict:
+  """{arm: {"suite": mean, category: mean}}: means over evaluations of the seed means."""
+  per: dict = {}
+  for r in rows:
+    if r.get("persona") is None and np.isfinite(r["mean"]):
+      per.setdefault(r["arm"], {}).setdefault((r["category"], r["evaluation"]), []).append(
+        r["mean"]
+      )
+  out = {}
+  for arm, evals in per.items():
+    means = {k: float(np.mean(v)) for k, v in evals.items()}
+    cats: dict = {}
+    for (cat, _), v in means.items():
+      cats.setdefault(cat, []).append(v)
+    out[arm] = {"suite": float(np.mean(list(means.values())))}
+    out[arm].update({c: float(np.mean(v)) for c, v in sorted(cats.items())})
+  return out
+
+
+def reference_table(results: dict) -> str:
+  """Suite and category means of the reference rows (best context-free reply, random
+  replies, the scripted prior, the oracle) beside every arm's (mean over seeds), and
+  the fixed reply's share of the oracle under each training reward."""
+  ref = results["reference"]
+  arms = category_means(results["evaluation"])
+  cats = sorted(next(iter(arms.values())).keys() - {"suite"}) if arms else []
+  head = "| row | suite | " + " | ".join(cats) + " |"
+  lines = [head, "|" + "---|" * (len(cats) + 2)]
+  names = {"fixed_reply": "fixed reply", "random": "random replies", "prior": "scripted prior"}
+  for key in ("fixed_reply", "random", "prior", "oracle"):
+    r = ref[key]
+    cells = [f"{r['categories'].get(c, float('nan')):.3f}" for c in cats]
+    lines.append(f"| {names.get(key, key)} | {r['suite_mean']:.3f} | " + " | ".join(cells) + " |")
+  for arm, m in arms.items():
+    cells = [f"{m.get(c, float('nan')):.3f}" for c in cats]
+    lines.append(f"| **{arm}** | {m['suite']:.3f} | " + " | ".join(cells) + " |")
+  per_eval = ref["fixed_reply_per_eval"]
+  lines += [
+    "",
+    f"Best fixed reply: `{ref['fixed_reply']['reply']}`. Searched per evaluation, a fixed "
+    f"reply reaches >= 0.99 on {per_eval['num_at_least_0.99']} evaluations (best "
+    f"{np.nanmax(list(per_eval['evaluations'].values())):.3f}).",
+    "",
+    "| training reward | best fixed reply | oracle | ratio |",
+    "|---|---|---|---|",
+  ]
+  for name, t in ref["training_rewards"].items():
+    lines.append(
+      f"| {name} | {t['fixed_reply']:.3f} (`{t['fixed_reply_tokens']}`) | "
+      f"{t['oracle']:.3f} | {t['ratio']:.2f} |"
+    )
+  return "\n".join(lines)
+
+
 def persona_effect_table(results: dict) -> str:
   """Suite-mean change under each evaluation persona: mean over seeds of the paired
   per-seed difference, its 95% Student-t interval and the paired t-test's p."""

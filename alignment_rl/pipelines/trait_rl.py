@@ -100,12 +100,12 @@ def _bar(items, desc: str, config):
   return tqdm(items, desc=desc, unit="step", disable=not config.ppo_run.training.progress)
 
 
-def _splits(config) -> dict:
+def _splits(config, names: tuple[str, ...] = EVAL_SPLITS) -> dict:
   kw = {}
   if surface_overlap(config) is not None:
     kw["surface_overlap"] = surface_overlap(config)
   data_dir = config.get("data_dir") or None
-  return {s: load_split(s, config.data_config, data_dir, **kw) for s in EVAL_SPLITS}
+  return {s: load_split(s, config.data_config, data_dir, **kw) for s in names}
 
 
 def _check_workdir(config, workdir: str) -> dict | None:
@@ -218,8 +218,13 @@ def run_trait_rl(config, workdir: str) -> dict:
   if config.get("reference_rows", False):
     from alignment_rl.evals import reference
 
-    results["reference"] = reference.suite_reference_rows(
-      splits, config.suite, max_samples=max_samples, data_config=config.data_config
+    results["reference"] = reference.reference_rows(
+      config.data_config,
+      config.suite,
+      splits={**splits, "train": _splits(config, ("train",))["train"]},
+      max_samples=max_samples,
+      budgets=tuple(config.reference_budgets),
+      train_scenarios=int(config.reference_train_scenarios),
     )
   results["refusal_rates"] = {
     name: {

@@ -93,9 +93,11 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   i = SCALES.index(scale)
   data_config = "small" if scale == "test" else "full"
   num_seeds = (2, 4, 8)[i]
-  # The bag of tokens also pools the system segment (BOS and the persona slot) alone,
-  # so that the prior can follow persona directives (see `prior.PERSONA_MODE_FACTORS`).
-  network_kwargs = {"encoder": "bag_of_tokens", "d_model": 64, "system_len": 1 + PERSONA_LEN}
+  # An order-aware encoder (a causal convolution, `networks.encoders.ConvEncoder`), so
+  # that held-out formats (new orders and structures of trained tokens) are really held
+  # out. It also pools the system segment (BOS and the persona slot) alone, so that the
+  # prior can follow persona directives (see `prior.PERSONA_MODE_FACTORS`).
+  network_kwargs = {"encoder": "conv", "d_model": 64, "system_len": 1 + PERSONA_LEN}
 
   c = ml_collections.ConfigDict()
   c.experiment = experiment
@@ -132,6 +134,10 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   # each of them and with the prior, beside the baseline comparison.
   c.controls = ()
   c.reference_rows = False
+  # Replies scored by the fixed-reply searches (suite mean, each evaluation, each
+  # training reward) and training scenarios per training reward (`evals.reference`).
+  c.reference_budgets = ((300, 100, 200), (6000, 4000, 4000), (6000, 4000, 4000))[i]
+  c.reference_train_scenarios = (256, 1024, 4096)[i]
 
   c.suite = "full"
   c.max_samples = (32, 256, 0)[i]  # 0: each evaluation's own sample count
