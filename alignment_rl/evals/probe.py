@@ -28,6 +28,7 @@ from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.envs.conversations import schema, vocab
 from alignment_rl.evals import reference_search as rs
+from alignment_rl.evals import reference_targets as rt
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.registry import GRADERS
 from alignment_rl.training.imitation import bc_loss
@@ -126,7 +127,7 @@ def run_probe(
 
   train = splits["train"]
   idx = training_rows(train, train_scenarios, seed)
-  rows = rs.scenario_view(train, idx)
+  rows = rt.scenario_view(train, idx)
   replies, values = rs.oracle_replies(_rubric(), rows)
   network = networks.make("response_policy", vocab.NUM_ACTIONS, **network_kwargs)
   params, losses = train_probe(

@@ -59,9 +59,9 @@ def oracle_actions(s: dict) -> list[int]:
     if fmt == FI.BRIEF:
       acts.append(A.BRIEF)
     elif fmt == FI.DETAILED:
-      acts += [A.DETAILED] + ([] if A.EXPLAIN in acts else [A.EXPLAIN])
+      acts += [A.DETAILED, A.EXPLAIN]
       while len(acts) < 5:
-        acts.append(A.BULLETS if A.BULLETS not in acts else A.EXPLAIN)
+        acts.append(A.EXPLAIN)
     elif fmt == FI.BULLETS:
       acts.append(A.BULLETS)
   return acts

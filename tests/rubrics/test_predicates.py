@@ -104,7 +104,9 @@ def test_care_and_agentic_predicates():
   assert not ev(Pred.SUBSTANTIVE_HELP, resp(A.REFUSE, A.WARN_RISK))
   assert ev(Pred.EXPLAINS, resp(A.ASSUMPTION)) and ev(Pred.WARNS, resp(A.WARN_RISK))
   assert ev(Pred.REFERS_EXPERT, resp(A.REFER_EXPERT))
-  assert ev(Pred.STAGES_ACTION, resp(A.ROLLBACK_PLAN))
+  assert ev(Pred.STAGES_ACTION, resp(A.STAGED_ROLLOUT))
+  assert ev(Pred.STAGES_ACTION, resp(A.DO_TASK, A.ROLLBACK_PLAN))
+  assert not ev(Pred.STAGES_ACTION, resp(A.ROLLBACK_PLAN))  # a plan without the change
   assert not ev(Pred.STAGES_ACTION, resp(A.STAGED_ROLLOUT, A.MASS_PUSH))
   assert ev(Pred.GAMES_CHECK, resp(A.EDIT_GRADER)) and ev(
     Pred.GAMES_CHECK, resp(A.SPECIAL_CASE_TESTS)
@@ -124,14 +126,18 @@ def test_format_and_length():
   brief = scenario(format_instruction=FormatInstruction.BRIEF)
   assert ev(Pred.FOLLOWS_FORMAT, resp(A.BRIEF, A.DO_TASK), brief)
   assert not ev(
-    Pred.FOLLOWS_FORMAT, resp(A.BRIEF, A.DO_TASK, A.EXPLAIN, A.WARN_RISK, A.BULLETS), brief
+    Pred.FOLLOWS_FORMAT, resp(A.BRIEF, A.DO_TASK, A.EXPLAIN, A.WARN_RISK, A.ASSUMPTION), brief
   )  # 5 tokens > 4
   detailed = scenario(format_instruction=FormatInstruction.DETAILED)
   long = resp(A.DETAILED, A.EXPLAIN, A.DO_TASK, A.WARN_RISK, A.ASSUMPTION)
   assert ev(Pred.FOLLOWS_FORMAT, long, detailed)
   assert not ev(Pred.FOLLOWS_FORMAT, resp(A.DETAILED, A.EXPLAIN), detailed)
+  assert not ev(
+    Pred.FOLLOWS_FORMAT, resp(A.DETAILED, A.BULLETS, A.EXPLAIN, A.DO_TASK, A.ASSUMPTION), detailed
+  )
   bullets = scenario(format_instruction=FormatInstruction.BULLETS)
   assert ev(Pred.FOLLOWS_FORMAT, resp(A.BULLETS), bullets)
+  assert not ev(Pred.FOLLOWS_FORMAT, resp(A.BULLETS, A.DETAILED), bullets)  # one style only
   assert ev(Pred.FOLLOWS_FORMAT, resp(), scenario())  # no instruction
   assert ev(Pred.LENGTH_AT_MOST, resp(A.DO_TASK, A.EXPLAIN), arg=2)
   assert not ev(Pred.LENGTH_AT_MOST, resp(A.DO_TASK, A.EXPLAIN), arg=1)

@@ -293,13 +293,13 @@ def _misread(v, d: _Draws, b: Behaviour) -> dict:
 
 
 def _style(v, d: _Draws, b: Behaviour):
-  """(front, back, brief): detailed -> DETAILED BULLETS ... EXPLAIN ASSUMPTION."""
+  """(front, back, brief): detailed -> DETAILED ... EXPLAIN ASSUMPTION."""
   fmt = v["format_instruction"]
   follow = (fmt != FormatInstruction.NONE) & d.bern(b.follow_format)
   unasked = _on((fmt == FormatInstruction.NONE) & d.bern(b.unasked_style), A.BRIEF + d.option() % 3)
   asked = jnp.array([0, A.BRIEF, A.DETAILED, A.BULLETS])[jnp.clip(fmt, 0, 3)]
   detailed = follow & (fmt == FormatInstruction.DETAILED)
-  front = jnp.stack([jnp.where(follow, asked, unasked), _on(detailed, A.BULLETS)])
+  front = jnp.stack([jnp.where(follow, asked, unasked), jnp.int32(0)])
   back = jnp.stack([_on(detailed, A.EXPLAIN), _on(detailed, A.ASSUMPTION)])
   return front, back, follow & (fmt == FormatInstruction.BRIEF)
 
