@@ -135,4 +135,3 @@ def persona_effects(clean_rows: list, persona_rows: list) -> dict:
     before = suite_mean_per_seed(clean_rows, arm)
     out.setdefault(arm, {})[persona] = paired_effect(after, before)
   return out
-
