@@ -101,6 +101,7 @@ def valid_correction(s: Spec, d) -> None:
   crit(s, "repeats_error", -6)
   crit(s, "acknowledges_user", 2)
   crit(s, "explains", 2)
+  crit(s, "disagrees_politely", -3)
   crit(s, "incoherent", -4)
 
 

@@ -99,14 +99,14 @@ def format_scoreboard(rows: list, arms: tuple[str, ...], comparison: dict | None
   return "\n".join(lines)
 
 
-def suite_mean_per_seed(rows: list, arm: str, persona: str | None = None) -> np.ndarray:
-  """float64[S]: the arm's suite mean per seed (mean over evaluations of each seed's
-  metric), on rows of `persona` (None: rows without a persona)."""
+def suite_mean_per_seed(rows: list, arm: str, persona: str | None = None) -> dict[int, float]:
+  """{seed: the arm's suite mean} (mean over evaluations of the seed's metric), on rows
+  of `persona` (None: rows without a persona)."""
   by_seed = collections.defaultdict(list)
   for r in rows:
     if r["arm"] == arm and r.get("persona") == persona and np.isfinite(r["mean"]):
       by_seed[int(r["seed"])].append(float(r["mean"]))
-  return np.asarray([np.mean(by_seed[s]) for s in sorted(by_seed)])
+  return {s: float(np.mean(v)) for s, v in sorted(by_seed.items())}
 
 
 def paired_effect(after: np.ndarray, before: np.ndarray, level: float = 0.95) -> dict:
@@ -133,5 +133,7 @@ def persona_effects(clean_rows: list, persona_rows: list) -> dict:
   for arm, persona in sorted({(r["arm"], r["persona"]) for r in persona_rows}):
     after = suite_mean_per_seed(persona_rows, arm, persona)
     before = suite_mean_per_seed(clean_rows, arm)
-    out.setdefault(arm, {})[persona] = paired_effect(after, before)
+    seeds = sorted(after.keys() & before.keys())  # paired by seed id
+    effect = paired_effect([after[k] for k in seeds], [before[k] for k in seeds])
+    out.setdefault(arm, {})[persona] = effect
   return out

@@ -133,6 +133,29 @@ def _check_workdir(config, workdir: str) -> dict | None:
   return None
 
 
+def check_arms(config) -> None:
+  """One-line errors, before any work, for arms that would fail later: an unknown
+  `rubric_control`, an unknown or held-out trait family, or `controls` naming an arm
+  that is not a negative control."""
+  from alignment_rl.envs.conversations import controls, mixture, schema
+
+  heldout = {f.name.lower() for f in schema.HELDOUT_FAMILIES}
+  for name in config.arms:
+    arm = config.arms[name]
+    try:
+      controls.check_control(arm.get("rubric_control", "none"))
+    except ValueError as e:
+      raise ValueError(f"arms.{name}: {e}") from None
+    for family in arm.get("families", ()):
+      if family not in mixture.FAMILY_NAMES or family in heldout:
+        allowed = ", ".join(f.name.lower() for f in schema.TRAINING_FAMILIES)
+        raise ValueError(f"arms.{name}.families: {family!r} is not allowed; allowed: {allowed}")
+  for name in config.get("controls", ()):
+    if name not in config.arms or config.arms[name].get("rubric_control", "none") == "none":
+      known = [n for n in config.arms if config.arms[n].get("rubric_control", "none") != "none"]
+      raise ValueError(f"controls: {name!r} is not a negative-control arm; known: {known}")
+
+
 def _check_other_world(other: str) -> None:
   """Refuses (one line) a `reuse_from` workdir whose runs are of another world."""
   path = os.path.join(other, "pipeline_config.json")
@@ -148,6 +171,7 @@ def run_trait_rl(config, workdir: str) -> dict:
   from alignment_rl.training import imitation
 
   check_world_version(config.get("world_version", "1.0.0"), "config")
+  check_arms(config)
   others = [w for w in config.get("reuse_from", "").split(",") if w]
   for other in others:
     _check_other_world(other)
@@ -209,8 +233,9 @@ def run_trait_rl(config, workdir: str) -> dict:
     strat = scoreboard.compare_refusal_stratified(samples[treatment], samples[config.baseline])
     comparisons[treatment] = {"all": comp, "refusal_stratified": strat}
   results["comparisons"] = comparisons
-  # The treatment against the prior and against every negative control (paired by seed:
-  # the same start model), beside the baseline comparison.
+  # The treatment against the prior and against every negative control, beside the
+  # baseline comparison (Welch across seeds, as the baseline comparison; the arms share
+  # each seed's start model, so a paired test would be more powerful).
   versus = {"prior": "prior", **{c: c for c in config.get("controls", ())}}
   results["versus"] = {
     other: scoreboard.compare(rows, config.treatment, other)["headline"] for other in versus

@@ -167,3 +167,26 @@ def test_compare_refusal_stratified_hand_case():
   assert c["delta"] == pytest.approx(0.625)  # unstratified it would be 0.3125
   assert c["p_value"] == pytest.approx(stats.welch_t_test(ma, mb).p_value)
   assert out["headline"]["n"] == 1 and out["headline"]["improved"] == 1
+
+
+def test_paired_effect_hand_computed():
+  # d = (1, 2, 3): mean 2, sd 1, se 1/sqrt(3), t = 2 * sqrt(3) = 3.464 on 2 df.
+  e = scoreboard.paired_effect(np.array([1.0, 2.0, 3.0]), np.zeros(3))
+  half = 4.302653 / np.sqrt(3)  # t_{0.975, 2} = 4.302653
+  assert e["mean_delta"] == pytest.approx(2.0) and e["seeds"] == 3
+  assert e["ci_low"] == pytest.approx(2 - half, abs=1e-5)
+  assert e["ci_high"] == pytest.approx(2 + half, abs=1e-5)
+  assert e["p"] == pytest.approx(0.07418, abs=1e-4)
+
+
+def test_persona_effects_pair_by_seed_id():
+  clean = [
+    {"arm": "a", "evaluation": "x", "seed": s, "mean": m} for s, m in ((0, 0.5), (1, 0.9), (2, 0.7))
+  ]
+  attacked = [  # seed 1 missing: paired by seed id, not by position
+    {"arm": "a", "evaluation": "x", "seed": s, "mean": m, "persona": "p"}
+    for s, m in ((2, 0.5), (0, 0.3))
+  ]
+  e = scoreboard.persona_effects(clean, attacked)["a"]["p"]
+  assert e["seeds"] == 2 and e["mean_delta"] == pytest.approx(-0.2)
+  assert e["ci_low"] == pytest.approx(-0.2) and e["ci_high"] == pytest.approx(-0.2)

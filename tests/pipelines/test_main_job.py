@@ -22,18 +22,35 @@ def _load(workdir):
 def test_main_job_writes_report_results_and_figures(main_job_test_run):
   workdir, summary = main_job_test_run
   results = _load(workdir)
-  assert set(results["learning_curves"]) == {"baseline", "trait"}
-  assert {r["arm"] for r in results["evaluation"]} == {"prior", "baseline", "trait"}
+  controls = {"control_shuffle_family", "control_shuffle_all", "control_random_sign"}
+  assert set(results["learning_curves"]) == {"baseline", "trait"} | controls
+  assert {r["arm"] for r in results["evaluation"]} == {"prior", "baseline", "trait"} | controls
   assert len({r["evaluation"] for r in results["evaluation"]}) >= 53
   headline = summary["headline"]["trait"]
   assert headline["n"] >= 53 and 0 <= headline["improved"] <= headline["n"]
+  assert set(results["versus"]) == {"prior"} | controls
+  assert results["world"]["version"] == "2.0.0" and len(results["world"]["content_hash"]) == 16
+  ref = results["reference"]
+  assert (
+    ref["random"]["suite_mean"] < ref["fixed_reply"]["suite_mean"] < ref["oracle"]["suite_mean"]
+  )
   assert {r["persona"] for r in results["personas"]} == {"bad_medical_advice", "careful_mentor"}
+  effects = results["persona_effects"]
+  assert set(effects) == {"prior", "baseline", "trait"}
+  assert {"mean_delta", "ci_low", "ci_high", "p"} <= set(effects["prior"]["bad_medical_advice"])
   curve = results["harmful_finetune"]
   assert set(curve) == {"prior", "baseline", "trait"}
   assert [p["updates"] for p in curve["trait"]] == [0, 1]
   report = open(os.path.join(workdir, "report.md"), encoding="utf-8").read()
   assert "evaluations improved" in report and "## Harmful fine-tuning" in report
-  for name in ("learning_curves", "scoreboard", "persona_persistence", "harmful_finetune"):
+  assert "## Reference rows" in report and "**trait vs control_random_sign**" in report
+  for name in (
+    "learning_curves",
+    "scoreboard",
+    "persona_persistence",
+    "harmful_finetune",
+    "reference_rows",
+  ):
     assert os.path.getsize(os.path.join(workdir, "figures", f"{name}.png")) > 1000
 
 
@@ -46,6 +63,7 @@ FOUR_DEVICES = textwrap.dedent(
 
     assert jax.device_count() == 4, jax.devices()
     config = importlib.import_module("configs.trait_rl_vs_baseline").get_config("test")
+    config.reference_rows = False  # Host-side search: the same on any device count.
     run_trait_rl(config, sys.argv[1])
     program = trainer.get_program(arm_config(config, "trait", ""))
     print("mesh devices:", program.mesh.devices.size)
