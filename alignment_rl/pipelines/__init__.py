@@ -3,7 +3,8 @@
 Importing this package registers every pipeline; `experiments/main.py` looks up a
 config's `experiment` field here. Registered: ppo, cartpole_ppo (training.runs);
 imitate_prior (training.imitation); conversation_rl; evaluate; gridworlds_baselines;
-gridworlds_transfer; and the DESIGN section 7 experiments of `trait_rl`.
+gridworlds_transfer; transfer_probe; and the DESIGN section 7 experiments of
+`trait_rl`.
 """
 
 from alignment_rl.pipelines import (  # noqa: F401
@@ -12,5 +13,6 @@ from alignment_rl.pipelines import (  # noqa: F401
   gridworlds,
   gridworlds_transfer,
   trait_rl,
+  transfer_probe,
 )
 from alignment_rl.training import imitation, runs  # noqa: F401
