@@ -40,7 +40,8 @@ def run_transfer_probe(config, workdir: str) -> dict:
   )
   evaluations = suite.get_suite(config.suite)
   targets = reference.evaluation_targets(evaluations, splits, max_samples)
-  best = rs.fixed_reply_search(Pack(targets, splits).mean_objective(), budget=int(config.fixed_budget))
+  objective = Pack(targets, splits).mean_objective()
+  best = rs.fixed_reply_search(objective, budget=int(config.fixed_budget))
   fixed = reference.grade_replies_on_suite(
     reference.fixed_reply_fn(best.reply), evaluations, splits, max_samples
   )
