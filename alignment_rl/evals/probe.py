@@ -17,8 +17,6 @@ one seed per key.
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -94,11 +92,6 @@ def group_means(scores: dict[str, float], evaluations) -> dict[str, float]:
   return {g: float(np.nanmean(v)) for g, v in sorted(groups.items())}
 
 
-@functools.lru_cache(maxsize=4)
-def _rubric():
-  return GRADERS.get("rubric")
-
-
 def run_probe(
   splits: dict,
   network_kwargs: dict,
@@ -128,7 +121,7 @@ def run_probe(
   train = splits["train"]
   idx = training_rows(train, train_scenarios, seed)
   rows = rt.scenario_view(train, idx)
-  replies, values = rs.oracle_replies(_rubric(), rows)
+  replies, values = rs.oracle_replies(GRADERS.get("rubric"), rows)
   network = networks.make("response_policy", vocab.NUM_ACTIONS, **network_kwargs)
   params, losses = train_probe(
     network,
