@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.envs.conversations import schema, vocab
+from alignment_rl.envs.conversations.env import observation_len
 from alignment_rl.training import checkpointing
 
 
@@ -36,7 +37,7 @@ def network_from_config(config: dict):
     defaults = {
       "vocab_size": vocab.VOCAB_SIZE,
       "max_response_len": r,
-      "max_len": schema.CONTEXT_LEN + cap * (r + schema.FOLLOWUP_LEN),
+      "max_len": observation_len(cap, r),
       "eot_action": int(vocab.Action.EOT),
     }
     kwargs = {**defaults, **kwargs}

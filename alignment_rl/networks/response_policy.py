@@ -9,7 +9,11 @@ The context (int32[L]) is encoded once per turn into h by an encoder chosen by n
   pi(a_k | context, a_<k) = softmax(U g_k)
 
 so writing R tokens costs one context encoding plus R small GRU steps, never
-re-encoding the context per token. The value V(context) is read from h. A
+re-encoding the context per token. The GRU's input projection is linear, so
+W_i (embed(a) + c) = (W_i embed)(a) + W_i c: the context term is projected once per
+response and the action term is a row of a [A + 1, 3D] table; inside the sequential
+loop only the recurrent matmul remains. Teacher-forced scoring (the PPO update)
+projects all R inputs and computes all R logits as single batched matmuls. The value V(context) is read from h. A
 response ends at the first EOT (action `eot_action`); position R-1 may only be
 EOT, and positions after the end are masked out of every loss.
 """
@@ -21,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from alignment_rl.networks import initializers
+from alignment_rl.networks.gru import FusedGRUCell
 from alignment_rl.networks.encoders import (
   BagOfTokensEncoder,
   CausalTransformerEncoder,
@@ -76,8 +81,9 @@ class ResponseActorCritic(nn.Module):
     # sits for ~1,000 steps on the context-free marginal before it reads the context).
     self.context_in = nn.Dense(self.d_model)
     self.action_embed = nn.Embed(self.num_actions + 1, self.d_model)  # + START
-    # Recurrent kernels: orthogonal (flax's default), drawn one seed at a time.
-    self.cell = nn.GRUCell(self.d_model, recurrent_kernel_init=initializers.orthogonal())
+    # flax's GRUCell (same parameters; recurrent kernels orthogonal, drawn one seed at a
+    # time), split into its input projection and recurrence.
+    self.cell = FusedGRUCell(self.d_model, self.d_model)
     self.policy_out = nn.Dense(self.num_actions, kernel_init=initializers.orthogonal(0.01))
     self.value_out = nn.Dense(1, kernel_init=initializers.orthogonal(1.0))
 
@@ -88,11 +94,18 @@ class ResponseActorCritic(nn.Module):
   def value(self, h: jax.Array) -> jax.Array:
     return self.value_out(h)[..., 0]
 
-  def _logits(self, g: jax.Array, position: int | jax.Array) -> jax.Array:
-    logits = self.policy_out(g)
-    last = position == self.max_response_len - 1
+  def _last_position_mask(self) -> jax.Array:
+    """float32[R, A]: 0, except that position R-1 allows only EOT."""
     only_eot = jnp.full((self.num_actions,), NEG_INF).at[self.eot_action].set(0.0)
-    return jnp.where(last, logits + only_eot, logits)
+    mask = jnp.zeros((self.max_response_len, self.num_actions))
+    return mask.at[-1].set(only_eot)
+
+  def _head_inputs(self, h: jax.Array):
+    """(g_0 float32[..., D], xi_c float32[..., 3D] (the context's input projection,
+    biases included), table float32[A + 1, 3D] (each action's))."""
+    w_i, b_i = self.cell.input_kernel()
+    xi_c = self.context_in(h) @ w_i + b_i
+    return jnp.tanh(self.init_state(h)), xi_c, self.action_embed.embedding @ w_i
 
   def __call__(self, context: jax.Array, actions: jax.Array):
     """Teacher-forced scores of given responses.
@@ -105,14 +118,18 @@ class ResponseActorCritic(nn.Module):
       (logits float32[B, R, A], value float32[B]).
     """
     h = self.encode(context)
-    g, c = jnp.tanh(self.init_state(h)), self.context_in(h)
+    g, xi_c, table = self._head_inputs(h)
     start = jnp.full(actions.shape[:-1] + (1,), self.num_actions, jnp.int32)
     prev = jnp.concatenate([start, actions[..., :-1]], axis=-1)
-    logits = []
+    # Unstacked per position (and the gates split, in `step`): their gradients are
+    # then one concatenation, not a sum of zero-padded copies of [B, R, 3D].
+    xi = jnp.unstack(jnp.take(table, prev, axis=0) + xi_c[..., None, :], axis=-2)
+    gs = []
     for k in range(self.max_response_len):
-      g, _ = self.cell(g, self.action_embed(prev[..., k]) + c)
-      logits.append(self._logits(g, k))
-    return jnp.stack(logits, axis=-2), self.value(h)
+      g = self.cell.step(g, xi[k])
+      gs.append(g)
+    logits = self.policy_out(jnp.stack(gs, axis=-2)) + self._last_position_mask()
+    return logits, self.value(h)
 
   def sample(self, context: jax.Array, key: jax.Array, temperature: float = 1.0):
     """Samples responses.
@@ -122,12 +139,13 @@ class ResponseActorCritic(nn.Module):
        mask float32[B, R], value float32[B]).
     """
     h = self.encode(context)
-    g, c = jnp.tanh(self.init_state(h)), self.context_in(h)
+    g, xi_c, table = self._head_inputs(h)
+    last_mask = self._last_position_mask()
     prev = jnp.full(context.shape[:-1], self.num_actions, jnp.int32)
     acts, lps = [], []
     for k, k_key in enumerate(jax.random.split(key, self.max_response_len)):
-      g, _ = self.cell(g, self.action_embed(prev) + c)
-      logp = jax.nn.log_softmax(self._logits(g, k) / temperature)
+      g = self.cell.step(g, xi_c + table[prev])
+      logp = jax.nn.log_softmax((self.policy_out(g) + last_mask[k]) / temperature)
       a = jax.random.categorical(k_key, logp)
       acts.append(a)
       lps.append(jnp.take_along_axis(logp, a[..., None], -1)[..., 0])

@@ -59,7 +59,10 @@ def conversation_ppo_run(
   full_updates: int = 400,
 ) -> ml_collections.ConfigDict:
   """PPO on the `conversation` env with a response policy, at scale index `i`
-  (0 test, 1 runlocal, 2 full): 1-turn episodes below full scale, up to 3 at full."""
+  (0 test, 1 runlocal, 2 full): 1-turn episodes below full scale, up to 3 at full.
+  The observation holds exactly `max_turns` turns (`max_turns_capacity`): no
+  encoder work on positions no episode can fill."""
+  max_turns = (1, 1, 3)[i]
   r = ppo_config()
   r.experiment = experiment
   r.env_name = "conversation"
@@ -68,9 +71,9 @@ def conversation_ppo_run(
       "data_config": data_config,
       "grader": "rubric",
       "response_len": RESPONSE_LEN,
-      "max_turns_capacity": 3,
+      "max_turns_capacity": max_turns,
       "min_turns": 1,
-      "max_turns": (1, 1, 3)[i],
+      "max_turns": max_turns,
       "world_version": VERSION,
     }
   )

@@ -74,6 +74,17 @@ class ConversationState:
   time: jax.Array  # int32[]
 
 
+def observation_len(max_turns_capacity: int, response_len: int) -> int:
+  """Tokens in an observation: the context, then per turn a response and a follow-up,
+  except the last turn's follow-up, which is never rendered (the episode ends).
+
+  `CONTEXT_LEN + T (R + F) - F`: 72 for one turn of 8 tokens, 128 for three.
+  """
+  return schema.CONTEXT_LEN + max_turns_capacity * (
+    response_len + schema.FOLLOWUP_LEN
+  ) - schema.FOLLOWUP_LEN
+
+
 class ConversationEnv(Environment):
   """Multi-turn conversations over a scenario split; see the module docstring.
 
@@ -81,7 +92,8 @@ class ConversationEnv(Environment):
     split: dict of stacked numpy arrays from `alignment_rl.data.load_split`.
     graders: names of registered graders; `grader_index` picks one per scenario.
     response_len: R, response actions per turn (the last must be EOT).
-    max_turns_capacity: the most turns any episode may have (sets the obs length).
+    max_turns_capacity: the most turns any episode may have (sets the obs length,
+      `observation_len`: no position is kept that no episode can fill).
   """
 
   def __init__(
@@ -98,9 +110,7 @@ class ConversationEnv(Environment):
     self.response_len = int(response_len)
     self.max_turns_capacity = int(max_turns_capacity)
     self.followup_len = split["followups"].shape[-1]
-    self.obs_len = schema.CONTEXT_LEN + self.max_turns_capacity * (
-      self.response_len + self.followup_len
-    )
+    self.obs_len = observation_len(self.max_turns_capacity, self.response_len)
     self.num_scenarios = len(split["context"])
     self._split = {k: np.asarray(split[k]) for k in _ENV_FIELDS}
     self._default: ConversationParams | None = None

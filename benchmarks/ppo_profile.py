@@ -1,0 +1,221 @@
+r"""Where one PPO update on the conversation world spends its time, per phase.
+
+For each encoder, at the main job's runlocal shapes (`configs/trait_rl_vs_baseline.py`:
+256 envs x 4 turns per update, 4 epochs x 4 minibatches, 8-token responses, seeds
+vmapped), this script times, each as its own jitted program (median of `--repeats`
+warm calls, compilation apart):
+
+  update    one whole update (rollout, grading, user model, GAE, shuffles, SGD)
+  rollout   the rollout alone (policy sampling + environment steps)
+  sample    the policy's sampling of one turn's responses
+  env_step  the environment alone (grading and user model) for one turn
+  gae       bootstrap values and GAE
+  shuffle   the minibatch gathers of one update
+  forward   the teacher-forced loss of one minibatch
+  backward  its loss and gradient (forward included)
+  optimizer one Adam step with global-norm clipping
+
+and XLA's cost analysis (FLOPs) of the whole update, reported per graded turn and
+as a fraction of the machine's matmul ceiling, measured in the same script with a
+plain float32 `jnp.dot` of `--matmul_n` square matrices.
+
+  python benchmarks/ppo_profile.py --repeats=5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def _time(fn, *args, repeats: int):
+  t0 = time.perf_counter()
+  jax.block_until_ready(fn(*args))
+  first = time.perf_counter() - t0
+  runs = []
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    runs.append(time.perf_counter() - t0)
+  return first, float(np.median(runs))
+
+
+def matmul_ceiling(n: int, repeats: int) -> float:
+  """FLOP/s of a float32 n x n matmul (2 n^3 FLOPs), median of `repeats`."""
+  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+  b = jax.random.normal(jax.random.PRNGKey(1), (n, n), jnp.float32)
+  f = jax.jit(jnp.dot)
+  _, s = _time(f, a, b, repeats=repeats)
+  return 2 * n**3 / s
+
+
+def flops_of(jitted, *args) -> float:
+  cost = jitted.lower(*args).compile().cost_analysis()
+  if isinstance(cost, list):
+    cost = cost[0]
+  return float(cost.get("flops", float("nan")))
+
+
+def run_config(encoder: str, num_seeds: int):
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  from configs import trait_rl_vs_baseline
+
+  c = trait_rl_vs_baseline.get_config("runlocal").ppo_run
+  c.network_kwargs.encoder = encoder
+  c.network_kwargs.max_response_len = 8
+  c.num_seeds = num_seeds
+  c.training.progress = False
+  return c
+
+
+def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
+  from alignment_rl.agents import gae
+  from alignment_rl.agents import ppo as ppo_lib
+  from alignment_rl.training import trainer
+
+  c = run_config(encoder, num_seeds)
+  program = trainer.get_program(c)
+  loop, params_env = program.loop, program.env_params
+  runner = program.init(trainer._seed_keys(0, num_seeds), trainer._hparams(c))
+  p = c.ppo
+  turns = p.num_envs * p.num_steps * num_seeds
+  rows = {}
+
+  update = jax.jit(jax.vmap(lambda r, e: loop.run(r, 1, e), in_axes=(0, None)))
+  first, s = _time(update, runner, params_env, repeats=repeats)
+  flops = flops_of(update, runner, params_env)
+  rows["update"] = dict(first_s=first, s=s)
+
+  rollout = jax.jit(jax.vmap(lambda r, e: loop._rollout(r, r.key, e), in_axes=(0, None)))
+  rows["rollout"] = dict(zip(("first_s", "s"), _time(rollout, runner, params_env, repeats=repeats)))
+  _, traj = rollout(runner, params_env)
+
+  policy = loop.policy
+  obs0 = traj["obs"][:, 0]  # [S, N, L]
+  sample = jax.jit(jax.vmap(policy.sample, in_axes=(0, 0, 0)))
+  keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(runner.key)
+  rows["sample"] = dict(
+    zip(("first_s", "s"), _time(sample, runner.ppo.params, obs0, keys, repeats=repeats))
+  )
+  rows["sample"]["s"] *= p.num_steps  # per update
+
+  step_env = jax.vmap(loop.env.step, in_axes=(0, 0, 0, None))
+  env_step = jax.jit(jax.vmap(step_env, in_axes=(0, 0, 0, None)))
+  env_keys = jax.vmap(lambda k: jax.random.split(k, p.num_envs))(keys)
+  a0 = traj["action"][:, 0]
+  rows["env_step"] = dict(
+    zip(
+      ("first_s", "s"),
+      _time(env_step, env_keys, runner.env_state, a0, params_env, repeats=repeats),
+    )
+  )
+  rows["env_step"]["s"] *= p.num_steps
+
+  def gae_fn(t):
+    v_tp1 = jnp.concatenate([t["value"][1:], t["value"][-1:]], axis=0)
+    v_next = gae.bootstrap_values(v_tp1, v_tp1, t["terminated"], t["truncated"])
+    return gae.gae_advantages(t["reward"], t["value"], v_next, t["done"], 1.0, 0.95)
+
+  rows["gae"] = dict(zip(("first_s", "s"), _time(jax.jit(jax.vmap(gae_fn)), traj, repeats=repeats)))
+
+  flat = lambda x: x.reshape((x.shape[0], -1) + x.shape[3:])  # noqa: E731
+  batch = ppo_lib.Batch(
+    obs=flat(traj["obs"]),
+    action=flat(traj["action"]),
+    log_prob=flat(traj["log_prob"]),
+    value=flat(traj["value"]),
+    advantage=flat(traj["reward"]),
+    target=flat(traj["reward"]),
+    mask=flat(traj["mask"]),
+  )
+  bsz = p.num_envs * p.num_steps
+  mb_size = bsz // p.num_minibatches
+  n_mb = p.update_epochs * p.num_minibatches
+
+  def shuffle(b, k):
+    ks = jax.random.split(k, p.update_epochs)
+    perms = jax.vmap(lambda kk: jax.random.permutation(kk, bsz))(ks)
+    idx = perms.reshape(n_mb, mb_size)
+    return jax.tree.map(lambda x: jnp.take(x, idx, axis=0), b)
+
+  shuffle_j = jax.jit(jax.vmap(shuffle))
+  rows["shuffle"] = dict(zip(("first_s", "s"), _time(shuffle_j, batch, keys, repeats=repeats)))
+  mb = jax.tree.map(lambda x: x[:, :mb_size], batch)
+  hp = runner.ppo.hparams
+
+  def loss(params, m, h):
+    return ppo_lib.ppo_loss(params, policy.evaluate, m, h)[0]
+
+  fwd = jax.jit(jax.vmap(loss))
+  grad = jax.jit(jax.vmap(jax.value_and_grad(loss)))
+  for name, fn in (("forward", fwd), ("backward", grad)):
+    rows[name] = dict(
+      zip(("first_s", "s"), _time(fn, runner.ppo.params, mb, hp, repeats=repeats))
+    )
+    rows[name]["s"] *= n_mb
+  grads = grad(runner.ppo.params, mb, hp)[1]
+  opt = loop.optimizer
+
+  def opt_step(params, g, st):
+    u, st = opt.update(g, st, params)
+    return jax.tree.map(jnp.add, params, u), st
+
+  opt_j = jax.jit(jax.vmap(opt_step))
+  rows["optimizer"] = dict(
+    zip(
+      ("first_s", "s"),
+      _time(opt_j, runner.ppo.params, grads, runner.ppo.opt_state, repeats=repeats),
+    )
+  )
+  rows["optimizer"]["s"] *= n_mb
+  upd_s = rows["update"]["s"]
+  return dict(
+    encoder=encoder,
+    turns_per_update=turns,
+    turns_per_s=turns / upd_s,
+    flops_per_turn=flops / turns,
+    flops_per_s=flops / upd_s,
+    ceiling_fraction=flops / upd_s / ceiling,
+    phases=rows,
+  )
+
+
+def main() -> None:
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument("--encoders", default="bag_of_tokens,conv")
+  p.add_argument("--num_seeds", type=int, default=4)
+  p.add_argument("--repeats", type=int, default=5)
+  p.add_argument("--matmul_n", type=int, default=1024)
+  args = p.parse_args()
+  ceiling = matmul_ceiling(args.matmul_n, args.repeats)
+  print(
+    f"backend={jax.default_backend()} jax={jax.__version__} python={platform.python_version()}"
+    f" matmul ceiling ({args.matmul_n}^2 f32): {ceiling / 1e9:.1f} GFLOP/s"
+  )
+  out = []
+  for enc in args.encoders.split(","):
+    r = profile(enc, args.num_seeds, args.repeats, ceiling)
+    out.append(r)
+    print(
+      f"\n{enc}: {r['turns_per_s']:,.0f} graded turns/s, {r['flops_per_turn'] / 1e6:.2f} "
+      f"MFLOP/turn, {r['flops_per_s'] / 1e9:.2f} GFLOP/s = "
+      f"{100 * r['ceiling_fraction']:.1f}% of the matmul ceiling"
+    )
+    print("| phase | ms per update (median) | share of update | first call s |")
+    print("|---|---:|---:|---:|")
+    upd = r["phases"]["update"]["s"]
+    for name, row in r["phases"].items():
+      print(f"| {name} | {1e3 * row['s']:.1f} | {100 * row['s'] / upd:.0f}% | {row['first_s']:.1f} |")
+  print(json.dumps(dict(ceiling_flops=ceiling, results=out)))
+
+
+if __name__ == "__main__":
+  main()
