@@ -48,6 +48,11 @@ def _time(fn, *args, repeats: int):
   return first, float(np.median(runs))
 
 
+def _row(fn, *args, repeats: int) -> dict:
+  first, s = _time(fn, *args, repeats=repeats)
+  return {"first_s": first, "s": s}
+
+
 def matmul_ceiling(n: int, repeats: int) -> float:
   """FLOP/s of a float32 n x n matmul (2 n^3 FLOPs), median of `repeats`."""
   a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
@@ -95,28 +100,21 @@ def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
   rows["update"] = dict(first_s=first, s=s)
 
   rollout = jax.jit(jax.vmap(lambda r, e: loop._rollout(r, r.key, e), in_axes=(0, None)))
-  rows["rollout"] = dict(zip(("first_s", "s"), _time(rollout, runner, params_env, repeats=repeats)))
+  rows["rollout"] = _row(rollout, runner, params_env, repeats=repeats)
   _, traj = rollout(runner, params_env)
 
   policy = loop.policy
   obs0 = traj["obs"][:, 0]  # [S, N, L]
   sample = jax.jit(jax.vmap(policy.sample, in_axes=(0, 0, 0)))
   keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(runner.key)
-  rows["sample"] = dict(
-    zip(("first_s", "s"), _time(sample, runner.ppo.params, obs0, keys, repeats=repeats))
-  )
+  rows["sample"] = _row(sample, runner.ppo.params, obs0, keys, repeats=repeats)
   rows["sample"]["s"] *= p.num_steps  # per update
 
   step_env = jax.vmap(loop.env.step, in_axes=(0, 0, 0, None))
   env_step = jax.jit(jax.vmap(step_env, in_axes=(0, 0, 0, None)))
   env_keys = jax.vmap(lambda k: jax.random.split(k, p.num_envs))(keys)
   a0 = traj["action"][:, 0]
-  rows["env_step"] = dict(
-    zip(
-      ("first_s", "s"),
-      _time(env_step, env_keys, runner.env_state, a0, params_env, repeats=repeats),
-    )
-  )
+  rows["env_step"] = _row(env_step, env_keys, runner.env_state, a0, params_env, repeats=repeats)
   rows["env_step"]["s"] *= p.num_steps
 
   def gae_fn(t):
@@ -124,7 +122,7 @@ def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
     v_next = gae.bootstrap_values(v_tp1, v_tp1, t["terminated"], t["truncated"])
     return gae.gae_advantages(t["reward"], t["value"], v_next, t["done"], 1.0, 0.95)
 
-  rows["gae"] = dict(zip(("first_s", "s"), _time(jax.jit(jax.vmap(gae_fn)), traj, repeats=repeats)))
+  rows["gae"] = _row(jax.jit(jax.vmap(gae_fn)), traj, repeats=repeats)
 
   flat = lambda x: x.reshape((x.shape[0], -1) + x.shape[3:])  # noqa: E731
   batch = ppo_lib.Batch(
@@ -147,7 +145,7 @@ def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
     return jax.tree.map(lambda x: jnp.take(x, idx, axis=0), b)
 
   shuffle_j = jax.jit(jax.vmap(shuffle))
-  rows["shuffle"] = dict(zip(("first_s", "s"), _time(shuffle_j, batch, keys, repeats=repeats)))
+  rows["shuffle"] = _row(shuffle_j, batch, keys, repeats=repeats)
   mb = jax.tree.map(lambda x: x[:, :mb_size], batch)
   hp = runner.ppo.hparams
 
@@ -157,9 +155,7 @@ def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
   fwd = jax.jit(jax.vmap(loss))
   grad = jax.jit(jax.vmap(jax.value_and_grad(loss)))
   for name, fn in (("forward", fwd), ("backward", grad)):
-    rows[name] = dict(
-      zip(("first_s", "s"), _time(fn, runner.ppo.params, mb, hp, repeats=repeats))
-    )
+    rows[name] = _row(fn, runner.ppo.params, mb, hp, repeats=repeats)
     rows[name]["s"] *= n_mb
   grads = grad(runner.ppo.params, mb, hp)[1]
   opt = loop.optimizer
@@ -169,12 +165,7 @@ def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
     return jax.tree.map(jnp.add, params, u), st
 
   opt_j = jax.jit(jax.vmap(opt_step))
-  rows["optimizer"] = dict(
-    zip(
-      ("first_s", "s"),
-      _time(opt_j, runner.ppo.params, grads, runner.ppo.opt_state, repeats=repeats),
-    )
-  )
+  rows["optimizer"] = _row(opt_j, runner.ppo.params, grads, runner.ppo.opt_state, repeats=repeats)
   rows["optimizer"]["s"] *= n_mb
   upd_s = rows["update"]["s"]
   return dict(
@@ -213,7 +204,8 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     upd = r["phases"]["update"]["s"]
     for name, row in r["phases"].items():
-      print(f"| {name} | {1e3 * row['s']:.1f} | {100 * row['s'] / upd:.0f}% | {row['first_s']:.1f} |")
+      share = 100 * row["s"] / upd
+      print(f"| {name} | {1e3 * row['s']:.1f} | {share:.0f}% | {row['first_s']:.1f} |")
   print(json.dumps(dict(ceiling_flops=ceiling, results=out)))
 
 

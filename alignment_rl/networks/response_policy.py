@@ -13,9 +13,9 @@ re-encoding the context per token. The GRU's input projection is linear, so
 W_i (embed(a) + c) = (W_i embed)(a) + W_i c: the context term is projected once per
 response and the action term is a row of a [A + 1, 3D] table; inside the sequential
 loop only the recurrent matmul remains. Teacher-forced scoring (the PPO update)
-projects all R inputs and computes all R logits as single batched matmuls. The value V(context) is read from h. A
-response ends at the first EOT (action `eot_action`); position R-1 may only be
-EOT, and positions after the end are masked out of every loss.
+projects all R inputs and computes all R logits as single batched matmuls. The value
+V(context) is read from h. A response ends at the first EOT (action `eot_action`);
+position R-1 may only be EOT, and positions after the end are masked out of every loss.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ import jax
 import jax.numpy as jnp
 
 from alignment_rl.networks import initializers
-from alignment_rl.networks.gru import FusedGRUCell
 from alignment_rl.networks.encoders import (
   BagOfTokensEncoder,
   CausalTransformerEncoder,
   ConvEncoder,
 )
+from alignment_rl.networks.gru import FusedGRUCell
 from alignment_rl.registry import NETWORKS
 
 NEG_INF = -1e9

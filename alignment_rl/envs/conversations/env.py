@@ -80,9 +80,11 @@ def observation_len(max_turns_capacity: int, response_len: int) -> int:
 
   `CONTEXT_LEN + T (R + F) - F`: 72 for one turn of 8 tokens, 128 for three.
   """
-  return schema.CONTEXT_LEN + max_turns_capacity * (
-    response_len + schema.FOLLOWUP_LEN
-  ) - schema.FOLLOWUP_LEN
+  return (
+    schema.CONTEXT_LEN
+    + max_turns_capacity * (response_len + schema.FOLLOWUP_LEN)
+    - schema.FOLLOWUP_LEN
+  )
 
 
 class ConversationEnv(Environment):
