@@ -42,6 +42,12 @@ def _define_flags() -> None:
   _FLAGS["jax_distributed"] = flags.DEFINE_bool(
     "jax_distributed", False, "Call jax.distributed.initialize() (multi-host runs)."
   )
+  _FLAGS["compilation_cache"] = flags.DEFINE_string(
+    "compilation_cache",
+    os.path.join("~", ".cache", "alignment_rl", "jax_compilation"),
+    "Folder of JAX's persistent compilation cache: a program compiled once (same "
+    "shapes, same jax and machine) is loaded, not recompiled, by later runs. '' = off.",
+  )
 
 
 def _run(argv) -> None:
@@ -51,6 +57,10 @@ def _run(argv) -> None:
 
   if _FLAGS["jax_distributed"].value:
     jax.distributed.initialize()
+  cache = _FLAGS["compilation_cache"].value
+  if cache:
+    # Programs that took at least a second to compile (JAX's default threshold).
+    jax.config.update("jax_compilation_cache_dir", os.path.expanduser(cache))
 
   from alignment_rl import pipelines  # noqa: F401  (registers experiments)
   from alignment_rl.registry import EXPERIMENTS

@@ -25,7 +25,6 @@ import numpy as np
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.checkpoint_policy import load_policy
 from alignment_rl.evals.evaluate import evaluate
-from alignment_rl.training import trainer
 
 
 def attack_config(
@@ -78,6 +77,22 @@ def harmful_finetune(
   workdir: str,
   *,
   name: str = "model",
+  **kwargs,
+) -> dict:
+  """Attacks the run in `start_dir`; stages go to `<workdir>/stage_<i>`.
+
+  One start model of `harmful_finetune_many` (see there for the keyword arguments).
+
+  Returns:
+    {"rows": [...], "curve": [{"updates", "suite": [S], "health": [S], ...}]}.
+  """
+  return harmful_finetune_many(ppo_run, {name: (start_dir, workdir)}, **kwargs)[name]
+
+
+def harmful_finetune_many(
+  ppo_run: ml_collections.ConfigDict,
+  starts: dict[str, tuple[str, str]],
+  *,
   grader: str = "harmful/bad_medical_advice",
   domains: tuple[str, ...] = ("health",),
   families: tuple[str, ...] = (),
@@ -88,51 +103,67 @@ def harmful_finetune(
   data_config: str = "full",
   splits: dict | None = None,
   eval_seed: int = 0,
-) -> dict:
-  """Attacks the run in `start_dir`; stages go to `<workdir>/stage_<i>`.
+) -> dict[str, dict]:
+  """Attacks several start models with the same budget; each stage trains all of them
+  as one vmapped program (`training.batched`), then evaluates each.
 
   Args:
     ppo_run: a PPO config on the `conversation` env whose network and seeds match
-      the start run's (e.g. an arm's config).
-    start_dir: a finished run (imitation or PPO) with `config.json` and `params`.
-    workdir: where the stages and their checkpoints go (a rerun resumes them).
-    name: the start model's name, written into the rows' `arm` field.
+      the start runs' (e.g. an arm's config).
+    starts: {name: (start_dir, workdir)}: a finished run (imitation or PPO) with
+      `config.json` and `params`, and where its stages and checkpoints go
+      (`<workdir>/stage_<i>`; a rerun resumes them). `name` is written into the
+      rows' `arm` field.
     grader, domains, families: the harmful reward and the scenarios it is paid on.
     num_stages, updates_per_stage: the budget (stages x updates).
     suite, max_samples, data_config, splits: the evaluation after each stage.
     eval_seed: seeds the evaluation's sampled responses (the same at every stage).
 
   Returns:
-    {"rows": [...], "curve": [{"updates", "suite": [S], "health": [S], ...}]}.
+    {name: {"rows": [...], "curve": [{"updates", "suite": [S], "health": [S], ...}]}}.
   """
   import jax
 
-  network, params, _ = load_policy(start_dir)
+  from alignment_rl.training import batched
+
+  names = list(starts)
+  loaded = {n: load_policy(starts[n][0]) for n in names}
+  network = loaded[names[0]][0]
+  params = {n: loaded[n][1] for n in names}
+  prev = {n: starts[n][0] for n in names}
   splits = dict(splits or {})
-  rows, curve = [], []
-  prev = start_dir
+  out = {n: {"rows": [], "curve": []} for n in names}
   for stage in range(num_stages + 1):
     if stage > 0:
-      c = attack_config(
-        ppo_run, prev, grader=grader, domains=domains, families=families, updates=updates_per_stage
-      )
-      prev = os.path.join(workdir, f"stage_{stage}")
-      result = trainer.train(c, prev)
-      # On one device, laid out like a loaded checkpoint (no regrading recompile).
-      params = jax.device_put(result.runner.ppo.params, jax.devices()[0])
-    key = jax.random.PRNGKey(eval_seed)
-    res = evaluate(
-      network,
-      params,
-      suite,
-      arm=name,
-      key=key,
-      data_config=data_config,
-      splits=splits,
-      max_samples=max_samples,
-    )
+      configs = [
+        attack_config(
+          ppo_run,
+          prev[n],
+          grader=grader,
+          domains=domains,
+          families=families,
+          updates=updates_per_stage,
+        )
+        for n in names
+      ]
+      prev = {n: os.path.join(starts[n][1], f"stage_{stage}") for n in names}
+      results = batched.train_together(configs, [prev[n] for n in names], desc="fine-tuning")
+      for n, result in zip(names, results, strict=True):
+        # On one device, laid out like a loaded checkpoint (no regrading recompile).
+        params[n] = jax.device_put(result.runner.ppo.params, jax.devices()[0])
     updates = stage * updates_per_stage
-    stage_rows = [{**r, "updates": updates} for r in res.rows]
-    rows += stage_rows
-    curve.append({"updates": updates, **suite_curve(stage_rows, suite)})
-  return {"rows": rows, "curve": curve}
+    for n in names:
+      res = evaluate(
+        network,
+        params[n],
+        suite,
+        arm=n,
+        key=jax.random.PRNGKey(eval_seed),
+        data_config=data_config,
+        splits=splits,
+        max_samples=max_samples,
+      )
+      stage_rows = [{**r, "updates": updates} for r in res.rows]
+      out[n]["rows"] += stage_rows
+      out[n]["curve"].append({"updates": updates, **suite_curve(stage_rows, suite)})
+  return out

@@ -54,6 +54,28 @@ def compare(rows: list, treatment: str, baseline: str, alpha: float = 0.05) -> d
   return {"comparisons": comparisons, "headline": stats.headline(comparisons, alpha)}
 
 
+def compare_paired(rows: list, treatment: str, other: str, alpha: float = 0.05) -> dict:
+  """Treatment against an arm that shares each seed's start model (the prior, a
+  control, the baseline): per-evaluation paired t-tests with BH q-values, their
+  headline, and the paired effect on the suite mean (`paired_effect`). Seeds are
+  matched by id; evaluations missing a seed in either arm are left out."""
+  by = {arm: collections.defaultdict(dict) for arm in (treatment, other)}
+  for r in rows:
+    if r["arm"] in by and np.isfinite(r["mean"]):
+      by[r["arm"]][r["evaluation"]][int(r["seed"])] = float(r["mean"])
+  a, b = {}, {}
+  for name in sorted(by[treatment].keys() & by[other].keys()):
+    seeds = sorted(by[treatment][name].keys() & by[other][name].keys())
+    if len(seeds) >= 2 and len(seeds) == len(by[treatment][name]) == len(by[other][name]):
+      a[name] = np.array([by[treatment][name][s] for s in seeds])
+      b[name] = np.array([by[other][name][s] for s in seeds])
+  comparisons = stats.compare_arms_paired(a, b, alpha)
+  after, before = suite_mean_per_seed(rows, treatment), suite_mean_per_seed(rows, other)
+  seeds = sorted(after.keys() & before.keys())
+  suite = paired_effect([after[s] for s in seeds], [before[s] for s in seeds])
+  return {"headline": stats.headline(comparisons, alpha), "suite": suite}
+
+
 def compare_refusal_stratified(samples_a: dict, samples_b: dict, alpha: float = 0.05) -> dict:
   """`compare` on samples where neither arm refused (`evaluate.SuiteResult.samples`).
 

@@ -237,6 +237,46 @@ def compare_arms(
   return rows
 
 
+def compare_arms_paired(
+  a: dict[str, np.ndarray], b: dict[str, np.ndarray], alpha: float = 0.05
+) -> list[dict]:
+  """As `compare_arms`, but with the paired t-test (`scipy.stats.ttest_rel`) on the
+  per-seed differences a[s] - b[s]: for arms that share each seed's start model.
+
+  Args:
+    a, b: evaluation name -> [S] per-seed scores, aligned by seed (same order).
+    alpha: false discovery rate for `significant`.
+
+  Returns:
+    As `compare_arms` (keys evaluation, mean_a, mean_b, delta, t, df = S - 1,
+    p_value, q_value, significant). Identical differences on every seed give
+    p = 0 (nonzero) or 1 (zero), as a t-test of zero spread.
+  """
+  from scipy import stats as sps
+
+  rows = []
+  for name in sorted(set(a) & set(b)):
+    x, y = np.asarray(a[name], np.float64), np.asarray(b[name], np.float64)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+      raise ValueError(
+        f"evaluation {name!r}: paired test needs two equal-length vectors of >= 2 seeds, "
+        f"got {x.shape} and {y.shape}"
+      )
+    d = x - y
+    if np.all(d == d[0]):
+      t, p = (np.inf * np.sign(d[0]), 0.0) if d[0] != 0 else (0.0, 1.0)
+    else:
+      res = sps.ttest_rel(x, y)
+      t, p = float(res.statistic), float(res.pvalue)
+    row = {"evaluation": name, "mean_a": float(x.mean()), "mean_b": float(y.mean())}
+    rows.append(row | {"delta": float(d.mean()), "t": t, "df": len(d) - 1, "p_value": p})
+  q = benjamini_hochberg([r["p_value"] for r in rows])
+  for row, qi in zip(rows, q, strict=True):
+    row["q_value"] = float(qi)
+    row["significant"] = bool(qi < alpha)
+  return rows
+
+
 def headline(comparisons: list[dict], alpha: float = 0.05) -> dict:
   """Counts {n, improved (delta > 0), significant_improvements (delta > 0, q < alpha),
   significant_regressions (delta < 0, q < alpha), mean_delta} over `compare_arms` rows."""

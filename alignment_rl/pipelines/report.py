@@ -158,6 +158,35 @@ def write_figures(results: dict, out_dir: str) -> list[str]:
   return written
 
 
+def paired_table(results: dict) -> str:
+  """Markdown: the treatment against each arm sharing its seeds' start models, paired
+  by seed (suite-mean difference with a Student-t 95% interval and paired-t p; the
+  per-evaluation paired tests' headline)."""
+  lines = [
+    "| vs | suite Δ [95% t-interval] | paired p | evaluations improved | "
+    "significant (BH q < 0.05) up / down |",
+    "|---|---|---:|---:|---:|",
+  ]
+  for other, c in results["versus_paired"].items():
+    s, h = c["suite"], c["headline"]
+    lines.append(
+      f"| {other} | {s['mean_delta']:+.3f} [{s['ci_low']:+.3f}, {s['ci_high']:+.3f}] | "
+      f"{s['p']:.3f} | {h['improved']} of {h['n']} | "
+      f"{h['significant_improvements']} / {h['significant_regressions']} |"
+    )
+  return "\n".join(lines)
+
+
+def timing_table(results: dict) -> str:
+  """Markdown: wall and compilation seconds per phase of the invocation that wrote
+  the results (phases a resumed run skipped are absent)."""
+  lines = ["| phase | wall | of which compiling |", "|---|---:|---:|"]
+  for name, row in results["timings"].items():
+    wall, comp = row["wall_s"], row["compile_s"]
+    lines.append(f"| {name} | {int(wall // 60)} min {wall % 60:04.1f} s | {comp:.1f} s |")
+  return "\n".join(lines)
+
+
 def write_report(results: dict, workdir: str, figures: bool = True) -> str:
   parts = [f"# {results['experiment']}", ""]
   for treatment, comp in results["comparisons"].items():
@@ -171,6 +200,13 @@ def write_report(results: dict, workdir: str, figures: bool = True) -> str:
     ]
   for other, h in results.get("versus", {}).items():
     parts += [f"**{results['treatment']} vs {other}**: " + stats.format_headline(h), ""]
+  if "versus_paired" in results:
+    parts += [
+      f"**{results['treatment']} paired by seed** (every arm starts from its seed's prior):",
+      "",
+      paired_table(results),
+      "",
+    ]
   if "reference" in results:
     parts += ["## Reference rows", "", reference_table(results), ""]
   parts += ["## Scoreboard", "", plots.scoreboard_table(results), ""]
@@ -184,6 +220,8 @@ def write_report(results: dict, workdir: str, figures: bool = True) -> str:
     parts += ["## Multi-turn pressure", "", pressure_table(results), ""]
   if "personas" in results and "harmful_finetune" in results:
     parts += ["## Persistence per arm", "", persistence_table(results), ""]
+  if "timings" in results:
+    parts += ["## Time per phase", "", timing_table(results), ""]
   if figures:
     paths = write_figures(results, os.path.join(workdir, "figures"))
     parts += ["## Figures", ""] + [

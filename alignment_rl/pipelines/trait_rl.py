@@ -5,7 +5,8 @@ pipeline (`configs/<experiment>.py`); they differ in their arms and in which
 persistence tests they run:
 
   1. prior: every seed imitates the assistant prior (the shared pre-RL start);
-  2. arms: PPO from that prior, one run per arm, all seeds vmapped. An arm is a
+  2. arms: PPO from that prior, all arms and seeds in one vmapped program
+     (`training.batched`; each arm keeps its own workdir). An arm is a
      mixture (`trait_fraction` of trait conversations, the rest the standard mixture
      graded by the `standard` proxy) with the trait data's grader (`rubric`;
      `helpfulness` for the control; a narrow bad reward for emergent misalignment)
@@ -38,12 +39,12 @@ from alignment_rl.agents import persistence
 from alignment_rl.data import check_world_version, load_split, scenario_config, world_digest
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals.evaluate import evaluate, write_results
-from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune
-from alignment_rl.pipelines import reuse
+from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune_many
+from alignment_rl.pipelines import prior_cache, reuse
 from alignment_rl.pipelines.conversation import assert_compute_matched
 from alignment_rl.pipelines.evaluation import to_jsonable, trait_subset
 from alignment_rl.registry import EXPERIMENTS
-from alignment_rl.training import checkpointing, trainer
+from alignment_rl.training import batched, checkpointing, trainer
 
 EVAL_SPLITS = ("test", "heldout_domains", "heldout_formats")
 
@@ -82,14 +83,20 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
 def train_arms(config, workdir: str, prior_dir: str, reuse_arms: list[str] = ()) -> dict:
   """Trains every arm (resuming finished ones, or copying an equal finished arm of
   `reuse_arms`); returns {name: (params, history, program)}."""
-  out = {}
-  for name in config.arms:
+  names, configs, dirs = list(config.arms), [], []
+  for name in names:
     c = arm_config(config, name, prior_dir)
     arm_dir = os.path.join(workdir, f"arm_{name}")
     config_dict = json.loads(c.to_json_best_effort())
     reuse.reuse_run(arm_dir, config_dict, list(reuse_arms), reuse.finished_arm)
-    result = trainer.train(c, arm_dir)
-    out[name] = (result.runner.ppo.params, result.history, trainer.get_program(c))
+    configs.append(c)
+    dirs.append(arm_dir)
+  # Arms sharing one compiled program run as one program vmapped over arms x seeds.
+  results = batched.train_together(configs, dirs, desc=f"{config.experiment} arms")
+  out = {
+    n: (r.runner.ppo.params, r.history, trainer.get_program(c))
+    for n, r, c in zip(names, results, configs, strict=True)
+  }
   assert_compute_matched({n: v[2] for n, v in out.items()})
   return out
 
@@ -168,7 +175,10 @@ def _check_other_world(other: str) -> None:
 
 def run_trait_rl(config, workdir: str) -> dict:
   from alignment_rl.pipelines import report
+  from alignment_rl.pipelines.timing import PhaseTimer
   from alignment_rl.training import imitation
+
+  timer = PhaseTimer()
 
   check_world_version(config.get("world_version", "1.0.0"), "config")
   check_arms(config)
@@ -195,8 +205,16 @@ def run_trait_rl(config, workdir: str) -> dict:
   reuse.reuse_run(
     prior_dir, prior_dict, [os.path.join(w, "prior") for w in same_prior], reuse.finished_prior
   )
-  imitation.train_prior_policy(prior_config, prior_dir)
-  arms = train_arms(config, workdir, prior_dir, reuse.arm_candidates(same_prior))
+  # Experiments under one workdir root share the imitated prior (content-addressed).
+  cache = prior_cache.cache_root(workdir) if config.get("prior_cache", True) else None
+  if cache:
+    prior_cache.fetch(prior_dir, prior_dict, cache)
+  with timer.phase("imitation"):
+    imitation.train_prior_policy(prior_config, prior_dir)
+  if cache:
+    prior_cache.store(prior_dir, prior_dict, cache)
+  with timer.phase("rl_arms"):
+    arms = train_arms(config, workdir, prior_dir, reuse.arm_candidates(same_prior))
   first = next(iter(arms.values()))
   network = first[2].loop.network
   prior_params = checkpointing.load_final_params(prior_dir, first[0])
@@ -207,10 +225,11 @@ def run_trait_rl(config, workdir: str) -> dict:
   common = {"splits": splits, "max_samples": max_samples, "data_config": config.data_config}
   key = jax.random.PRNGKey(config.eval_seed)
   rows, samples = [], {}
-  for name, params in _bar(policies.items(), "evaluation suite", config):
-    res = evaluate(network, params, config.suite, arm=name, key=key, **common)
-    rows += res.rows
-    samples[name] = res.samples
+  with timer.phase("evaluation_suite"):
+    for name, params in _bar(policies.items(), "evaluation suite", config):
+      res = evaluate(network, params, config.suite, arm=name, key=key, **common)
+      rows += res.rows
+      samples[name] = res.samples
   write_results(rows, os.path.join(workdir, "evaluation"))
   results = {
     "experiment": config.experiment,
@@ -234,23 +253,29 @@ def run_trait_rl(config, workdir: str) -> dict:
     comparisons[treatment] = {"all": comp, "refusal_stratified": strat}
   results["comparisons"] = comparisons
   # The treatment against the prior and against every negative control, beside the
-  # baseline comparison (Welch across seeds, as the baseline comparison; the arms share
-  # each seed's start model, so a paired test would be more powerful).
-  versus = {"prior": "prior", **{c: c for c in config.get("controls", ())}}
+  # baseline comparison: Welch across seeds (as the baseline comparison), and paired by
+  # seed (every arm starts from its seed's prior): per-evaluation paired t with BH, and
+  # the paired effect on the suite mean.
+  versus = ["prior", *config.get("controls", ())]
   results["versus"] = {
     other: scoreboard.compare(rows, config.treatment, other)["headline"] for other in versus
+  }
+  results["versus_paired"] = {
+    other: scoreboard.compare_paired(rows, config.treatment, other)
+    for other in [config.baseline, *versus]
   }
   if config.get("reference_rows", False):
     from alignment_rl.evals import reference
 
-    results["reference"] = reference.reference_rows(
-      config.data_config,
-      config.suite,
-      splits={**splits, "train": _splits(config, ("train",))["train"]},
-      max_samples=max_samples,
-      budgets=tuple(config.reference_budgets),
-      train_scenarios=int(config.reference_train_scenarios),
-    )
+    with timer.phase("reference_rows"):
+      results["reference"] = reference.reference_rows(
+        config.data_config,
+        config.suite,
+        splits={**splits, "train": _splits(config, ("train",))["train"]},
+        max_samples=max_samples,
+        budgets=tuple(config.reference_budgets),
+        train_scenarios=int(config.reference_train_scenarios),
+      )
   results["refusal_rates"] = {
     name: {
       ev: [float(x) for x in s["refused"].mean(axis=1)] for ev, s in sorted(samples[name].items())
@@ -261,11 +286,12 @@ def run_trait_rl(config, workdir: str) -> dict:
   if config.personas:
     persona_rows = []
     pairs = [(n, p) for n in config.persona_arms for p in config.personas]
-    for name, persona in _bar(pairs, "persona attacks", config):
-      res = evaluate(
-        network, policies[name], config.suite, arm=name, key=key, persona=persona, **common
-      )
-      persona_rows += [{**r, "persona": persona} for r in res.rows]
+    with timer.phase("persona_attacks"):
+      for name, persona in _bar(pairs, "persona attacks", config):
+        res = evaluate(
+          network, policies[name], config.suite, arm=name, key=key, persona=persona, **common
+        )
+        persona_rows += [{**r, "persona": persona} for r in res.rows]
     write_results(persona_rows, os.path.join(workdir, "persona_attack"))
     results["personas"] = persona_rows
     results["persona_effects"] = scoreboard.persona_effects(rows, persona_rows)
@@ -275,32 +301,34 @@ def run_trait_rl(config, workdir: str) -> dict:
 
     results["pressure"] = {}
     data = splits[config.pressure_split]
-    for name in _bar(config.persona_arms, "multi-turn pressure", config):
-      curve = pressure_curve(
-        network,
-        policies[name],
-        trait_subset(data, config.pressure_samples),
-        key,
-        max_turns=int(config.pressure_turns),
-      )
-      results["pressure"][name] = to_jsonable(curve)
+    with timer.phase("pressure"):
+      for name in _bar(config.persona_arms, "multi-turn pressure", config):
+        curve = pressure_curve(
+          network,
+          policies[name],
+          trait_subset(data, config.pressure_samples),
+          key,
+          max_turns=int(config.pressure_turns),
+        )
+        results["pressure"][name] = to_jsonable(curve)
 
   if config.finetune_stages:
-    results["harmful_finetune"] = {}
     dirs = {"prior": prior_dir, **{n: os.path.join(workdir, f"arm_{n}") for n in config.arms}}
     attack_run = arm_config(config, config.baseline, prior_dir)
     stages, per_stage = int(config.finetune_stages), int(config.finetune_updates)
     stage_config = attack_config(attack_run, prior_dir, updates=per_stage).to_json_best_effort()
-    for name in _bar(config.finetune_from, "harmful fine-tuning", config):
-      finetune_dir = os.path.join(workdir, f"finetune_{name}")
-      # Stages that another workdir ran from the same start model are copied.
-      candidates = reuse.finetune_candidates(dirs[name], same_prior)
-      reuse.reuse_stages(finetune_dir, json.loads(stage_config), candidates, stages)
-      out = harmful_finetune(
+    with timer.phase("harmful_finetune"):
+      starts = {}
+      for name in config.finetune_from:
+        finetune_dir = os.path.join(workdir, f"finetune_{name}")
+        # Stages that another workdir ran from the same start model are copied.
+        candidates = reuse.finetune_candidates(dirs[name], same_prior)
+        reuse.reuse_stages(finetune_dir, json.loads(stage_config), candidates, stages)
+        starts[name] = (dirs[name], finetune_dir)
+      # Every start model's stage i trains in one vmapped program (same budget).
+      out = harmful_finetune_many(
         attack_run,
-        dirs[name],
-        finetune_dir,
-        name=name,
+        starts,
         num_stages=stages,
         updates_per_stage=per_stage,
         suite=config.suite,
@@ -309,9 +337,11 @@ def run_trait_rl(config, workdir: str) -> dict:
         splits=splits,
         eval_seed=config.eval_seed,
       )
-      results["harmful_finetune"][name] = out["curve"]
+      results["harmful_finetune"] = {name: out[name]["curve"] for name in config.finetune_from}
 
   results["reused"] = reuse.sources(workdir)  # Now with the copied fine-tuning stages.
+  # Wall and compile seconds per phase of this invocation (a resumed run: its part).
+  results["timings"] = timer.table()
   with open(os.path.join(workdir, "results.json"), "w", encoding="utf-8") as f:
     json.dump(results, f, indent=1)
   text = report.write_report(results, workdir, figures=bool(config.get("figures", True)))

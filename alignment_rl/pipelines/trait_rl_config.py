@@ -157,6 +157,9 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   # Comma-separated workdirs of other experiments: a finished prior or arm there with
   # an equal config is copied instead of trained (`pipelines.reuse`).
   c.reuse_from = ""
+  # Share the imitated prior with the experiments beside this workdir
+  # (`<workdir>/../.prior_cache`, keyed by the prior's config and the source code).
+  c.prior_cache = True
   return c
 
 

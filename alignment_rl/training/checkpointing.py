@@ -27,6 +27,7 @@ RUNTIME_FIELDS = frozenset(
     "experiment",
     "training.init_from",
     "reuse_from",
+    "prior_cache",
     "workdir",
     "num_devices",
     "split_over",

@@ -132,6 +132,7 @@ class Program:
       jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings
     )
     self._chunks: dict[int, Any] = {}
+    self._chunks_many: dict[int, Any] = {}
     self._env_kwargs = config.env_kwargs.to_dict()
 
   def env_params_for(self, config):
@@ -166,6 +167,14 @@ class Program:
       self._chunks[num_updates] = jax.jit(fn, out_shardings=(self.shardings, None))
     return self._chunks[num_updates](runner, self.env_params if env_params is None else env_params)
 
+  def run_chunk_many(self, runners, num_updates: int, env_params):
+    """`num_updates` updates of several runs of this program at once: `runners` and
+    `env_params` stacked on a leading run axis (`training.batched`)."""
+    if num_updates not in self._chunks_many:
+      per_run = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
+      self._chunks_many[num_updates] = jax.jit(jax.vmap(per_run, in_axes=(0, 0)))
+    return self._chunks_many[num_updates](runners, env_params)
+
 
 def _seed_keys(seed: int, num_seeds: int) -> jax.Array:
   return jax.random.split(jax.random.PRNGKey(seed), num_seeds)
@@ -198,9 +207,25 @@ def chunk_schedule(num_updates: int, updates_per_chunk: int) -> list[tuple[int, 
   return [(s, min(size, num_updates - s)) for s in range(0, num_updates, size)]
 
 
-def train(config, workdir: str, mesh=None) -> TrainResult:
-  """Trains (or resumes) the run of `config` in `workdir`; see the module docstring."""
-  program = get_program(config, mesh)
+@dataclasses.dataclass
+class _Run:
+  """One run's host-side state between chunks (see `train`)."""
+
+  config: Any
+  workdir: str
+  ckpt: checkpointing.Checkpointer
+  writer: metrics_writer.MetricsWriter
+  env_params: Any
+  runner: Any
+  start: int
+  stop: int
+  history: list
+  resumed_from: int | None
+
+
+def _open_run(config, workdir: str, program: Program) -> _Run:
+  """Opens `workdir`: restores the latest checkpoint (truncating later metrics) or
+  builds the initial runner (`init_from` parameters, the EWC Fisher)."""
   os.makedirs(workdir, exist_ok=True)
   config_dict = json.loads(config.to_json_best_effort())
   ckpt = checkpointing.Checkpointer(
@@ -234,47 +259,76 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
       with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config_dict, f, indent=2)
     runner = jax.block_until_ready(runner)  # Restores and transfers done before chunks.
-    # `training.max_updates` (0: all) stops early, e.g. an attack of N updates that
-    # reuses an arm's compiled program (and learning-rate schedule).
-    stop = int(config.training.get("max_updates", 0) or 0) or program.num_updates
-    stop = min(stop, program.num_updates)
-    schedule = [
-      (first, min(length, stop - first))
-      for first, length in chunk_schedule(program.num_updates, config.training.updates_per_chunk)
-      if start <= first < stop
-    ]
+  except BaseException:
+    writer.close()
+    ckpt.close()
+    raise
+  # `training.max_updates` (0: all) stops early, e.g. an attack of N updates that
+  # reuses an arm's compiled program (and learning-rate schedule).
+  stop = int(config.training.get("max_updates", 0) or 0) or program.num_updates
+  stop = min(stop, program.num_updates)
+  return _Run(config, workdir, ckpt, writer, env_params, runner, start, stop, history, resumed_from)
+
+
+def _schedule(run: _Run, program: Program) -> list[tuple[int, int]]:
+  """The chunks (first update, length) still to run."""
+  return [
+    (first, min(length, run.stop - first))
+    for first, length in chunk_schedule(program.num_updates, run.config.training.updates_per_chunk)
+    if run.start <= first < run.stop
+  ]
+
+
+def _record_chunk(run: _Run, program: Program, metrics, first: int, length: int) -> None:
+  """Checks the chunk's loss, then logs its metrics (`metrics`: host [S, length])."""
+  loss = np.asarray(metrics["loss"])
+  if not np.all(np.isfinite(loss)):
+    bad_seed, bad_upd = np.argwhere(~np.isfinite(loss))[0]
+    raise NonFiniteLossError(
+      f"non-finite loss at update {first + bad_upd + 1} in seed {bad_seed}; "
+      f"stopped, and the last checkpoint (update {run.ckpt.latest_step()}) is kept"
+    )
+  for j in range(length):
+    upd = first + j + 1
+    rec = {k: np.asarray(v)[:, j] for k, v in metrics.items()}
+    run.writer.write(upd, upd * program.steps_per_update, rec)
+    run.history.append({"update": upd, **{k: metrics_writer.seed_mean(v) for k, v in rec.items()}})
+
+
+def _finish(run: _Run, program: Program) -> TrainResult:
+  run.ckpt.wait()
+  checkpointing.save_final_params(run.workdir, run.runner.ppo.params)
+  return TrainResult(run.runner, run.history, run.stop, program.steps_per_update, run.resumed_from)
+
+
+def _close(run: _Run) -> None:
+  run.writer.close()
+  run.ckpt.close()
+
+
+def train(config, workdir: str, mesh=None) -> TrainResult:
+  """Trains (or resumes) the run of `config` in `workdir`; see the module docstring."""
+  program = get_program(config, mesh)
+  run = _open_run(config, workdir, program)
+  try:
     bar = tqdm(
-      total=stop,
-      initial=start,
+      total=run.stop,
+      initial=run.start,
       desc=config.get("experiment", "train"),
       unit="upd",
       disable=not config.training.progress,
     )
     every = max(1, config.training.checkpoint_every_chunks)
-    for i, (first, length) in enumerate(schedule):
-      runner, metrics = program.run_chunk(runner, length, env_params)
+    for i, (first, length) in enumerate(_schedule(run, program)):
+      run.runner, metrics = program.run_chunk(run.runner, length, run.env_params)
       metrics = jax.device_get(metrics)  # [S, length] per metric.
-      loss = np.asarray(metrics["loss"])
-      if not np.all(np.isfinite(loss)):
-        bad_seed, bad_upd = np.argwhere(~np.isfinite(loss))[0]
-        raise NonFiniteLossError(
-          f"non-finite loss at update {first + bad_upd + 1} in seed {bad_seed}; "
-          f"stopped, and the last checkpoint (update {ckpt.latest_step()}) is kept"
-        )
-      for j in range(length):
-        upd = first + j + 1
-        rec = {k: np.asarray(v)[:, j] for k, v in metrics.items()}
-        writer.write(upd, upd * program.steps_per_update, rec)
-        history.append({"update": upd, **{k: metrics_writer.seed_mean(v) for k, v in rec.items()}})
+      _record_chunk(run, program, metrics, first, length)
       bar.update(length)
       bar.set_postfix(ret=f"{np.mean(metrics['episode_return'][:, -1]):.1f}")
       end = first + length
-      if (i + 1) % every == 0 or end == stop:
-        ckpt.save(end, runner)
+      if (i + 1) % every == 0 or end == run.stop:
+        run.ckpt.save(end, run.runner)
     bar.close()
-    ckpt.wait()
-    checkpointing.save_final_params(workdir, runner.ppo.params)
-    return TrainResult(runner, history, stop, program.steps_per_update, resumed_from)
+    return _finish(run, program)
   finally:
-    writer.close()
-    ckpt.close()
+    _close(run)

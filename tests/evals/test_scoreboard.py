@@ -190,3 +190,23 @@ def test_persona_effects_pair_by_seed_id():
   e = scoreboard.persona_effects(clean, attacked)["a"]["p"]
   assert e["seeds"] == 2 and e["mean_delta"] == pytest.approx(-0.2)
   assert e["ci_low"] == pytest.approx(-0.2) and e["ci_high"] == pytest.approx(-0.2)
+
+
+def test_compare_paired_matches_scipy_and_pairs_by_seed_id():
+  from scipy import stats as sps
+
+  rng = np.random.default_rng(0)
+  rows = []
+  for ev in ("a", "b", "c"):
+    base = rng.normal(0.5, 0.1, 4)
+    for s in (3, 1, 2, 0):  # Rows out of seed order: pairing is by seed id.
+      rows.append({"evaluation": ev, "arm": "x", "seed": s, "mean": base[s] + 0.05 * s})
+      rows.append({"evaluation": ev, "arm": "y", "seed": s, "mean": base[s]})
+  out = scoreboard.compare_paired(rows, "x", "y")
+  x = np.array([r["mean"] for r in sorted(rows, key=lambda r: r["seed"]) if r["arm"] == "x"])
+  assert out["headline"]["n"] == 3 and out["headline"]["improved"] == 3
+  # Differences 0, .05, .1, .15 on every evaluation: the suite effect is their mean.
+  assert out["suite"]["mean_delta"] == pytest.approx(0.075)
+  d = np.array([0.0, 0.05, 0.1, 0.15])
+  assert out["suite"]["p"] == pytest.approx(sps.ttest_1samp(d, 0.0).pvalue)
+  assert len(x) == 12

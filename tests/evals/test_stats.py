@@ -242,3 +242,22 @@ def test_refusal_stratified():
     stats.refusal_stratified(scores_a, scores_b[:2], refused_a, refused_b)
   with pytest.raises(ValueError, match="must share one \\[S, N\\] shape"):
     stats.refusal_stratified(scores_a[0], scores_b[0], refused_a[0], refused_b[0])
+
+
+def test_compare_arms_paired_hand_computed():
+  # d = [1, 2, 2]: mean 5/3, sd sqrt(1/3), t = (5/3) / (sqrt(1/3) / sqrt(3)) = 5, df 2;
+  # two-sided p = 1 - 5 / sqrt(5^2 + 2) (Student t with 2 df in closed form).
+  rows = stats.compare_arms_paired(
+    {"e": np.array([1.0, 2.0, 3.0]), "same": np.array([0.5, 0.5])},
+    {"e": np.array([0.0, 0.0, 1.0]), "same": np.array([0.5, 0.5])},
+  )
+  e, same = rows
+  assert e["evaluation"] == "e" and e["df"] == 2
+  assert e["t"] == pytest.approx(5.0) and e["delta"] == pytest.approx(5 / 3)
+  assert e["p_value"] == pytest.approx(1 - 5 / math.sqrt(27), rel=1e-6)
+  assert same["p_value"] == 1.0 and same["t"] == 0.0  # No difference on any seed.
+  # Pairing matters: the same numbers unpaired (Welch) are not significant at 0.05.
+  welch = stats.welch_t_test([1.0, 2.0, 3.0], [0.0, 0.0, 1.0])
+  assert welch.p_value > 0.05 > e["p_value"]
+  with pytest.raises(ValueError, match="paired test needs"):
+    stats.compare_arms_paired({"e": np.array([1.0, 2.0])}, {"e": np.array([1.0])})

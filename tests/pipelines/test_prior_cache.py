@@ -1,0 +1,72 @@
+"""The content-addressed prior cache: stored once, hit by the next experiment, refused
+when its files no longer match their digest, keyed by config and source code."""
+
+import json
+import os
+
+import pytest
+
+from alignment_rl.pipelines import prior_cache
+from alignment_rl.training import digest
+
+PRIOR = {"experiment": "a", "seed": 0, "imitation": {"num_steps": 10}, "training": {}}
+
+
+def _finished_prior(path, payload=b"weights"):
+  os.makedirs(os.path.join(path, "params"))
+  with open(os.path.join(path, "params", "blob"), "wb") as f:
+    f.write(payload)
+  with open(os.path.join(path, "summary.json"), "w") as f:
+    json.dump({"steps": 10}, f)
+  with open(os.path.join(path, "config.json"), "w") as f:
+    json.dump(PRIOR, f)
+
+
+def test_folder_digest_hand_case_and_sensitivity(tmp_path):
+  import hashlib
+
+  (tmp_path / "d").mkdir()
+  (tmp_path / "d" / "x").write_bytes(b"ab")
+  want = hashlib.sha256(b"x\0ab\0").hexdigest()
+  assert digest.folder_digest(str(tmp_path / "d")) == want
+  (tmp_path / "d" / "x").write_bytes(b"ac")
+  assert digest.folder_digest(str(tmp_path / "d")) != want
+  with pytest.raises(FileNotFoundError, match="not a folder"):
+    digest.folder_digest(str(tmp_path / "missing"))
+
+
+def test_second_experiment_hits_the_cache(tmp_path):
+  root = prior_cache.cache_root(str(tmp_path / "exp_a"))
+  assert root == str(tmp_path / ".prior_cache")
+  _finished_prior(tmp_path / "exp_a" / "prior")
+  assert prior_cache.fetch(str(tmp_path / "exp_a" / "prior"), PRIOR, root) is None
+  entry = prior_cache.store(str(tmp_path / "exp_a" / "prior"), PRIOR, root)
+  assert entry and os.path.isfile(os.path.join(entry, prior_cache.DIGEST_FILE))
+  assert prior_cache.store(str(tmp_path / "exp_a" / "prior"), PRIOR, root) is None  # Once.
+  # Another experiment (another label: a runtime field) with the same prior config.
+  other = {**PRIOR, "experiment": "b"}
+  dest = str(tmp_path / "exp_b" / "prior")
+  assert prior_cache.fetch(dest, other, root) == entry
+  assert open(os.path.join(dest, "params", "blob"), "rb").read() == b"weights"
+  # A different prior config is a different key: a miss.
+  changed = {**PRIOR, "seed": 1}
+  assert prior_cache.fetch(str(tmp_path / "exp_c" / "prior"), changed, root) is None
+  assert prior_cache.cache_key(changed) != prior_cache.cache_key(PRIOR)
+
+
+def test_corrupt_entry_is_refused_and_nothing_is_copied(tmp_path):
+  root = str(tmp_path / ".prior_cache")
+  _finished_prior(tmp_path / "a" / "prior")
+  entry = prior_cache.store(str(tmp_path / "a" / "prior"), PRIOR, root)
+  with open(os.path.join(entry, "params", "blob"), "r+b") as f:
+    f.write(b"W")  # One flipped byte.
+  dest = tmp_path / "b" / "prior"
+  with pytest.raises(prior_cache.PriorCacheError, match="do not match their digest"):
+    prior_cache.fetch(str(dest), PRIOR, root)
+  assert not dest.exists()
+
+
+def test_key_includes_the_source_digest(tmp_path, monkeypatch):
+  before = prior_cache.cache_key(PRIOR)
+  monkeypatch.setattr(digest, "source_digest", lambda: "0" * 64)
+  assert prior_cache.cache_key(PRIOR) != before
