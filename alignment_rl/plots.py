@@ -255,6 +255,26 @@ def reference_rows(results: dict):
   return fig
 
 
+def heldout_overlap(stats: dict):
+  """Nearest-training-context edit distances (abstracted tokens) of each held-out
+  group beside the i.i.d. test split, with the share of token-multiset matches
+  (`data.overlap.heldout_overlap`); needs no experiment results."""
+  fig, ax = plt.subplots(figsize=(6, 3.2))
+  top = max(max(r["abstract_ed"]) for r in stats.values())
+  bins = np.arange(-0.5, top + 1.5)
+  for group, row in stats.items():
+    label = (
+      f"{group}: median {row['abstract_median_ed']:.0f}, "
+      f"multiset match {100 * row['abstract_share']:.1f}%"
+    )
+    ax.hist(row["abstract_ed"], bins=bins, histtype="step", lw=1.4, label=label, density=True)
+  ax.set_xlabel("edit distance to the nearest training context (abstracted tokens)")
+  ax.set_ylabel("share of contexts")
+  ax.legend(frameon=False, fontsize=6)
+  fig.tight_layout()
+  return fig
+
+
 #: figure name -> (experiments whose results it draws, function). Sweep figures take a list.
 FIGURES = {
   "learning_curves": (("trait_rl_vs_baseline",), learning_curves),

@@ -6,6 +6,7 @@ vmapped), this script times, each as its own jitted program (median of `--repeat
 warm calls, compilation apart):
 
   update    one whole update (rollout, grading, user model, GAE, shuffles, SGD)
+  update_<R>_runs  the same for `--runs` runs in one program (the main job's arms)
   rollout   the rollout alone (policy sampling + environment steps)
   sample    the policy's sampling of one turn's responses
   env_step  the environment alone (grading and user model) for one turn
@@ -81,7 +82,7 @@ def run_config(encoder: str, num_seeds: int):
   return c
 
 
-def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
+def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float, runs: int) -> dict:
   from alignment_rl.agents import gae
   from alignment_rl.agents import ppo as ppo_lib
   from alignment_rl.training import trainer
@@ -98,6 +99,15 @@ def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
   first, s = _time(update, runner, params_env, repeats=repeats)
   flops = flops_of(update, runner, params_env)
   rows["update"] = dict(first_s=first, s=s)
+  # The main job's arms: `runs` runs of the program in one call (`training.batched`).
+  from alignment_rl.training import batched
+
+  stacked = jax.tree.map(lambda *x: jnp.stack(x), *([runner] * runs))
+  env_many, env_axes = batched.stack_shared([params_env] * runs)
+  many = (stacked, env_many)
+  rows[f"update_{runs}_runs"] = _row(
+    lambda r, e: program.run_chunk_many(r, 1, e, env_axes), *many, repeats=repeats
+  )
 
   rollout = jax.jit(jax.vmap(lambda r, e: loop._rollout(r, r.key, e), in_axes=(0, None)))
   rows["rollout"] = _row(rollout, runner, params_env, repeats=repeats)
@@ -172,6 +182,9 @@ def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float) -> dict:
     encoder=encoder,
     turns_per_update=turns,
     turns_per_s=turns / upd_s,
+    runs=runs,
+    turns_per_s_runs=runs * turns / rows[f"update_{runs}_runs"]["s"],
+    ceiling_fraction_runs=runs * flops / rows[f"update_{runs}_runs"]["s"] / ceiling,
     flops_per_turn=flops / turns,
     flops_per_s=flops / upd_s,
     ceiling_fraction=flops / upd_s / ceiling,
@@ -185,6 +198,7 @@ def main() -> None:
   p.add_argument("--num_seeds", type=int, default=4)
   p.add_argument("--repeats", type=int, default=5)
   p.add_argument("--matmul_n", type=int, default=1024)
+  p.add_argument("--runs", type=int, default=5, help="runs vmapped together (the arms)")
   args = p.parse_args()
   ceiling = matmul_ceiling(args.matmul_n, args.repeats)
   print(
@@ -193,12 +207,14 @@ def main() -> None:
   )
   out = []
   for enc in args.encoders.split(","):
-    r = profile(enc, args.num_seeds, args.repeats, ceiling)
+    r = profile(enc, args.num_seeds, args.repeats, ceiling, args.runs)
     out.append(r)
     print(
       f"\n{enc}: {r['turns_per_s']:,.0f} graded turns/s, {r['flops_per_turn'] / 1e6:.2f} "
       f"MFLOP/turn, {r['flops_per_s'] / 1e9:.2f} GFLOP/s = "
-      f"{100 * r['ceiling_fraction']:.1f}% of the matmul ceiling"
+      f"{100 * r['ceiling_fraction']:.1f}% of the matmul ceiling; {r['runs']} runs together: "
+      f"{r['turns_per_s_runs']:,.0f} graded turns/s, "
+      f"{100 * r['ceiling_fraction_runs']:.1f}% of the ceiling"
     )
     print("| phase | ms per update (median) | share of update | first call s |")
     print("|---|---:|---:|---:|")

@@ -3,6 +3,7 @@ r"""Regenerates every figure (PNG and PDF) and the results tables from logged re
   python -m experiments.figures                       # every figure with results
   python -m experiments.figures --figure=scoreboard   # one figure
   python -m experiments.figures --runs=runs --out=figures
+  python -m experiments.figures --figure=heldout_overlap  # from the data alone
 
 Reads `<runs>/<experiment>/results.json` (written by each experiment; sweeps:
 `<runs>/<experiment>/<point>/results.json`), never trains. Figures are drawn by the
@@ -82,6 +83,25 @@ def write_tables(runs: str, out: str) -> list[str]:
   return written
 
 
+def draw_heldout_overlap(out: str, num_train: int = 15_000, num_queries: int = 300) -> list[str]:
+  """The held-out splits' leak measures (`data.overlap`), from the FULL dataset's
+  generator (no runs): `<out>/heldout_overlap.{png,pdf,json}`."""
+  from alignment_rl import plots
+  from alignment_rl.data import FULL
+  from alignment_rl.data.overlap import heldout_overlap
+
+  stats = heldout_overlap(FULL, num_train, num_queries)
+  os.makedirs(out, exist_ok=True)
+  with open(os.path.join(out, "heldout_overlap.json"), "w", encoding="utf-8") as f:
+    json.dump(stats, f)
+  fig = plots.heldout_overlap(stats)
+  paths = [os.path.join(out, f"heldout_overlap.{ext}") for ext in ("png", "pdf")]
+  for path in paths:
+    fig.savefig(path, dpi=120)
+  plots.plt.close(fig)
+  return paths
+
+
 def main(argv: list[str] | None = None) -> int:
   from alignment_rl import plots
 
@@ -90,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--runs", default="runs", help="folder of experiment workdirs")
   parser.add_argument("--out", default="figures", help="output folder")
   args = parser.parse_args(argv)
+  if args.figure == "heldout_overlap":
+    for p in draw_heldout_overlap(args.out):
+      print(p)
+    return 0
   try:
     if args.figure == "all":
       drawn, missing = [], []

@@ -103,6 +103,7 @@ def harmful_finetune_many(
   data_config: str = "full",
   splits: dict | None = None,
   eval_seed: int = 0,
+  batch: str = "auto",
 ) -> dict[str, dict]:
   """Attacks several start models with the same budget; each stage trains all of them
   as one vmapped program (`training.batched`), then evaluates each.
@@ -118,6 +119,7 @@ def harmful_finetune_many(
     num_stages, updates_per_stage: the budget (stages x updates).
     suite, max_samples, data_config, splits: the evaluation after each stage.
     eval_seed: seeds the evaluation's sampled responses (the same at every stage).
+    batch: whether a stage trains the start models together (`batched.BATCH_MODES`).
 
   Returns:
     {name: {"rows": [...], "curve": [{"updates", "suite": [S], "health": [S], ...}]}}.
@@ -147,7 +149,9 @@ def harmful_finetune_many(
         for n in names
       ]
       prev = {n: os.path.join(starts[n][1], f"stage_{stage}") for n in names}
-      results = batched.train_together(configs, [prev[n] for n in names], desc="fine-tuning")
+      results = batched.train_together(
+        configs, [prev[n] for n in names], desc="fine-tuning", batch=batch
+      )
       for n, result in zip(names, results, strict=True):
         # On one device, laid out like a loaded checkpoint (no regrading recompile).
         params[n] = jax.device_put(result.runner.ppo.params, jax.devices()[0])

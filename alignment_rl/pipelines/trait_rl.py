@@ -91,8 +91,11 @@ def train_arms(config, workdir: str, prior_dir: str, reuse_arms: list[str] = ())
     reuse.reuse_run(arm_dir, config_dict, list(reuse_arms), reuse.finished_arm)
     configs.append(c)
     dirs.append(arm_dir)
-  # Arms sharing one compiled program run as one program vmapped over arms x seeds.
-  results = batched.train_together(configs, dirs, desc=f"{config.experiment} arms")
+  # Arms sharing one compiled program run as one program vmapped over arms x seeds
+  # (`batch_runs`: on accelerators by default; no faster on a CPU).
+  results = batched.train_together(
+    configs, dirs, desc=f"{config.experiment} arms", batch=config.get("batch_runs", "auto")
+  )
   out = {
     n: (r.runner.ppo.params, r.history, trainer.get_program(c))
     for n, r, c in zip(names, results, configs, strict=True)
@@ -182,6 +185,7 @@ def run_trait_rl(config, workdir: str) -> dict:
 
   check_world_version(config.get("world_version", "1.0.0"), "config")
   check_arms(config)
+  batched.check_batch(config.get("batch_runs", "auto"))
   others = [w for w in config.get("reuse_from", "").split(",") if w]
   for other in others:
     _check_other_world(other)
@@ -336,6 +340,7 @@ def run_trait_rl(config, workdir: str) -> dict:
         data_config=config.data_config,
         splits=splits,
         eval_seed=config.eval_seed,
+        batch=config.get("batch_runs", "auto"),
       )
       results["harmful_finetune"] = {name: out[name]["curve"] for name in config.finetune_from}
 

@@ -160,6 +160,9 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   # Share the imitated prior with the experiments beside this workdir
   # (`<workdir>/../.prior_cache`, keyed by the prior's config and the source code).
   c.prior_cache = True
+  # Train the arms (and each fine-tuning stage's start models) as one program vmapped
+  # over runs: "auto" = on accelerators only (no faster on a CPU), "on", "off".
+  c.batch_runs = "auto"
   return c
 
 

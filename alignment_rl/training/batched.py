@@ -19,6 +19,11 @@ alone up to float reassociation (tested to 1e-5).
 Runs are trained together when they share the program (the same static config), a
 single-device mesh, the same chunk schedule and the same resume point; the others
 are trained one by one with `trainer.train`.
+
+`batch="auto"` (the default) trains together on accelerators only: on the 2-core
+CPU the program is memory-bound, and five conversation arms together run no faster
+than one after another (3.5k vs 4.1k graded turns/s, `benchmarks/RESULTS.md`) while
+holding five runners in memory.
 """
 
 from __future__ import annotations
@@ -33,6 +38,28 @@ from alignment_rl.training import trainer
 
 def _stack(trees):
   return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def _same(xs) -> bool:
+  first = np.asarray(xs[0])
+  return all(
+    x is xs[0] or (np.shape(x) == first.shape and np.array_equal(np.asarray(x), first))
+    for x in xs[1:]
+  )
+
+
+def stack_shared(trees):
+  """(tree, axes): leaves equal in every tree kept once (axis None), the others
+  stacked on a new leading axis (axis 0). The scenario dataset in the environment's
+  params is the same for every arm: kept once, not once per arm."""
+  treedef = jax.tree.structure(trees[0])
+  columns = zip(*(jax.tree.leaves(t) for t in trees), strict=True)
+  leaves, axes = [], []
+  for xs in columns:
+    shared = _same(xs)
+    leaves.append(xs[0] if shared else jnp.stack(xs))
+    axes.append(None if shared else 0)
+  return jax.tree.unflatten(treedef, leaves), jax.tree.unflatten(treedef, axes)
 
 
 def _unstack(tree, n: int):
@@ -52,11 +79,23 @@ def _groups(configs, programs, runs) -> list[list[int]]:
   return list(groups.values())
 
 
-def train_together(configs, workdirs, mesh=None, desc: str = "runs") -> list:
+BATCH_MODES = ("auto", "on", "off")
+
+
+def check_batch(batch: str) -> bool:
+  """Whether runs are trained together under `batch` (one of `BATCH_MODES`)."""
+  if batch not in BATCH_MODES:
+    raise ValueError(f"batch_runs={batch!r}; allowed: {', '.join(BATCH_MODES)}")
+  return batch == "on" or (batch == "auto" and jax.default_backend() != "cpu")
+
+
+def train_together(configs, workdirs, mesh=None, desc: str = "runs", batch="auto") -> list:
   """Trains (or resumes) every run `configs[i]` in `workdirs[i]`; returns their
   `trainer.TrainResult`s in order. See the module docstring."""
   if len(configs) != len(workdirs):
     raise ValueError(f"train_together: {len(configs)} configs but {len(workdirs)} workdirs")
+  if not check_batch(batch):
+    return [trainer.train(c, w, mesh) for c, w in zip(configs, workdirs, strict=True)]
   programs = [trainer.get_program(c, mesh) for c in configs]
   runs = []
   try:
@@ -78,7 +117,7 @@ def _train_group(runs: list, program, desc: str) -> list:
   schedule = trainer._schedule(first_run, program)
   if schedule and len(runs) > 1:
     runner = _stack([r.runner for r in runs])
-    env_params = _stack([r.env_params for r in runs])
+    env_params, env_axes = stack_shared([r.env_params for r in runs])
   every = max(1, first_run.config.training.checkpoint_every_chunks)
   progress = any(bool(r.config.training.progress) for r in runs)
   bar = tqdm(
@@ -94,7 +133,7 @@ def _train_group(runs: list, program, desc: str) -> list:
       per_run = [jax.device_get(metrics)]
       runners = [first_run.runner]
     else:
-      runner, metrics = program.run_chunk_many(runner, length, env_params)
+      runner, metrics = program.run_chunk_many(runner, length, env_params, env_axes)
       metrics = jax.device_get(metrics)  # [runs, S, length] per metric.
       per_run = [{k: np.asarray(v)[j] for k, v in metrics.items()} for j in range(len(runs))]
       runners = _unstack(runner, len(runs))

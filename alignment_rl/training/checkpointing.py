@@ -28,6 +28,7 @@ RUNTIME_FIELDS = frozenset(
     "training.init_from",
     "reuse_from",
     "prior_cache",
+    "batch_runs",
     "workdir",
     "num_devices",
     "split_over",

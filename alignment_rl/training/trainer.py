@@ -167,13 +167,16 @@ class Program:
       self._chunks[num_updates] = jax.jit(fn, out_shardings=(self.shardings, None))
     return self._chunks[num_updates](runner, self.env_params if env_params is None else env_params)
 
-  def run_chunk_many(self, runners, num_updates: int, env_params):
-    """`num_updates` updates of several runs of this program at once: `runners` and
-    `env_params` stacked on a leading run axis (`training.batched`)."""
-    if num_updates not in self._chunks_many:
+  def run_chunk_many(self, runners, num_updates: int, env_params, env_axes=0):
+    """`num_updates` updates of several runs of this program at once: `runners` stacked
+    on a leading run axis, `env_params` too where `env_axes` (a prefix pytree of 0 and
+    None, `training.batched`) says 0; leaves marked None are shared by every run."""
+    leaves = tuple(jax.tree.leaves(env_axes, is_leaf=lambda x: x is None))
+    key = (num_updates, str(jax.tree.structure(env_axes, is_leaf=lambda x: x is None)), leaves)
+    if key not in self._chunks_many:
       per_run = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
-      self._chunks_many[num_updates] = jax.jit(jax.vmap(per_run, in_axes=(0, 0)))
-    return self._chunks_many[num_updates](runners, env_params)
+      self._chunks_many[key] = jax.jit(jax.vmap(per_run, in_axes=(0, env_axes)))
+    return self._chunks_many[key](runners, env_params)
 
 
 def _seed_keys(seed: int, num_seeds: int) -> jax.Array:

@@ -22,110 +22,23 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import FULL, generate_split, phrasing, render
-from alignment_rl.data import generator as gen
+from alignment_rl.data.overlap import (
+  abstract,
+  levenshtein,
+  multiset_share,
+  nn_edit_distance,
+  records,
+)
 from alignment_rl.data.spec import new_spec
-from alignment_rl.envs.conversations import lexicon, schema, vocab
+from alignment_rl.envs.conversations import schema, vocab
 from alignment_rl.envs.conversations.schema import Family
 
 NUM_TRAIN, NUM_QUERIES = 15_000, 300
 
 
-def records(split: str, n: int) -> dict[str, np.ndarray]:
-  """The first `n` records of `split` of the FULL config, in schedule order."""
-  domains = gen.SPLIT_SETUP[split][0]
-  out = []
-  for unit, family, d in gen.schedule(FULL, split):
-    for member in range(2 if family == Family.IDENTITY_PAIR else 1):
-      out.append(gen.generate_scenario(FULL, split, unit, family, domains[d], member))
-    if len(out) >= n:
-      break
-  return {k: np.stack([np.asarray(r[k]) for r in out[:n]]) for k in ("context", "followups")}
-
-
 @functools.cache
 def split_sample(split: str) -> dict[str, np.ndarray]:
-  return records(split, NUM_TRAIN if split == "train" else NUM_QUERIES)
-
-
-def _abstraction() -> np.ndarray:
-  v = vocab.VOCAB_SIZE
-  table = np.arange(v + 6)
-  for d in lexicon.DOMAINS:
-    for c in lexicon.CONCEPTS:
-      table[list(vocab.concept_ids(c, d))] = vocab.concept_ids(c, None)
-    for g, group in enumerate(lexicon.domain_words(d)):  # topics, entities, sources
-      table[[vocab.token_id(w) for w in group]] = v + g
-  table[[vocab.option_token(k) for k in range(vocab.NUM_OPTIONS)]] = v + 4
-  table[[vocab.identity_token(i) for i in range(len(lexicon.IDENTITY_WORDS))]] = v + 5
-  return table
-
-
-ABSTRACT = _abstraction()
-
-
-def abstract(tokens: np.ndarray) -> np.ndarray:
-  return ABSTRACT[tokens]  # PAD (0) stays 0
-
-
-def compact(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """PADs removed, the rest moved left (then 0-filled): (int[N, L], lengths int[N])."""
-  keep = tokens != vocab.PAD
-  order = np.argsort(~keep, axis=1, kind="stable")
-  lengths = keep.sum(1)
-  out = np.take_along_axis(tokens, order, 1)
-  return np.where(np.arange(tokens.shape[1]) < lengths[:, None], out, 0), lengths
-
-
-def nn_edit_distance(queries: np.ndarray, pool: np.ndarray) -> np.ndarray:
-  """Levenshtein distance (PAD ignored) from each query row to its nearest pool row.
-
-  Bit-parallel (Myers 1999, in Hyyro's form for the global distance): a query of
-  m <= 64 tokens is one uint64 column of the DP table, and each step reads one token
-  of every pool row at once, so one query against N rows costs L numpy ops on [N].
-  """
-  text, text_len = compact(pool)
-  pattern, pattern_len = compact(queries)
-  assert pattern_len.max() <= 64
-  one, n = np.uint64(1), len(text)
-  best = np.empty(len(pattern), np.int64)
-  for q in range(len(pattern)):
-    m = int(pattern_len[q])
-    peq = np.zeros(int(max(text.max(), pattern.max())) + 1, np.uint64)
-    for i, t in enumerate(pattern[q, :m]):
-      peq[t] |= one << np.uint64(i)
-    top = one << np.uint64(m - 1)
-    pv, mv = np.full(n, ~np.uint64(0)), np.zeros(n, np.uint64)
-    score = np.full(n, m, np.int64)
-    for j in range(int(text_len.max())):
-      active = j < text_len
-      eq = peq[text[:, j]]
-      xv = eq | mv
-      xh = (((eq & pv) + pv) ^ pv) | eq
-      ph = mv | ~(xh | pv)
-      mh = pv & xh
-      score += active * (((ph & top) != 0).astype(np.int64) - ((mh & top) != 0))
-      ph = (ph << one) | one
-      mh = mh << one
-      pv = np.where(active, mh | ~(xv | ph), pv)
-      mv = np.where(active, ph & xv, mv)
-    best[q] = score.min()
-  return best
-
-
-def levenshtein(a, b) -> int:
-  row = list(range(len(b) + 1))
-  for i, x in enumerate(a):
-    prev, row[0] = row[0], i + 1
-    for j, y in enumerate(b):
-      prev, row[j + 1] = row[j + 1], min(row[j + 1] + 1, row[j] + 1, prev + (x != y))
-  return row[-1]
-
-
-def multiset_share(queries: np.ndarray, pool: np.ndarray) -> float:
-  """Share of query rows whose token multiset (PAD ignored) is that of some pool row."""
-  key = lambda r: tuple(sorted(r[r != vocab.PAD].tolist()))  # noqa: E731
-  seen = {key(r) for r in pool}
-  return float(np.mean([key(r) in seen for r in queries]))
+  return records(FULL, split, NUM_TRAIN if split == "train" else NUM_QUERIES)
 
 
 @functools.cache

@@ -32,7 +32,7 @@ def _leaves_close(a, b, atol=1e-5):
 
 def test_runs_trained_together_equal_runs_trained_alone(arms, tmp_path):
   assert len({id(trainer.get_program(c)) for c in arms}) == 1  # One shared program.
-  together = batched.train_together(arms, [str(tmp_path / f"t{i}") for i in range(3)])
+  together = batched.train_together(arms, [str(tmp_path / f"t{i}") for i in range(3)], batch="on")
   alone = [trainer.train(c, str(tmp_path / f"a{i}")) for i, c in enumerate(arms)]
   for t, a in zip(together, alone, strict=True):
     assert t.num_updates == a.num_updates == 2
@@ -51,7 +51,7 @@ def test_runs_trained_together_equal_runs_trained_alone(arms, tmp_path):
     assert [m["update"] for m in both] == [m["update"] for m in lone]
     with open(tmp_path / f"t{i}" / "config.json") as f:
       assert json.load(f)["env_kwargs"]["trait_fraction"] == arms[i].env_kwargs.trait_fraction
-  again = batched.train_together(arms, [str(tmp_path / f"t{i}") for i in range(3)])
+  again = batched.train_together(arms, [str(tmp_path / f"t{i}") for i in range(3)], batch="on")
   assert all(r.resumed_from == 2 for r in again)
   _leaves_close(again[1].runner.ppo.params, together[1].runner.ppo.params, atol=0)
 
@@ -60,7 +60,7 @@ def test_runs_with_different_resume_points_are_trained_apart(arms, tmp_path):
   """A finished run beside fresh ones: the fresh ones train together, the finished
   one only restores; every result matches its lone counterpart."""
   done = trainer.train(arms[0], str(tmp_path / "w0"))
-  res = batched.train_together(arms, [str(tmp_path / f"w{i}") for i in range(3)])
+  res = batched.train_together(arms, [str(tmp_path / f"w{i}") for i in range(3)], batch="on")
   assert res[0].resumed_from == 2 and res[1].resumed_from is None
   _leaves_close(res[0].runner.ppo.params, done.runner.ppo.params, atol=0)
   alone = trainer.train(arms[2], str(tmp_path / "lone"))
@@ -70,3 +70,23 @@ def test_runs_with_different_resume_points_are_trained_apart(arms, tmp_path):
 def test_mismatched_lengths_fail_clearly(arms):
   with pytest.raises(ValueError, match="3 configs but 2 workdirs"):
     batched.train_together(arms, ["a", "b"])
+
+
+def test_scenario_data_is_kept_once_and_arm_weights_are_stacked(arms):
+  params = [trainer.get_program(c).env_params_for(c) for c in arms]
+  tree, axes = batched.stack_shared(params)
+  flat = jax.tree.leaves(axes, is_leaf=lambda x: x is None)
+  leaves = jax.tree.leaves(tree)
+  shared = [x for x, a in zip(leaves, flat, strict=True) if a is None]
+  stacked = [x for x, a in zip(leaves, flat, strict=True) if a == 0]
+  assert shared and stacked  # The dataset once; what differs per arm, per arm.
+  assert all(np.shape(x)[0] == 3 for x in stacked)
+  biggest = max(leaves, key=np.size)
+  assert any(biggest is x for x in shared)
+
+
+def test_batch_mode_is_checked_and_auto_is_off_on_cpu():
+  assert batched.check_batch("on") and not batched.check_batch("off")
+  assert batched.check_batch("auto") == (jax.default_backend() != "cpu")
+  with pytest.raises(ValueError, match="batch_runs='sometimes'; allowed: auto, on, off"):
+    batched.check_batch("sometimes")
