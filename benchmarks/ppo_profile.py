@@ -2,8 +2,8 @@ r"""Where one PPO update on the conversation world spends its time, per phase.
 
 For each encoder, at the main job's runlocal shapes (`configs/trait_rl_vs_baseline.py`:
 256 envs x 4 turns per update, 4 epochs x 4 minibatches, 8-token responses, seeds
-vmapped), this script times, each as its own jitted program (median of `--repeats`
-warm calls, compilation apart):
+vmapped; `--scale=full`: 512 envs, up to 3-turn episodes), this script times, each
+as its own jitted program (median of `--repeats` warm calls, compilation apart):
 
   update    one whole update (rollout, grading, user model, GAE, shuffles, SGD)
   update_<R>_runs  the same for `--runs` runs in one program (the main job's arms)
@@ -70,11 +70,11 @@ def flops_of(jitted, *args) -> float:
   return float(cost.get("flops", float("nan")))
 
 
-def run_config(encoder: str, num_seeds: int):
+def run_config(encoder: str, num_seeds: int, scale: str = "runlocal"):
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   from configs import trait_rl_vs_baseline
 
-  c = trait_rl_vs_baseline.get_config("runlocal").ppo_run
+  c = trait_rl_vs_baseline.get_config(scale).ppo_run
   c.network_kwargs.encoder = encoder
   c.network_kwargs.max_response_len = 8
   c.num_seeds = num_seeds
@@ -82,12 +82,14 @@ def run_config(encoder: str, num_seeds: int):
   return c
 
 
-def profile(encoder: str, num_seeds: int, repeats: int, ceiling: float, runs: int) -> dict:
+def profile(
+  encoder: str, num_seeds: int, repeats: int, ceiling: float, runs: int, scale: str = "runlocal"
+) -> dict:
   from alignment_rl.agents import gae
   from alignment_rl.agents import ppo as ppo_lib
   from alignment_rl.training import trainer
 
-  c = run_config(encoder, num_seeds)
+  c = run_config(encoder, num_seeds, scale)
   program = trainer.get_program(c)
   loop, params_env = program.loop, program.env_params
   runner = program.init(trainer._seed_keys(0, num_seeds), trainer._hparams(c))
@@ -199,6 +201,7 @@ def main() -> None:
   p.add_argument("--repeats", type=int, default=5)
   p.add_argument("--matmul_n", type=int, default=1024)
   p.add_argument("--runs", type=int, default=5, help="runs vmapped together (the arms)")
+  p.add_argument("--scale", default="runlocal", help="the main job's shapes: runlocal or full")
   args = p.parse_args()
   ceiling = matmul_ceiling(args.matmul_n, args.repeats)
   print(
@@ -207,7 +210,7 @@ def main() -> None:
   )
   out = []
   for enc in args.encoders.split(","):
-    r = profile(enc, args.num_seeds, args.repeats, ceiling, args.runs)
+    r = profile(enc, args.num_seeds, args.repeats, ceiling, args.runs, args.scale)
     out.append(r)
     print(
       f"\n{enc}: {r['turns_per_s']:,.0f} graded turns/s, {r['flops_per_turn'] / 1e6:.2f} "
