@@ -162,3 +162,17 @@ def test_training_templates_keep_their_v1_structure():
     layout = phrasing.LAYOUTS[t]
     assert len(layout.user_turns) == 1 and layout.and_turn == -1 and layout.source_first
     assert layout.notes in ("after_sys", "before_assistant") and not layout.format_in_user
+
+
+def test_heldout_overlap_reports_every_group():
+  """The figure's measures (`data.overlap.heldout_overlap`), on a small sample."""
+  from alignment_rl.data.overlap import GROUPS, heldout_overlap
+
+  stats = heldout_overlap(FULL, num_train=400, num_queries=20)
+  assert set(stats) == set(GROUPS)
+  for row in stats.values():
+    assert len(row["abstract_ed"]) == 20 and 0.0 <= row["raw_share"] <= 1.0
+  assert stats["heldout_formats"]["abstract_share"] == 0.0
+  assert (
+    stats["heldout_formats"]["abstract_median_ed"] > stats["test (i.i.d.)"]["abstract_median_ed"]
+  )
