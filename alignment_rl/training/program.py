@@ -1,0 +1,181 @@
+"""The compiled program of one static training configuration, cached per process.
+
+`get_program(config, mesh)` returns the `Program` for everything in `config` that
+changes the compiled code (environment and its static kwargs, network, PPO shapes,
+seeds, devices); configs that differ only in array leaves (swept hyperparameters, a
+mixture's weights, start parameters) share it. A `Program` builds the seed-vmapped
+runner state on the device mesh and runs chunks of updates: of one run
+(`run_chunk`) or of several stacked runs (`run_chunk_many`, `training.batched`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from alignment_rl import envs, networks
+from alignment_rl.agents import ppo
+from alignment_rl.training import sharding
+from alignment_rl.training.ppo_loop import ENV_AXIS_FIELDS, PPOLoop, PPOLoopConfig
+
+# Compiled programs keyed by everything static (not the swept hyperparameters),
+# so that sweep points and repeated runs in one process reuse one compilation.
+_PROGRAMS: dict[str, Any] = {}
+
+
+def _static_env_kwargs(config) -> dict:
+  """The env kwargs that change the compiled program: an env factory may declare
+  `static_kwargs(kwargs)` to drop those that only change `EnvParams` leaves (e.g. a
+  mixture's weights), so that such configs share one compilation."""
+  kwargs = config.env_kwargs.to_dict()
+  name = config.env_name
+  if name.startswith("gymnax/") or name not in envs.ENVIRONMENTS:
+    return kwargs
+  hook = getattr(envs.ENVIRONMENTS.get(name), "static_kwargs", None)
+  return hook(kwargs) if hook is not None else kwargs
+
+
+def _static_key(config, mesh) -> str:
+  static = {
+    "env": config.env_name,
+    "env_kwargs": _static_env_kwargs(config),
+    "network": config.network,
+    "network_kwargs": config.network_kwargs.to_dict(),
+    "ppo": config.ppo.to_dict(),
+    "num_seeds": config.num_seeds,
+    "devices": [d.id for d in mesh.devices.flat],
+    "split_over": _split_over(config),
+  }
+  return json.dumps(static, sort_keys=True, default=str)
+
+
+def _split_over(config) -> str:
+  return config.get("split_over", "envs")  # `sharding` checks the value.
+
+
+class Program:
+  """The compiled pieces of one static configuration."""
+
+  def __init__(self, config, mesh):
+    env, env_params = envs.make(config.env_name, **config.env_kwargs.to_dict())
+    num_actions = env.num_actions
+    net_kwargs = dict(getattr(env, "network_defaults", dict)())
+    net_kwargs.update(config.network_kwargs.to_dict())
+    if config.network == "mlp" and "obs_ndim" not in net_kwargs:
+      obs_shape = jax.eval_shape(env.reset, jax.random.PRNGKey(0), env_params)[0].shape
+      net_kwargs["obs_ndim"] = len(obs_shape)
+    network = networks.make(config.network, num_actions, **net_kwargs)
+    p = config.ppo
+    self.steps_per_update = p.num_envs * p.num_steps
+    if p.total_timesteps < self.steps_per_update:
+      raise ValueError(
+        f"config.ppo.total_timesteps={p.total_timesteps} is below one update "
+        f"(num_envs*num_steps={self.steps_per_update})"
+      )
+    self.num_updates = p.total_timesteps // self.steps_per_update
+    self.loop = PPOLoop(
+      env,
+      env_params,
+      network,
+      PPOLoopConfig(
+        num_envs=p.num_envs,
+        num_steps=p.num_steps,
+        num_updates=self.num_updates,
+        update_epochs=p.update_epochs,
+        num_minibatches=p.num_minibatches,
+        anneal_lr=p.anneal_lr,
+        bootstrap_on_truncation=p.bootstrap_on_truncation,
+        episode_info_keys=tuple(p.get("episode_info_keys", ())),
+        objectives=tuple(p.get("objectives", ())),
+        tamper_steps=int(p.get("tamper_steps", 1)),
+      ),
+    )
+    self.mesh = mesh
+    split_over = _split_over(config)
+    sharding.check_divisible(p.num_envs, mesh, config.num_seeds, split_over)
+    self.num_seeds = config.num_seeds
+    self.env_params = env_params
+    init = jax.vmap(self.loop.init, in_axes=(0, 0, None, 0))
+    abstract = jax.eval_shape(
+      init, _seed_keys(0, self.num_seeds), _hparams(config), env_params, _coefs(config)
+    )
+    self.abstract_params = abstract.ppo.params  # Shapes only: for compute matching.
+    self.shardings = sharding.runner_shardings(abstract, mesh, ENV_AXIS_FIELDS, split_over)
+    self._init = jax.jit(init, out_shardings=self.shardings)
+    self._fisher = jax.jit(
+      jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings
+    )
+    self._chunks: dict[int, Any] = {}
+    self._chunks_many: dict[int, Any] = {}
+    self._env_kwargs = config.env_kwargs.to_dict()
+
+  def env_params_for(self, config):
+    """The `EnvParams` of `config`, whose param-only env kwargs may differ from the
+    config this program was compiled for (same structure and shapes, checked)."""
+    if config.env_kwargs.to_dict() == self._env_kwargs:
+      return self.env_params
+    _, params = envs.make(config.env_name, **config.env_kwargs.to_dict())
+    same = jax.tree.structure(params) == jax.tree.structure(self.env_params) and all(
+      jnp.shape(a) == jnp.shape(b)
+      for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(self.env_params), strict=True)
+    )
+    if not same:
+      raise ValueError(
+        f"env_kwargs={config.env_kwargs.to_dict()} changed the env params' structure or shapes"
+      )
+    return params
+
+  def init(self, keys, hparams, env_params=None, coefs=None):
+    """The runner state of every seed, placed on the mesh."""
+    env_params = self.env_params if env_params is None else env_params
+    return self._init(keys, hparams, env_params, coefs)
+
+  def estimate_fisher(self, runner, env_params=None):
+    """Every seed's EWC Fisher of its anchor (`PPOLoop.estimate_fisher`)."""
+    return self._fisher(runner, self.env_params if env_params is None else env_params)
+
+  def run_chunk(self, runner, num_updates: int, env_params=None):
+    """`num_updates` updates of every seed in one compiled call."""
+    if num_updates not in self._chunks:
+      fn = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
+      self._chunks[num_updates] = jax.jit(fn, out_shardings=(self.shardings, None))
+    return self._chunks[num_updates](runner, self.env_params if env_params is None else env_params)
+
+  def run_chunk_many(self, runners, num_updates: int, env_params, env_axes=0):
+    """`num_updates` updates of several runs of this program at once: `runners` stacked
+    on a leading run axis, `env_params` too where `env_axes` (a prefix pytree of 0 and
+    None, `training.batched`) says 0; leaves marked None are shared by every run."""
+    leaves = tuple(jax.tree.leaves(env_axes, is_leaf=lambda x: x is None))
+    key = (num_updates, str(jax.tree.structure(env_axes, is_leaf=lambda x: x is None)), leaves)
+    if key not in self._chunks_many:
+      per_run = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
+      self._chunks_many[key] = jax.jit(jax.vmap(per_run, in_axes=(0, env_axes)))
+    return self._chunks_many[key](runners, env_params)
+
+
+def _seed_keys(seed: int, num_seeds: int) -> jax.Array:
+  return jax.random.split(jax.random.PRNGKey(seed), num_seeds)
+
+
+def _hparams(config) -> ppo.PPOHyperparams:
+  hp = ppo.PPOHyperparams.from_config(config.hparams)
+  return jax.tree.map(lambda x: jnp.broadcast_to(x, (config.num_seeds,)), hp)
+
+
+def _coefs(config) -> ppo.PersistenceCoefs | None:
+  """Per-seed weights of the persistence objectives, or None when the run has none."""
+  if not tuple(config.ppo.get("objectives", ())):
+    return None
+  coefs = ppo.PersistenceCoefs.from_config(config.hparams)
+  return jax.tree.map(lambda x: jnp.broadcast_to(x, (config.num_seeds,)), coefs)
+
+
+def get_program(config, mesh=None) -> Program:
+  mesh = mesh if mesh is not None else sharding.make_mesh(config.num_devices)
+  key = _static_key(config, mesh)
+  if key not in _PROGRAMS:
+    _PROGRAMS[key] = Program(config, mesh)
+  return _PROGRAMS[key]
