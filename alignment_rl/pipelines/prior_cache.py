@@ -83,6 +83,10 @@ def store(prior_dir: str, prior_dict: dict, root: str) -> str | None:
   tmp = entry + ".copying"
   shutil.rmtree(tmp, ignore_errors=True)
   shutil.copytree(prior_dir, tmp, ignore=shutil.ignore_patterns(reuse.RECORD))
+  # The entry records where the prior was trained, so that a prior fetched from it has
+  # that `reuse.origin` (fine-tuning stages of the same start model are then found).
+  with open(os.path.join(tmp, reuse.RECORD), "w", encoding="utf-8") as f:
+    json.dump({"source": reuse.origin(prior_dir)}, f)
   with open(os.path.join(tmp, DIGEST_FILE), "w", encoding="utf-8") as f:
     json.dump({"sha256": _entry_digest(tmp)}, f)
   os.replace(tmp, entry)

@@ -48,6 +48,10 @@ def test_second_experiment_hits_the_cache(tmp_path):
   dest = str(tmp_path / "exp_b" / "prior")
   assert prior_cache.fetch(dest, other, root) == entry
   assert open(os.path.join(dest, "params", "blob"), "rb").read() == b"weights"
+  # The copy's origin is the run that trained it (fine-tuning reuse matches on it).
+  from alignment_rl.pipelines import reuse
+
+  assert reuse.origin(dest) == os.path.abspath(tmp_path / "exp_a" / "prior")
   # A different prior config is a different key: a miss.
   changed = {**PRIOR, "seed": 1}
   assert prior_cache.fetch(str(tmp_path / "exp_c" / "prior"), changed, root) is None
