@@ -168,10 +168,10 @@ def test_heldout_overlap_reports_every_group():
   """The figure's measures (`data.overlap.heldout_overlap`), on a small sample."""
   from alignment_rl.data.overlap import GROUPS, heldout_overlap
 
-  stats = heldout_overlap(FULL, num_train=400, num_queries=20)
+  stats = heldout_overlap(FULL, num_train=200, num_queries=10)
   assert set(stats) == set(GROUPS)
   for row in stats.values():
-    assert len(row["abstract_ed"]) == 20 and 0.0 <= row["raw_share"] <= 1.0
+    assert len(row["abstract_ed"]) == 10 and 0.0 <= row["raw_share"] <= 1.0
   assert stats["heldout_formats"]["abstract_share"] == 0.0
   assert (
     stats["heldout_formats"]["abstract_median_ed"] > stats["test (i.i.d.)"]["abstract_median_ed"]
