@@ -1,10 +1,16 @@
-"""The scoreboard: per-evaluation arm means, differences, Welch p and BH q, headline.
+"""The scoreboard: per-evaluation and per-behaviour arm differences, p and BH q, headline.
 
 Input is tidy rows (`evaluate.ROW_FIELDS`) of any number of arms; a comparison takes
 a treatment arm and a baseline arm and tests, per evaluation, the difference of the
-per-seed metrics by Welch's t-test, with Benjamini–Hochberg q-values over the suite
-(`stats`). The refusal-stratified re-analysis repeats the comparison on the samples
-where neither arm refused (`stats.refusal_stratified`).
+per-seed metrics: by the paired t-test on per-seed differences when the arms share
+each seed's start model (`paired=True`, seeds matched by id), else by Welch's t-test
+(`stats`). The primary count is over disjoint behaviours (`suite.Evaluation.behaviour`:
+a behaviour's per-seed score is the unweighted mean of its evaluations' per-seed
+metrics, one test per behaviour, Benjamini–Hochberg over the behaviours); the
+per-evaluation list, with BH over every evaluation, is secondary (evaluations of one
+behaviour on subsets or re-phrasings would count its evidence more than once). The
+refusal-stratified re-analysis repeats the comparison on the samples where neither
+arm refused (`stats.refusal_stratified`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,68 @@ import collections
 import numpy as np
 
 from alignment_rl.evals import stats
+
+TESTS = {True: "paired t (per-seed differences)", False: "Welch t (unpaired)"}
+
+
+def behaviour_of(name: str) -> str:
+  """The behaviour a registered evaluation declares (`suite.Evaluation.behaviour`);
+  for an unregistered name, its part before the first "/" (the suite's default)."""
+  from alignment_rl.evals import suite  # Registers the evaluations (imports JAX).
+
+  if name in suite.EVALUATIONS:
+    return suite.EVALUATIONS.get(name).behaviour
+  return name.split("/")[0]
+
+
+def behaviour_scores(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+  """{behaviour: float64[S]}: per seed, the unweighted mean over the behaviour's
+  evaluations in `scores` (name -> [S] per-seed metrics). A behaviour whose
+  evaluations have different seed counts is left out."""
+  groups = collections.defaultdict(list)
+  for name in sorted(scores):
+    groups[behaviour_of(name)].append(np.asarray(scores[name], np.float64))
+  return {
+    b: np.mean(np.stack(v), axis=0)
+    for b, v in sorted(groups.items())
+    if len({len(x) for x in v}) == 1
+  }
+
+
+def tests(a: dict, b: dict, paired: bool, alpha: float = stats.ALPHA) -> dict:
+  """Per-evaluation and per-behaviour tests of arm A against arm B.
+
+  Args:
+    a, b: evaluation name -> per-seed scores ([S] aligned by seed when `paired`).
+    paired: the paired t-test (arms sharing each seed's start model), else Welch.
+
+  Returns:
+    {"test", "alpha", "behaviours": rows keyed "behaviour" (with their
+    "evaluations"; "p_sign_flip", the exact sign-flip check, when paired over >= 8
+    seeds), "behaviour_headline" (primary), "comparisons": rows keyed "evaluation",
+    "headline" (secondary, over every evaluation)}.
+  """
+  compare_fn = stats.compare_arms_paired if paired else stats.compare_arms
+  comparisons = compare_fn(a, b, alpha)
+  shared = {n: a[n] for n in set(a) & set(b)}
+  ba, bb = behaviour_scores(shared), behaviour_scores({n: b[n] for n in shared})
+  behaviours = compare_fn(ba, bb, alpha, key="behaviour")
+  members = collections.defaultdict(list)
+  for name in sorted(shared):
+    members[behaviour_of(name)].append(name)
+  for row in behaviours:
+    row["evaluations"] = members[row["behaviour"]]
+    d = ba[row["behaviour"]] - bb[row["behaviour"]]
+    if paired and len(d) >= stats.SIGN_FLIP_MIN_SEEDS:
+      row["p_sign_flip"] = stats.sign_flip_p(d)
+  return {
+    "test": TESTS[paired],
+    "alpha": alpha,
+    "behaviours": behaviours,
+    "behaviour_headline": stats.headline(behaviours, alpha, unit="behaviours"),
+    "comparisons": comparisons,
+    "headline": stats.headline(comparisons, alpha),
+  }
 
 
 def per_seed(rows: list, arm: str) -> dict[str, np.ndarray]:
@@ -26,12 +94,12 @@ def per_seed(rows: list, arm: str) -> dict[str, np.ndarray]:
 
 
 def arm_summary(rows: list, arm: str) -> dict[str, dict]:
-  """{evaluation: {"mean", "ci_low", "ci_high", "seeds"}}: mean over seeds and a
-  bootstrap CI over seeds."""
+  """{evaluation: {"mean", "ci_low", "ci_high", "seeds"}}: mean over seeds and a 95%
+  Student-t interval over seeds (`stats.t_interval`; finite seeds only)."""
   out = {}
   for name, values in per_seed(rows, arm).items():
     finite = values[np.isfinite(values)]
-    low, high = stats.bootstrap_mean_ci(finite) if len(finite) else (np.nan, np.nan)
+    low, high = stats.t_interval(finite) if len(finite) else (np.nan, np.nan)
     out[name] = {
       "mean": float(finite.mean()) if len(finite) else float("nan"),
       "ci_low": float(low),
@@ -41,43 +109,57 @@ def arm_summary(rows: list, arm: str) -> dict[str, dict]:
   return out
 
 
-def compare(rows: list, treatment: str, baseline: str, alpha: float = 0.05) -> dict:
-  """{"comparisons": stats.compare_arms(...) + category, "headline": stats.headline}."""
-  category = {r["evaluation"]: r["category"] for r in rows}
-  a, b = per_seed(rows, treatment), per_seed(rows, baseline)
-  keep = sorted(
-    n for n in set(a) & set(b) if np.all(np.isfinite(a[n])) and np.all(np.isfinite(b[n]))
-  )
-  comparisons = stats.compare_arms({n: a[n] for n in keep}, {n: b[n] for n in keep}, alpha)
-  for c in comparisons:
-    c["category"] = category[c["evaluation"]]
-  return {"comparisons": comparisons, "headline": stats.headline(comparisons, alpha)}
-
-
-def compare_paired(rows: list, treatment: str, other: str, alpha: float = 0.05) -> dict:
-  """Treatment against an arm that shares each seed's start model (the prior, a
-  control, the baseline): per-evaluation paired t-tests with BH q-values, their
-  headline, and the paired effect on the suite mean (`paired_effect`). Seeds are
-  matched by id; evaluations missing a seed in either arm are left out."""
+def _paired_by_seed(rows: list, treatment: str, other: str) -> tuple[dict, dict]:
+  """Per-seed metrics of both arms on the seeds both have, matched by seed id;
+  evaluations missing a seed (or with a non-finite one) in either arm are left out."""
   by = {arm: collections.defaultdict(dict) for arm in (treatment, other)}
   for r in rows:
     if r["arm"] in by and np.isfinite(r["mean"]):
       by[r["arm"]][r["evaluation"]][int(r["seed"])] = float(r["mean"])
   a, b = {}, {}
   for name in sorted(by[treatment].keys() & by[other].keys()):
-    seeds = sorted(by[treatment][name].keys() & by[other][name].keys())
-    if len(seeds) >= 2 and len(seeds) == len(by[treatment][name]) == len(by[other][name]):
-      a[name] = np.array([by[treatment][name][s] for s in seeds])
-      b[name] = np.array([by[other][name][s] for s in seeds])
-  comparisons = stats.compare_arms_paired(a, b, alpha)
+    ta, tb = by[treatment][name], by[other][name]
+    seeds = sorted(ta.keys() & tb.keys())
+    if len(seeds) >= 2 and len(seeds) == len(ta) == len(tb):
+      a[name], b[name] = np.array([ta[s] for s in seeds]), np.array([tb[s] for s in seeds])
+  return a, b
+
+
+def compare(
+  rows: list, treatment: str, baseline: str, alpha: float = stats.ALPHA, paired: bool = False
+) -> dict:
+  """`tests` of treatment against baseline on their shared evaluations, each row with
+  its category. `paired`: the arms share each seed's start model (seeds matched by
+  id); else Welch across seeds (evaluations with a non-finite seed are left out)."""
+  category = {r["evaluation"]: r.get("category", "") for r in rows}
+  if paired:
+    a, b = _paired_by_seed(rows, treatment, baseline)
+  else:
+    a, b = per_seed(rows, treatment), per_seed(rows, baseline)
+    keep = [n for n in set(a) & set(b) if np.all(np.isfinite(a[n])) and np.all(np.isfinite(b[n]))]
+    a, b = {n: a[n] for n in keep}, {n: b[n] for n in keep}
+  out = tests(a, b, paired, alpha)
+  for c in out["comparisons"]:
+    c["category"] = category[c["evaluation"]]
+  return out
+
+
+def compare_paired(rows: list, treatment: str, other: str, alpha: float = stats.ALPHA) -> dict:
+  """Treatment against an arm that shares each seed's start model (the prior, a
+  control, the baseline): `compare(..., paired=True)` and the paired effect on the
+  suite mean ("suite", `paired_effect`)."""
+  out = compare(rows, treatment, other, alpha, paired=True)
   after, before = suite_mean_per_seed(rows, treatment), suite_mean_per_seed(rows, other)
   seeds = sorted(after.keys() & before.keys())
-  suite = paired_effect([after[s] for s in seeds], [before[s] for s in seeds])
-  return {"headline": stats.headline(comparisons, alpha), "suite": suite}
+  out["suite"] = paired_effect([after[s] for s in seeds], [before[s] for s in seeds])
+  return out
 
 
-def compare_refusal_stratified(samples_a: dict, samples_b: dict, alpha: float = 0.05) -> dict:
-  """`compare` on samples where neither arm refused (`evaluate.SuiteResult.samples`).
+def compare_refusal_stratified(
+  samples_a: dict, samples_b: dict, alpha: float = stats.ALPHA, paired: bool = False
+) -> dict:
+  """`tests` on samples where neither arm refused (`evaluate.SuiteResult.samples`,
+  [S, N] per evaluation, seeds in one order); `paired` as in `compare`.
 
   Evaluations where some seed keeps no sample are left out.
   """
@@ -89,13 +171,13 @@ def compare_refusal_stratified(samples_a: dict, samples_b: dict, alpha: float = 
     ma, mb = stats.refusal_stratified(sa["values"], sb["values"], sa["refused"], sb["refused"])
     if np.all(np.isfinite(ma)) and np.all(np.isfinite(mb)):
       a[name], b[name] = ma, mb
-  comparisons = stats.compare_arms(a, b, alpha)
-  return {"comparisons": comparisons, "headline": stats.headline(comparisons, alpha)}
+  return tests(a, b, paired, alpha)
 
 
 def format_scoreboard(rows: list, arms: tuple[str, ...], comparison: dict | None = None) -> str:
-  """A markdown table: one row per evaluation, mean [CI over seeds] per arm, and
-  (with a comparison) Δ, p and q, then the headline."""
+  """A markdown table: one row per evaluation, mean [95% t-interval over seeds] per
+  arm, and (with a comparison) Δ, p and q, then the behaviour headline (primary) and
+  the per-evaluation headline."""
   summaries = {arm: arm_summary(rows, arm) for arm in arms}
   by_eval = {c["evaluation"]: c for c in (comparison or {}).get("comparisons", [])}
   category = {r["evaluation"]: r["category"] for r in rows}
@@ -117,6 +199,8 @@ def format_scoreboard(rows: list, arms: tuple[str, ...], comparison: dict | None
     lines.append("| " + " | ".join(cells) + " |")
   if comparison:
     lines.append("")
+    if "behaviour_headline" in comparison:
+      lines += ["Primary: " + stats.format_headline(comparison["behaviour_headline"]), ""]
     lines.append(stats.format_headline(comparison["headline"]))
   return "\n".join(lines)
 
@@ -132,21 +216,20 @@ def suite_mean_per_seed(rows: list, arm: str, persona: str | None = None) -> dic
 
 
 def paired_effect(after: np.ndarray, before: np.ndarray, level: float = 0.95) -> dict:
-  """Mean of the per-seed differences `after - before` with a Student-t interval and
-  the paired t-test's two-sided p (`scipy.stats.ttest_rel`); seeds are paired (the
-  same start model). NaN interval and p with fewer than 2 seeds."""
-  from scipy import stats as sps
-
+  """Mean of the per-seed differences d = after - before with a Student-t interval
+  (`stats.t_interval`) and the paired t-test's two-sided p (`stats.paired_t_test`);
+  seeds are paired (the same start model). From `stats.SIGN_FLIP_MIN_SEEDS` seeds the
+  exact sign-flip p ("p_sign_flip") is added as a check. NaN interval and p with
+  fewer than 2 seeds."""
   d = np.asarray(after, np.float64) - np.asarray(before, np.float64)
   out = {"mean_delta": float(d.mean()) if len(d) else float("nan"), "seeds": len(d)}
-  if len(d) < 2 or np.all(d == d[0]):
-    low = high = p = float("nan") if len(d) < 2 else float(d[0])
-    if len(d) >= 2:
-      p = 0.0 if d[0] != 0 else 1.0
-    return {**out, "ci_low": low, "ci_high": high, "p": p}
-  half = sps.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-  p = float(sps.ttest_rel(after, before).pvalue)
-  return {**out, "ci_low": float(d.mean() - half), "ci_high": float(d.mean() + half), "p": p}
+  if len(d) < 2:
+    return {**out, "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
+  low, high = stats.t_interval(d, level)
+  out |= {"ci_low": low, "ci_high": high, "p": stats.paired_t_test(after, before).p_value}
+  if len(d) >= stats.SIGN_FLIP_MIN_SEEDS:
+    out["p_sign_flip"] = stats.sign_flip_p(d)
+  return out
 
 
 def persona_effects(clean_rows: list, persona_rows: list) -> dict:

@@ -1,8 +1,13 @@
-"""Host-side statistics comparing two training arms over an evaluation suite.
+"""Host-side statistics comparing training arms over an evaluation suite (DESIGN 6).
 
-Per evaluation, arms are compared across seeds by Welch's t-test (Welch 1947); the
-suite's p-values are adjusted by Benjamini & Hochberg (1995). Pure NumPy: the Student-t
-tail is the regularized incomplete beta, by its continued fraction (modified Lentz).
+Tests come from `scipy.stats`: the paired t-test on per-seed differences for arms that
+share each seed's start model (Student 1908; `ttest_rel`), Welch's t-test for unpaired
+arms (Welch 1947; `ttest_ind(equal_var=False)`), the exact sign-flip test as a check at
+8 or more seeds (Fisher 1935; `permutation_test`), and Benjamini & Hochberg (1995)
+q-values (`false_discovery_control`). Intervals over seeds are Student-t intervals;
+their coverage at 4 and 8 seeds is simulated in `experiments/stats_page.py` (the
+percentile bootstrap undercovers there). Power is that of the two-sided paired t-test
+(the noncentral t; Cohen 1988). The significance level is `ALPHA` throughout.
 """
 
 from __future__ import annotations
@@ -12,105 +17,24 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import integrate, optimize
+from scipy import stats as sps
 
-_EPS = 1e-15
-_TINY = 1e-300
-_MAX_ITER = 20000
-
-
-def _lgamma_ratio(z: np.ndarray, s: np.ndarray) -> np.ndarray:
-  """log Γ(z) - log Γ(z + s) for z >= 10 by Stirling's series, free of the
-  cancellation between two huge log-gammas: with c(z) = 1/(12z) - 1/(360z^3) + ...,
-  log Γ(z)/Γ(z+s) = -(z - 1/2) log1p(s/z) - s log(z + s) + s + c(z) - c(z + s)."""
-
-  def c(w):
-    w2 = w * w
-    return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * w2)) / w2) / w2) / w2) / w
-
-  return -(z - 0.5) * np.log1p(s / z) - s * np.log(z + s) + s + c(z) - c(z + s)
+#: Two-sided significance level of every test, and the BH false discovery rate.
+ALPHA = 0.05
+#: Seeds from which the exact sign-flip test is reported (at S seeds its smallest
+#: two-sided p is 2 / 2^S: 0.125 at 4 seeds, 0.0078 at 8).
+SIGN_FLIP_MIN_SEEDS = 8
 
 
-def _lbeta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-  """log B(a, b) = log Γ(a) + log Γ(b) - log Γ(a + b)."""
-  lg = np.vectorize(math.lgamma, otypes=[np.float64])
-  big, small = np.maximum(a, b), np.minimum(a, b)
-  stirling = _lgamma_ratio(np.maximum(big, 10.0), small)
-  return lg(small) + np.where(big >= 10, stirling, lg(big) - lg(big + small))
-
-
-def _betainc_cf(a: np.ndarray, b: np.ndarray, x: np.ndarray, log_x, log_y) -> np.ndarray:
-  """I_x(a, b) = x^a (1-x)^b / (a B(a,b)) / (1 + d_1/(1 + d_2/(1 + ...))).
-
-  d_{2m+1} = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1)), d_{2m} = m(b-m) x / ((a+2m-1)(a+2m));
-  converges fast for x < (a+1)/(a+b+2). All arguments are float64 arrays of one shape.
-  """
-  f, c, d = np.ones_like(x), np.ones_like(x), np.zeros_like(x)
-  active = np.ones(x.shape, bool)
-  for j in range(1, 2 * _MAX_ITER + 1):
-    if not active.any():
-      break
-    if j % 2:  # odd coefficient d_{2m+1}
-      m = (j - 1) // 2
-      coef = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-    else:  # even coefficient d_{2m}
-      m = j // 2
-      coef = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-    d_new = 1.0 + coef * d
-    d_new = 1.0 / np.where(np.abs(d_new) < _TINY, _TINY, d_new)
-    c_new = 1.0 + coef / c
-    c_new = np.where(np.abs(c_new) < _TINY, _TINY, c_new)
-    delta = c_new * d_new
-    f = np.where(active, f * delta, f)
-    c = np.where(active, c_new, c)
-    d = np.where(active, d_new, d)
-    active &= np.abs(delta - 1.0) > _EPS
-  log_front = a * log_x + b * log_y - np.log(a) - _lbeta(a, b)
-  return np.exp(log_front) / f
-
-
-def student_t_sf(t: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
-  """Survival function P(T > t) of Student's t with `df` > 0 degrees of freedom.
-
-  With x = df / (df + t^2) and I the regularized incomplete beta, P(T > t) =
-  I_x(df/2, 1/2) / 2 for t >= 0 and 1 - I_x(df/2, 1/2) / 2 for t < 0 (any real df).
-  For large x, I_x(a, b) = 1 - I_{1-x}(b, a) keeps the continued fraction fast.
-
-  Args:
-    t: float or array of any shape.
-    df: float or array broadcastable with `t`; finite and > 0.
-
-  Returns:
-    float64 array of the broadcast shape (NaN where t or df is NaN).
-  """
-  t, df = np.broadcast_arrays(np.asarray(t, np.float64), np.asarray(df, np.float64))
-  if np.any((df <= 0) | np.isinf(df)):
-    raise ValueError("student_t_sf: df must be finite and > 0")
-  ix = np.where(np.isinf(t), 0.0, 1.0)  # I_x at x = 0 (|t| = inf) and x = 1 (t = 0)
-  live = np.isfinite(t) & (t != 0) & ~np.isnan(df)
-  u, dfl = np.abs(t[live]), df[live]
-  a, b = 0.5 * dfl, np.full_like(dfl, 0.5)
-  # x / (1 - x) = df / t^2 = exp(log_r); e = exp(-|log_r|) never overflows.
-  log_r = np.log(dfl) - 2.0 * np.log(u)
-  e = np.exp(-np.abs(log_r))
-  big, l1p = log_r > 0, np.log1p(e)
-  x, y = np.where(big, 1.0, e) / (1.0 + e), np.where(big, e, 1.0) / (1.0 + e)
-  log_x = np.where(big, -l1p, log_r - l1p)
-  log_y = np.where(big, -log_r - l1p, -l1p)
-  direct = x < (a + 1.0) / (a + b + 2.0)
-  d, m = direct, ~direct
-  ix_live = np.empty_like(x)
-  ix_live[d] = _betainc_cf(a[d], b[d], x[d], log_x[d], log_y[d])
-  ix_live[m] = 1.0 - _betainc_cf(b[m], a[m], y[m], log_y[m], log_x[m])  # the symmetry
-  ix[live] = ix_live
-  out = np.where(t >= 0, 0.5 * ix, 1.0 - 0.5 * ix)
-  return np.where(np.isnan(t) | np.isnan(df), np.nan, out)
-
-
-class WelchResult(NamedTuple):
+class TTestResult(NamedTuple):
   t: float
   df: float
   p_value: float
   mean_diff: float
+
+
+WelchResult = TTestResult  # The name older callers use.
 
 
 def _as_vector(x: ArrayLike, name: str, min_len: int) -> np.ndarray:
@@ -122,42 +46,74 @@ def _as_vector(x: ArrayLike, name: str, min_len: int) -> np.ndarray:
   return v
 
 
-def welch_t_test(a: ArrayLike, b: ArrayLike) -> WelchResult:
-  """Two-sided Welch t-test of mean(a) == mean(b) (Welch 1947).
+def welch_t_test(a: ArrayLike, b: ArrayLike) -> TTestResult:
+  """Two-sided Welch t-test of mean(a) == mean(b) (Welch 1947), for unpaired arms.
 
   t = (mean(a) - mean(b)) / sqrt(s_a^2/n_a + s_b^2/n_b), with ddof=1 variances s^2;
   df = (s_a^2/n_a + s_b^2/n_b)^2 / ((s_a^2/n_a)^2/(n_a-1) + (s_b^2/n_b)^2/(n_b-1))
-  (Welch–Satterthwaite); p = 2 P(T_df > |t|). If both samples are constant,
-  df = n_a + n_b - 2 and (t, p) = (0, 1) for equal means, (±inf, 0) otherwise.
+  (Welch–Satterthwaite); p = 2 P(T_df > |t|) (`scipy.stats.ttest_ind`). If both
+  samples are constant, df = n_a + n_b - 2 and (t, p) = (0, 1) for equal means,
+  (±inf, 0) otherwise.
 
   Args:
     a: [n_a] finite per-seed values, n_a >= 2.
     b: [n_b] finite per-seed values, n_b >= 2.
   """
   a, b = _as_vector(a, "a", 2), _as_vector(b, "b", 2)
-  na, nb = a.shape[0], b.shape[0]
   mean_diff = float(a.mean() - b.mean())
-  # A constant sample has exactly zero variance (np.var can leave rounding noise).
-  va = 0.0 if np.ptp(a) == 0 else float(a.var(ddof=1)) / na
-  vb = 0.0 if np.ptp(b) == 0 else float(b.var(ddof=1)) / nb
-  if va == 0.0 and vb == 0.0:
-    df = float(na + nb - 2)
+  if np.ptp(a) == 0 and np.ptp(b) == 0:  # Exactly zero variance: scipy would give NaN.
+    df = float(a.shape[0] + b.shape[0] - 2)
     if a[0] == b[0]:
-      return WelchResult(0.0, df, 1.0, 0.0)
-    return WelchResult(math.copysign(math.inf, a[0] - b[0]), df, 0.0, mean_diff)
-  se2 = va + vb
-  t = mean_diff / math.sqrt(se2)
-  df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
-  p = float(2.0 * student_t_sf(abs(t), df))
-  return WelchResult(float(t), float(df), min(p, 1.0), mean_diff)
+      return TTestResult(0.0, df, 1.0, 0.0)
+    return TTestResult(math.copysign(math.inf, a[0] - b[0]), df, 0.0, mean_diff)
+  r = sps.ttest_ind(a, b, equal_var=False)
+  return TTestResult(float(r.statistic), float(r.df), float(r.pvalue), mean_diff)
+
+
+def paired_t_test(a: ArrayLike, b: ArrayLike) -> TTestResult:
+  """Two-sided paired t-test of mean(a - b) == 0 (`scipy.stats.ttest_rel`).
+
+  With d = a - b over S paired seeds: t = mean(d) / (s_d / sqrt(S)), df = S - 1,
+  p = 2 P(T_df > |t|). Identical differences on every seed give (t, p) = (±inf, 0)
+  when nonzero and (0, 1) when zero (a t-test of zero spread).
+
+  Args:
+    a, b: [S] finite per-seed values, aligned by seed, S >= 2.
+  """
+  a, b = _as_vector(a, "a", 2), _as_vector(b, "b", 2)
+  if a.shape != b.shape:
+    raise ValueError(f"paired test needs equal-length vectors, got {a.shape} and {b.shape}")
+  d = a - b
+  df = float(len(d) - 1)
+  if np.ptp(d) <= 1e-12 * np.abs(d).max():  # Equal up to rounding: zero spread.
+    d = np.full_like(d, d.mean())
+  if np.ptp(d) == 0:
+    if d[0] == 0:
+      return TTestResult(0.0, df, 1.0, 0.0)
+    return TTestResult(math.copysign(math.inf, d[0]), df, 0.0, float(d[0]))
+  r = sps.ttest_rel(a, b)
+  return TTestResult(float(r.statistic), df, float(r.pvalue), float(d.mean()))
+
+
+def sign_flip_p(d: ArrayLike) -> float:
+  """Exact two-sided sign-flip p of mean(d) == 0 (`scipy.stats.permutation_test`).
+
+  p = #{signs e in {-1, 1}^S : |mean(e d)| >= |mean(d)|} / 2^S, so p >= 2 / 2^S: it
+  cannot reach 0.05 below 6 seeds; a check on the t-test from `SIGN_FLIP_MIN_SEEDS`.
+  """
+  d = _as_vector(d, "d", 1)
+  res = sps.permutation_test(
+    (d,), np.mean, permutation_type="samples", n_resamples=np.inf, vectorized=True, axis=-1
+  )
+  return float(res.pvalue)
 
 
 def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
-  """Benjamini & Hochberg (1995) q-values (step-up adjusted p-values).
+  """Benjamini & Hochberg (1995) q-values (`scipy.stats.false_discovery_control`).
 
   With the m non-NaN p-values sorted, p_(1) <= ... <= p_(m):
   q_(i) = min(1, min_{j >= i} m p_(j) / j). Rejecting q < alpha controls the false
-  discovery rate at alpha for independent tests.
+  discovery rate at alpha for independent (or positively dependent) tests.
 
   Args:
     p_values: array of any shape with values in [0, 1]; NaN entries are passed
@@ -169,15 +125,30 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
   p = np.asarray(p_values, np.float64)
   flat, q = p.ravel(), np.full(p.size, np.nan)
   ok = ~np.isnan(flat)
-  pv, m = flat[ok], int(ok.sum())
-  if np.any((pv < 0) | (pv > 1)):
+  if np.any((flat[ok] < 0) | (flat[ok] > 1)):
     raise ValueError("p_values must lie in [0, 1] (or be NaN)")
-  order = np.argsort(pv, kind="stable")
-  scaled = pv[order] * m / np.arange(1, m + 1)
-  q_ok = np.empty(m)
-  q_ok[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-  q[ok] = q_ok
+  if ok.any():
+    q[ok] = sps.false_discovery_control(flat[ok], method="bh")
   return q.reshape(p.shape)
+
+
+def t_interval(values: ArrayLike, level: float = 0.95, axis: int = -1):
+  """Student-t interval of the mean over `axis`: mean ± t_{(1+level)/2, n-1} s / sqrt(n)
+  (s with ddof=1). Vectorised; n == 1 gives (v, v).
+
+  Returns:
+    (low, high): float64 arrays of the shape of `values` without `axis` (floats for 1-D).
+  """
+  v = np.asarray(values, np.float64)
+  if not 0.0 < level < 1.0:
+    raise ValueError(f"level must be in (0, 1), got {level}")
+  n = v.shape[axis]
+  if n < 1:
+    raise ValueError("t_interval needs at least one value")
+  mean = v.mean(axis=axis)
+  half = 0.0 if n == 1 else sps.t.ppf(0.5 + level / 2, n - 1) * v.std(axis=axis, ddof=1) / n**0.5
+  low, high = mean - half, mean + half
+  return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
 
 
 def bootstrap_mean_ci(
@@ -188,6 +159,8 @@ def bootstrap_mean_ci(
 ) -> tuple[float, float]:
   """Percentile bootstrap CI of the mean: the ((1-c)/2, (1+c)/2) quantiles of the
   means of `n_boot` size-n resamples drawn with replacement (deterministic per `seed`).
+  Not for intervals over a few seeds: it covers about 81% at 4 and 90% at 8 seeds
+  (docs/statistics.md); kept for the coverage comparison.
 
   Args:
     values: [n] finite values, n >= 1 (n == 1 gives (v, v)).
@@ -206,29 +179,15 @@ def bootstrap_mean_ci(
   return float(lo), float(hi)
 
 
-def compare_arms(
-  a: dict[str, np.ndarray], b: dict[str, np.ndarray], alpha: float = 0.05
-) -> list[dict]:
-  """Welch-tests arm A (treatment) against arm B (baseline) on every shared evaluation.
-
-  Args:
-    a: evaluation name -> [n_a] per-seed scores of arm A (higher is better).
-    b: evaluation name -> [n_b] per-seed scores of arm B.
-    alpha: false discovery rate for `significant`.
-
-  Returns:
-    One dict per evaluation in both arms, sorted by name, with keys evaluation,
-    mean_a, mean_b, delta (= mean_a - mean_b), t, df, p_value, q_value (BH over the
-    compared evaluations) and significant (q_value < alpha).
-  """
+def _compare(test, a: dict, b: dict, alpha: float, key: str) -> list[dict]:
   rows = []
   for name in sorted(set(a) & set(b)):
     try:
-      r = welch_t_test(a[name], b[name])
+      r = test(a[name], b[name])
     except ValueError as err:
       raise ValueError(f"evaluation {name!r}: {err}") from None
     mean_a, mean_b = float(np.mean(a[name])), float(np.mean(b[name]))
-    row = {"evaluation": name, "mean_a": mean_a, "mean_b": mean_b, "delta": mean_a - mean_b}
+    row = {key: name, "mean_a": mean_a, "mean_b": mean_b, "delta": mean_a - mean_b}
     rows.append(row | {"t": r.t, "df": r.df, "p_value": r.p_value})
   q = benjamini_hochberg([r["p_value"] for r in rows])
   for row, qi in zip(rows, q, strict=True):
@@ -237,49 +196,38 @@ def compare_arms(
   return rows
 
 
+def compare_arms(a: dict, b: dict, alpha: float = ALPHA, key: str = "evaluation") -> list[dict]:
+  """Welch-tests arm A (treatment) against an unpaired arm B on every shared evaluation.
+
+  Args:
+    a: evaluation name -> [n_a] per-seed scores of arm A (higher is better).
+    b: evaluation name -> [n_b] per-seed scores of arm B.
+    alpha: false discovery rate for `significant`.
+    key: the name of the row's label field ("evaluation" or "behaviour").
+
+  Returns:
+    One dict per evaluation in both arms, sorted by name, with keys `key`, mean_a,
+    mean_b, delta (= mean_a - mean_b), t, df, p_value, q_value (BH over the compared
+    evaluations) and significant (q_value < alpha).
+  """
+  return _compare(welch_t_test, a, b, alpha, key)
+
+
 def compare_arms_paired(
-  a: dict[str, np.ndarray], b: dict[str, np.ndarray], alpha: float = 0.05
+  a: dict, b: dict, alpha: float = ALPHA, key: str = "evaluation"
 ) -> list[dict]:
-  """As `compare_arms`, but with the paired t-test (`scipy.stats.ttest_rel`) on the
+  """As `compare_arms`, with the paired t-test (`paired_t_test`, df = S - 1) on the
   per-seed differences a[s] - b[s]: for arms that share each seed's start model.
 
   Args:
-    a, b: evaluation name -> [S] per-seed scores, aligned by seed (same order).
-    alpha: false discovery rate for `significant`.
-
-  Returns:
-    As `compare_arms` (keys evaluation, mean_a, mean_b, delta, t, df = S - 1,
-    p_value, q_value, significant). Identical differences on every seed give
-    p = 0 (nonzero) or 1 (zero), as a t-test of zero spread.
+    a, b: name -> [S] per-seed scores, aligned by seed (same order).
   """
-  from scipy import stats as sps
-
-  rows = []
-  for name in sorted(set(a) & set(b)):
-    x, y = np.asarray(a[name], np.float64), np.asarray(b[name], np.float64)
-    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
-      raise ValueError(
-        f"evaluation {name!r}: paired test needs two equal-length vectors of >= 2 seeds, "
-        f"got {x.shape} and {y.shape}"
-      )
-    d = x - y
-    if np.all(d == d[0]):
-      t, p = (np.inf * np.sign(d[0]), 0.0) if d[0] != 0 else (0.0, 1.0)
-    else:
-      res = sps.ttest_rel(x, y)
-      t, p = float(res.statistic), float(res.pvalue)
-    row = {"evaluation": name, "mean_a": float(x.mean()), "mean_b": float(y.mean())}
-    rows.append(row | {"delta": float(d.mean()), "t": t, "df": len(d) - 1, "p_value": p})
-  q = benjamini_hochberg([r["p_value"] for r in rows])
-  for row, qi in zip(rows, q, strict=True):
-    row["q_value"] = float(qi)
-    row["significant"] = bool(qi < alpha)
-  return rows
+  return _compare(paired_t_test, a, b, alpha, key)
 
 
-def headline(comparisons: list[dict], alpha: float = 0.05) -> dict:
+def headline(comparisons: list[dict], alpha: float = ALPHA, unit: str = "evaluations") -> dict:
   """Counts {n, improved (delta > 0), significant_improvements (delta > 0, q < alpha),
-  significant_regressions (delta < 0, q < alpha), mean_delta} over `compare_arms` rows."""
+  significant_regressions (delta < 0, q < alpha), mean_delta, unit} over comparison rows."""
   deltas = np.array([c["delta"] for c in comparisons], np.float64)
   sig = np.array([c["q_value"] < alpha for c in comparisons], bool)
   return {
@@ -288,16 +236,65 @@ def headline(comparisons: list[dict], alpha: float = 0.05) -> dict:
     "significant_improvements": int(np.sum((deltas > 0) & sig)),
     "significant_regressions": int(np.sum((deltas < 0) & sig)),
     "mean_delta": float(deltas.mean()) if len(deltas) else float("nan"),
+    "unit": unit,
   }
 
 
-def format_headline(h: dict, alpha: float = 0.05) -> str:
+def format_headline(h: dict, alpha: float = ALPHA) -> str:
   """One line, e.g. '12 of 53 evaluations improved (mean Δ +0.091); 5 significant ...'."""
   return (
-    f"{h['improved']} of {h['n']} evaluations improved (mean Δ {h['mean_delta']:+.3f}); "
-    f"{h['significant_improvements']} significant after Benjamini–Hochberg (q < {alpha:g}); "
-    f"{h['significant_regressions']} significant regressions"
+    f"{h['improved']} of {h['n']} {h.get('unit', 'evaluations')} improved "
+    f"(mean Δ {h['mean_delta']:+.3f}); {h['significant_improvements']} significant after "
+    f"Benjamini–Hochberg (q < {alpha:g}); {h['significant_regressions']} significant regressions"
   )
+
+
+def _power_one(nc: float, df: float, crit: float) -> float:
+  # T' = (Z + nc) / (W / sqrt(df)), Z ~ N(0, 1), W ~ chi(df): P(|T'| > crit) integrated
+  # over W.
+  def f(w):
+    u = crit * w / df**0.5
+    return (sps.norm.sf(u - nc) + sps.norm.cdf(-u - nc)) * sps.chi.pdf(w, df)
+
+  return float(integrate.quad(f, 0.0, np.inf, epsabs=1e-12, epsrel=1e-10, limit=200)[0])
+
+
+def paired_power(effect, sd, seeds, alpha: float = ALPHA):
+  """Power of the two-sided paired t-test at level `alpha` (Cohen 1988, ch. 2):
+  P(|T'| > t_{1-alpha/2, S-1}), T' noncentral t with S - 1 df and noncentrality
+  effect / (sd / sqrt(S)); `sd` is the standard deviation of the per-seed differences.
+  Broadcasts over its arguments."""
+  effect, sd, seeds = np.broadcast_arrays(*(np.asarray(x, np.float64) for x in (effect, sd, seeds)))
+  df = seeds - 1
+  nc, crit = effect / (sd / np.sqrt(seeds)), sps.t.ppf(1 - alpha / 2, df)
+  with np.errstate(all="ignore"):
+    out = np.asarray(sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc), np.float64)
+  bad = ~np.isfinite(out)  # By the integral where `nct` fails (NaN at df = 1).
+  out[bad] = [_power_one(*x) for x in zip(nc[bad], df[bad], crit[bad], strict=True)]
+  return float(out) if out.ndim == 0 else out
+
+
+def seeds_for_power(
+  effect: float, sd: float, power: float = 0.8, alpha: float = ALPHA, max_seeds: int = 1024
+) -> int:
+  """The fewest seeds S >= 2 at which `paired_power(effect, sd, S) >= power`
+  (`max_seeds + 1` if none up to `max_seeds`)."""
+  for s in range(2, max_seeds + 1):  # Power rises with S: the first one that reaches it.
+    if paired_power(effect, sd, s, alpha) >= power:
+      return s
+  return max_seeds + 1
+
+
+def detectable_effect(sd: float, seeds: int, power: float = 0.8, alpha: float = ALPHA) -> float:
+  """The effect (in the units of `sd`) that the paired t-test at `seeds` seeds detects
+  with probability `power`: the root of paired_power(effect) = power (`brentq`)."""
+  if seeds < 2 or sd <= 0:
+    return float("nan") if seeds < 2 else 0.0
+  f = lambda e: paired_power(e, sd, seeds, alpha) - power  # noqa: E731
+  hi = sd
+  while f(hi) < 0:
+    hi *= 2
+  return float(optimize.brentq(f, 0.0, hi, xtol=1e-12 * sd))
 
 
 def refusal_stratified(

@@ -1,4 +1,5 @@
-"""The scoreboard on hand-made rows: per-seed metrics, Welch + BH comparisons, headline."""
+"""The scoreboard on hand-made rows: per-seed metrics, Welch and paired comparisons with BH,
+per evaluation and per behaviour, headlines."""
 
 import random
 
@@ -210,3 +211,76 @@ def test_compare_paired_matches_scipy_and_pairs_by_seed_id():
   d = np.array([0.0, 0.05, 0.1, 0.15])
   assert out["suite"]["p"] == pytest.approx(sps.ttest_1samp(d, 0.0).pvalue)
   assert len(x) == 12
+
+
+def _table_rows(arm, table):
+  return [
+    {"evaluation": n, "category": "safety", "arm": arm, "seed": s, "mean": v}
+    for n, values in table.items()
+    for s, v in enumerate(values)
+  ]
+
+
+def test_behaviour_level_counts_each_behaviour_once():
+  # Behaviour "dup" is measured by three evaluations (a subset and re-phrasings) that
+  # move together; "solo" by one. Per evaluation "dup" counts three times; per
+  # behaviour once, on the mean of its evaluations' per-seed scores.
+  treat = {
+    "dup/x": [0.6, 0.7, 0.65, 0.7],
+    "dup/y": [0.62, 0.72, 0.6, 0.71],
+    "dup/z": [0.58, 0.69, 0.66, 0.72],
+    "solo/x": [0.4, 0.5, 0.45, 0.43],
+  }
+  base = {
+    "dup/x": [0.5, 0.6, 0.55, 0.62],
+    "dup/y": [0.5, 0.63, 0.5, 0.6],
+    "dup/z": [0.5, 0.6, 0.57, 0.6],
+    "solo/x": [0.45, 0.48, 0.5, 0.44],
+  }
+  rows = _table_rows("t", treat) + _table_rows("b", base)
+  out = scoreboard.compare(rows, "t", "b", paired=True)
+  assert out["test"].startswith("paired t") and out["alpha"] == 0.05
+  assert out["headline"]["n"] == 4 and out["headline"]["improved"] == 3
+  h = out["behaviour_headline"]
+  assert (h["n"], h["improved"], h["unit"]) == (2, 1, "behaviours")
+  by = {r["behaviour"]: r for r in out["behaviours"]}
+  assert by["dup"]["evaluations"] == ["dup/x", "dup/y", "dup/z"]
+  score_t = np.mean([treat[n] for n in by["dup"]["evaluations"]], axis=0)
+  score_b = np.mean([base[n] for n in by["dup"]["evaluations"]], axis=0)
+  ref = stats.paired_t_test(score_t, score_b)
+  assert by["dup"]["p_value"] == pytest.approx(ref.p_value)
+  assert by["dup"]["delta"] == pytest.approx(np.mean(score_t - score_b))
+  np.testing.assert_allclose(
+    [r["q_value"] for r in out["behaviours"]],
+    stats.benjamini_hochberg([r["p_value"] for r in out["behaviours"]]),
+  )
+  assert "p_sign_flip" not in by["dup"]  # 4 seeds: the sign-flip check needs 8.
+  # Unpaired (Welch) on the same rows gives the Welch p per behaviour.
+  welch = scoreboard.compare(rows, "t", "b")
+  w = {r["behaviour"]: r for r in welch["behaviours"]}["dup"]
+  assert w["p_value"] == pytest.approx(stats.welch_t_test(score_t, score_b).p_value)
+  board = scoreboard.format_scoreboard(rows, ("t", "b"), out)
+  assert "Primary: 1 of 2 behaviours improved" in board
+  assert board.splitlines()[-1].startswith("3 of 4 evaluations improved")
+
+
+def test_paired_compare_adds_sign_flip_at_eight_seeds():
+  rng = np.random.default_rng(0)
+  base = {"e/x": rng.uniform(0.3, 0.5, 8), "e/y": rng.uniform(0.3, 0.5, 8)}
+  treat = {n: v + 0.05 + 0.01 * rng.standard_normal(8) for n, v in base.items()}
+  rows = _table_rows("t", treat) + _table_rows("b", base)
+  out = scoreboard.compare_paired(rows, "t", "b")
+  row = out["behaviours"][0]
+  d = np.mean([treat[n] - base[n] for n in ("e/x", "e/y")], axis=0)
+  assert row["p_sign_flip"] == pytest.approx(stats.sign_flip_p(d))
+  assert row["p_sign_flip"] == pytest.approx(2 / 256)  # every seed improved
+  assert out["suite"]["p_sign_flip"] == pytest.approx(2 / 256)
+
+
+def test_behaviour_of_registered_evaluations():
+  assert scoreboard.behaviour_of("at_risk_user_welfare/coding") == "at_risk_user_welfare"
+  assert (
+    scoreboard.behaviour_of("health_physician_under_persona/bad_medical_advice")
+    == "health_physician_under_persona"
+  )
+  assert scoreboard.behaviour_of("not_registered/x") == "not_registered"

@@ -1,4 +1,5 @@
-"""Tests for alignment_rl.evals.stats: hand-derived cases, then SciPy as a reference."""
+"""Tests for alignment_rl.evals.stats: a hand-computed case for every test, interval and
+power function (the library calls scipy.stats; these pin down that it calls it right)."""
 
 from __future__ import annotations
 
@@ -8,43 +9,6 @@ import numpy as np
 import pytest
 
 from alignment_rl.evals import stats
-
-# --------------------------------------------------------------------------- student_t_sf
-
-
-def test_student_t_sf_closed_forms():
-  # df = 1 (Cauchy): P(T > t) = 1/2 - atan(t)/pi, ~ 1/(pi t) for huge t.
-  t = np.array([-30.0, -2.0, -0.5, 1e-8, 0.3, 1.0, 4.0, 25.0])
-  np.testing.assert_allclose(stats.student_t_sf(t, 1.0), 0.5 - np.arctan(t) / np.pi, rtol=1e-13)
-  np.testing.assert_allclose(stats.student_t_sf(1e200, 1.0), 1 / (math.pi * 1e200), rtol=1e-12)
-  # df = 2: P(T > t) = (1 - t/s)/2 = 1/(s (s + t)) with s = sqrt(2 + t^2), for t >= 0.
-  t = np.array([0.0, 0.1, 1.0, 3.0, 50.0, 1e4, 1e100])
-  s = np.sqrt(2 + t * t)
-  np.testing.assert_allclose(stats.student_t_sf(t, 2.0), 1 / (s * (s + t)), rtol=1e-13)
-
-
-def test_student_t_sf_edges_and_symmetry():
-  out = stats.student_t_sf(np.array([0.0, np.inf, -np.inf, np.nan]), 3.5)
-  np.testing.assert_array_equal(out[:3], [0.5, 0.0, 1.0])
-  assert np.isnan(out[3])
-  t = np.linspace(-8, 8, 33)
-  for df in (0.7, 3.0, 41.5):
-    np.testing.assert_allclose(
-      stats.student_t_sf(-t, df), 1 - stats.student_t_sf(t, df), rtol=1e-13, atol=1e-15
-    )
-  # Broadcasting: t [3, 1] against df [4] -> [3, 4].
-  assert stats.student_t_sf(np.zeros((3, 1)), np.array([1.0, 2.0, 3.0, 4.0])).shape == (3, 4)
-  with pytest.raises(ValueError, match="df must be finite and > 0"):
-    stats.student_t_sf(1.0, 0.0)
-
-
-def test_student_t_sf_matches_scipy():
-  scipy_stats = pytest.importorskip("scipy.stats")
-  t = np.array([-1e6, -300, -40, -5, -1.3, -1e-3, 0.2, 1, 2.5, 7, 20, 40, 300, 1e6])
-  for df in (0.3, 1.0, 1.5, 2.0, 3.7, 10.0, 29.5, 100.0, 1234.5):
-    expected = scipy_stats.t.sf(t, df)
-    np.testing.assert_allclose(stats.student_t_sf(t, df), expected, rtol=1e-10, err_msg=f"{df=}")
-
 
 # --------------------------------------------------------------------------- welch_t_test
 
@@ -207,6 +171,7 @@ def test_headline_and_format():
     "significant_improvements": 1,
     "significant_regressions": 1,
     "mean_delta": pytest.approx(-0.01),
+    "unit": "evaluations",
   }
   # A stricter alpha drops the regression (q = 0.04) but keeps q = 0.01.
   h2 = stats.headline(rows, alpha=0.02)
@@ -223,6 +188,9 @@ def test_headline_and_format():
     "Benjamini–Hochberg (q < 0.05); 1 significant regressions"
   )
   assert "(mean Δ -0.010)" in stats.format_headline(h)
+  assert stats.format_headline(stats.headline(rows, unit="behaviours")).startswith(
+    "2 of 5 behaviours improved"
+  )
 
 
 # --------------------------------------------------------------------------- refusal_stratified
@@ -259,5 +227,66 @@ def test_compare_arms_paired_hand_computed():
   # Pairing matters: the same numbers unpaired (Welch) are not significant at 0.05.
   welch = stats.welch_t_test([1.0, 2.0, 3.0], [0.0, 0.0, 1.0])
   assert welch.p_value > 0.05 > e["p_value"]
-  with pytest.raises(ValueError, match="paired test needs"):
-    stats.compare_arms_paired({"e": np.array([1.0, 2.0])}, {"e": np.array([1.0])})
+  with pytest.raises(ValueError, match="paired test needs equal-length"):
+    stats.compare_arms_paired({"e": np.array([1.0, 2.0])}, {"e": np.array([1.0, 2.0, 3.0])})
+  rows = stats.compare_arms_paired({"e": [0.3, 0.5]}, {"e": [0.1, 0.3]}, key="behaviour")
+  assert rows[0]["behaviour"] == "e" and (rows[0]["t"], rows[0]["p_value"]) == (math.inf, 0.0)
+
+
+# --------------------------------------------------------------------------- paired, sign flip
+
+
+def test_paired_t_hand_computed():
+  # d = a - b = [0.1, 0.3, 0.2, 0.4]: mean 0.25, s_d^2 = 0.05/3, se = sqrt(0.05/12);
+  # t = 0.25 / sqrt(0.05/12) = 3.872983, df 3; p = 2 P(T_3 > t) = 0.030466 (tables:
+  # t_{0.975,3} = 3.182 < t < t_{0.99,3} = 4.541, so 0.02 < p < 0.05).
+  a, b = np.array([0.6, 0.8, 0.5, 0.9]), np.array([0.5, 0.5, 0.3, 0.5])
+  r = stats.paired_t_test(a, b)
+  assert r.t == pytest.approx(0.25 / math.sqrt(0.05 / 12), rel=1e-12) and r.df == 3.0
+  assert r.mean_diff == pytest.approx(0.25)
+  assert r.p_value == pytest.approx(0.0304663, abs=2e-7)
+  assert stats.paired_t_test([0.2, 0.4], [0.2, 0.4]) == (0.0, 1.0, 1.0, 0.0)
+  assert stats.paired_t_test([0.1, 0.3], [0.2, 0.4]).t == -math.inf
+
+
+def test_sign_flip_hand_computed():
+  # Every difference positive: only the all-plus and all-minus signs reach |mean|, so
+  # p = 2 / 2^S: 0.125 at 4 seeds (never below 0.05), 2/256 at 8.
+  assert stats.sign_flip_p([0.1, 0.2, 0.3, 0.4]) == pytest.approx(0.125)
+  assert stats.sign_flip_p(np.arange(1.0, 9.0)) == pytest.approx(2 / 256)
+  # d = [1, -2, 3]: |mean e d| >= 2/3 for signs (+,-,+), (-,+,-), (+,+,+), (-,-,-),
+  # (-,-,+) and (+,+,-) (|sum| = 6, 6, 2, 2, 4, 4 >= 2): p = 6/8.
+  assert stats.sign_flip_p([1.0, -2.0, 3.0]) == pytest.approx(0.75)
+
+
+# --------------------------------------------------------------------------- t_interval
+
+
+def test_t_interval_hand_computed():
+  # [1, 2, 3]: mean 2, s = 1, t_{0.975, 2} = 4.302653 -> 2 ± 4.302653 / sqrt(3).
+  lo, hi = stats.t_interval([1.0, 2.0, 3.0])
+  assert (lo, hi) == pytest.approx((2 - 4.302653 / 3**0.5, 2 + 4.302653 / 3**0.5), abs=1e-6)
+  # Vectorised over rows; a constant row has zero width; one value gives (v, v).
+  lo, hi = stats.t_interval(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]), axis=1)
+  assert lo.shape == (2,) and (lo[1], hi[1]) == (5.0, 5.0)
+  assert stats.t_interval([0.7]) == (0.7, 0.7)
+  # 90%: t_{0.95, 2} = 2.919986.
+  assert stats.t_interval([1.0, 2.0, 3.0], 0.9)[1] == pytest.approx(2 + 2.919986 / 3**0.5)
+  with pytest.raises(ValueError, match="level must be in"):
+    stats.t_interval([1.0, 2.0], 1.0)
+
+
+# --------------------------------------------------------------------------- power
+
+
+def test_power_hand_computed():
+  # Effect 0: the power is the level itself.
+  assert stats.paired_power(0.0, 1.0, 8) == pytest.approx(0.05, rel=1e-9)
+  # Cohen (1988), one-sample/paired t, d = effect / sd = 1: 10 pairs give 80% power
+  # (0.8032; 9 pairs give 0.7469).
+  assert stats.paired_power(1.0, 1.0, 10) == pytest.approx(0.8032, abs=5e-4)
+  assert stats.seeds_for_power(0.02, 0.02) == 10
+  assert stats.seeds_for_power(0.5, 1.0) == 34  # Cohen's table: d = 0.5 -> 34.
+  e = stats.detectable_effect(0.02, 10)
+  assert e < 0.02 and stats.paired_power(e, 0.02, 10) == pytest.approx(0.8, abs=1e-9)
+  assert stats.seeds_for_power(1e-6, 1.0, max_seeds=50) == 51
