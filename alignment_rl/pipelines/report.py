@@ -1,9 +1,11 @@
 """`report.md` and the figures of a `trait_rl` run, from its results dict only.
 
-`write_report(results, workdir)` writes `<workdir>/report.md` (headline, scoreboard,
-refusal-stratified headline, persona persistence, harmful fine-tuning and pressure
-tables) and, with `figures=True`, every figure of `plots.FIGURES` that these results
-can draw into `<workdir>/figures/<name>.{png,pdf}`; it returns the report's text.
+`write_report(results, workdir)` writes `<workdir>/report.md` (how it tests, the
+behaviour headline (primary) and every evaluation's (secondary), refusal-stratified
+headlines, the paired table, the behaviour table, scoreboard, persona persistence,
+harmful fine-tuning and pressure tables) and, with `figures=True`, every figure of
+`plots.FIGURES` that these results can draw into `<workdir>/figures/<name>.{png,pdf}`;
+it returns the report's text.
 """
 
 from __future__ import annotations
@@ -158,20 +160,63 @@ def write_figures(results: dict, out_dir: str) -> list[str]:
   return written
 
 
+def statistics_line(results: dict) -> str:
+  """How the report tests: the paired t-test (every arm starts from its seed's prior),
+  the level, the Benjamini–Hochberg rate and what it is over, and the intervals."""
+  comp = results["comparisons"][results["treatment"]]["all"]
+  n_b, n_e = comp["behaviour_headline"]["n"], comp["headline"]["n"]
+  return (
+    f"Statistics: {comp['test']} over {results['num_seeds']} seeds (every arm starts from "
+    f"its seed's prior); two-sided alpha = {stats.ALPHA:g}; significant means "
+    f"Benjamini–Hochberg q < {comp['alpha']:g}, over the {n_b} disjoint behaviours "
+    f"(primary) and, separately, over all {n_e} evaluations (secondary, several measure "
+    "one behaviour); intervals are 95% Student-t over seeds (docs/statistics.md)."
+  )
+
+
+def behaviour_table(comp: dict) -> str:
+  """Markdown: one row per behaviour (its per-seed score is the mean of its
+  evaluations'): Δ, p, BH q over the behaviours, the exact sign-flip p where run."""
+  flip = any("p_sign_flip" in r for r in comp["behaviours"])
+  head = "| behaviour | evaluations | Δ | p | q |" + (" sign-flip p |" if flip else "")
+  lines = [head, "|---|---:|---:|---:|---:|" + ("---:|" if flip else "")]
+  for r in comp["behaviours"]:
+    cells = [r["behaviour"], str(len(r["evaluations"])), f"{r['delta']:+.3f}"]
+    cells += [f"{r['p_value']:.3g}", f"{r['q_value']:.3g}" + (" *" if r["significant"] else "")]
+    if flip:
+      cells.append(f"{r['p_sign_flip']:.3g}" if "p_sign_flip" in r else "-")
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def _headlines(comp: dict) -> str:
+  """The behaviour headline (primary), then every evaluation's (secondary)."""
+  if "behaviour_headline" not in comp:  # Results logged before behaviour-level counting.
+    return stats.format_headline(comp["headline"])
+  return (
+    stats.format_headline(comp["behaviour_headline"])
+    + ". Every evaluation (secondary): "
+    + stats.format_headline(comp["headline"])
+  )
+
+
 def paired_table(results: dict) -> str:
   """Markdown: the treatment against each arm sharing its seeds' start models, paired
   by seed (suite-mean difference with a Student-t 95% interval and paired-t p; the
-  per-evaluation paired tests' headline)."""
+  per-behaviour and per-evaluation paired tests' headlines)."""
   lines = [
-    "| vs | suite Δ [95% t-interval] | paired p | evaluations improved | "
-    "significant (BH q < 0.05) up / down |",
-    "|---|---|---:|---:|---:|",
+    "| vs | suite Δ [95% t-interval] | paired p | behaviours improved | "
+    "significant up / down | evaluations improved | significant up / down |",
+    "|---|---|---:|---:|---:|---:|---:|",
   ]
   for other, c in results["versus_paired"].items():
     s, h = c["suite"], c["headline"]
+    b = c.get("behaviour_headline", {"improved": "-", "n": "-"})
     lines.append(
       f"| {other} | {s['mean_delta']:+.3f} [{s['ci_low']:+.3f}, {s['ci_high']:+.3f}] | "
-      f"{s['p']:.3f} | {h['improved']} of {h['n']} | "
+      f"{s['p']:.3f} | {b['improved']} of {b['n']} | "
+      f"{b.get('significant_improvements', '-')} / {b.get('significant_regressions', '-')} | "
+      f"{h['improved']} of {h['n']} | "
       f"{h['significant_improvements']} / {h['significant_regressions']} |"
     )
   return "\n".join(lines)
@@ -189,22 +234,33 @@ def timing_table(results: dict) -> str:
 
 def write_report(results: dict, workdir: str, figures: bool = True) -> str:
   parts = [f"# {results['experiment']}", ""]
+  main = results["comparisons"][results["treatment"]]["all"]
+  if "behaviour_headline" in main:
+    parts += [statistics_line(results), ""]
   for treatment, comp in results["comparisons"].items():
     parts += [
       f"**{treatment} vs {results['baseline']}** ({results['num_seeds']} seeds): "
-      + stats.format_headline(comp["all"]["headline"]),
+      + _headlines(comp["all"]),
       "",
       "Refusal-stratified (samples where neither arm refused): "
-      + stats.format_headline(comp["refusal_stratified"]["headline"]),
+      + _headlines(comp["refusal_stratified"]),
       "",
     ]
   for other, h in results.get("versus", {}).items():
-    parts += [f"**{results['treatment']} vs {other}**: " + stats.format_headline(h), ""]
+    line = _headlines(h) if "headline" in h else stats.format_headline(h)
+    parts += [f"**{results['treatment']} vs {other}**: " + line, ""]
   if "versus_paired" in results:
     parts += [
       f"**{results['treatment']} paired by seed** (every arm starts from its seed's prior):",
       "",
       paired_table(results),
+      "",
+    ]
+  if "behaviours" in main:
+    parts += [
+      f"## Behaviours ({results['treatment']} vs {results['baseline']}, primary)",
+      "",
+      behaviour_table(main),
       "",
     ]
   if "reference" in results:
@@ -234,11 +290,15 @@ def write_report(results: dict, workdir: str, figures: bool = True) -> str:
 
 
 def summary(results: dict) -> dict:
-  """A compact summary: the headline of each comparison and the suite means."""
+  """A compact summary: the headlines of each comparison (per behaviour, primary; per
+  evaluation) and the suite means."""
   out = {
     "experiment": results["experiment"],
     "suite_mean": {k[0]: round(v, 4) for k, v in _suite_means(results["evaluation"]).items()},
     "headline": {t: c["all"]["headline"] for t, c in results["comparisons"].items()},
+    "behaviour_headline": {
+      t: c["all"].get("behaviour_headline") for t, c in results["comparisons"].items()
+    },
   }
   if "harmful_finetune" in results:
     out["finetune_suite"] = {

@@ -13,7 +13,9 @@ persistence tests they run:
      and its family/domain filter. Arms are asserted compute-matched: same updates,
      samples and parameter count;
   3. the evaluation suite on the prior and every arm; the scoreboard of
-     `treatment` against `baseline` (Welch across seeds, BH over the suite);
+     `treatment` against `baseline`, the prior and the controls, paired by seed
+     (every arm starts from its seed's prior): paired t-tests with BH over the
+     disjoint behaviours (primary) and over every evaluation (secondary);
   4. persistence, each optional: evaluation personas on every arm; multi-turn
      pressure to `pressure_turns`; harmful fine-tuning from `finetune_from` (a
      compute-matched budget from each start model);
@@ -37,7 +39,8 @@ from tqdm.auto import tqdm
 
 from alignment_rl.agents import persistence
 from alignment_rl.data import check_world_version, load_split, scenario_config, world_digest
-from alignment_rl.evals import scoreboard
+from alignment_rl.evals import scoreboard, stats
+from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune_many
 from alignment_rl.pipelines import prior_cache, reuse
@@ -250,23 +253,36 @@ def run_trait_rl(config, workdir: str) -> dict:
     },
     "evaluation": rows,
   }
+  # Every arm starts from its seed's prior, so arms are compared paired by seed: the
+  # paired t-test per behaviour (primary, BH over the disjoint behaviours) and per
+  # evaluation (secondary, BH over the suite); the same on the samples neither arm
+  # refused. Then the treatment against the baseline, the prior and every negative
+  # control, with the paired effect on the suite mean.
   comparisons = {}
   for treatment in [config.treatment, *config.get("also_compare", ())]:
-    comp = scoreboard.compare(rows, treatment, config.baseline)
-    strat = scoreboard.compare_refusal_stratified(samples[treatment], samples[config.baseline])
+    comp = scoreboard.compare(rows, treatment, config.baseline, paired=True)
+    strat = scoreboard.compare_refusal_stratified(
+      samples[treatment], samples[config.baseline], paired=True
+    )
     comparisons[treatment] = {"all": comp, "refusal_stratified": strat}
   results["comparisons"] = comparisons
-  # The treatment against the prior and against every negative control, beside the
-  # baseline comparison: Welch across seeds (as the baseline comparison), and paired by
-  # seed (every arm starts from its seed's prior): per-evaluation paired t with BH, and
-  # the paired effect on the suite mean.
   versus = ["prior", *config.get("controls", ())]
-  results["versus"] = {
-    other: scoreboard.compare(rows, config.treatment, other)["headline"] for other in versus
-  }
   results["versus_paired"] = {
     other: scoreboard.compare_paired(rows, config.treatment, other)
     for other in [config.baseline, *versus]
+  }
+  keys = ("test", "behaviour_headline", "headline")
+  results["versus"] = {o: {k: results["versus_paired"][o][k] for k in keys} for o in versus}
+  shared = {r["evaluation"] for r in rows}
+  results["statistics"] = {
+    "alpha": stats.ALPHA,
+    "bh_q": stats.ALPHA,
+    "test": scoreboard.TESTS[True],
+    "interval": "95% Student-t over seeds",
+    "behaviours": {
+      b: [n for n in names if n in shared]
+      for b, names in suite_lib.behaviours(config.suite).items()
+    },
   }
   if config.get("reference_rows", False):
     from alignment_rl.evals import reference
