@@ -10,7 +10,8 @@ Reads `<runs>/<experiment>/results.json` (written by each experiment; sweeps:
 functions of `alignment_rl.plots` (the notebooks use the same ones) into
 `<out>/<figure>.{png,pdf}`; tables (the scoreboard of each conversation experiment)
 into `<out>/tables/<experiment>.md`. A requested figure without results is a one-line
-error naming the experiment and the file it needs.
+error naming the experiment and the file it needs; so are a corrupt results.json (named),
+a `--runs` that is not a folder and an `--out` that is (or lies under) a file.
 """
 
 from __future__ import annotations
@@ -27,12 +28,30 @@ def find_results(runs: str, experiment: str) -> list[dict]:
   paths = [os.path.join(runs, experiment, "results.json")]
   if not os.path.isfile(paths[0]):
     paths = sorted(glob.glob(os.path.join(runs, experiment, "*", "results.json")))
-  out = []
-  for p in paths:
-    if os.path.isfile(p):
-      with open(p, encoding="utf-8") as f:
-        out.append(json.load(f))
-  return out
+  return [load_results(p) for p in paths if os.path.isfile(p)]
+
+
+def load_results(path: str) -> dict:
+  """One results.json; a corrupt or non-object file is a one-line ValueError naming it."""
+  try:
+    with open(path, encoding="utf-8") as f:
+      results = json.load(f)
+  except (ValueError, UnicodeDecodeError) as e:
+    raise ValueError(f"{path}: {type(e).__name__} — allowed: a results.json file ({e})") from None
+  if not isinstance(results, dict):
+    raise ValueError(f"{path}: {type(results).__name__} — allowed: a JSON object of results")
+  return results
+
+
+def check_args(args) -> None:
+  """One-line ValueErrors for a `--runs` that is not a folder or an `--out` that is a file."""
+  if os.path.lexists(args.runs) and not os.path.isdir(args.runs):
+    raise ValueError(f"--runs: {args.runs!r} — allowed: a folder of experiment workdirs")
+  out = os.path.abspath(args.out)
+  while not os.path.lexists(out) and os.path.dirname(out) != out:
+    out = os.path.dirname(out)
+  if not os.path.isdir(out):
+    raise ValueError(f"--out: {args.out!r} — allowed: a folder or a new path ({out!r} is a file)")
 
 
 def draw(name: str, runs: str, out: str) -> list[str]:
@@ -71,8 +90,7 @@ def write_tables(runs: str, out: str) -> list[str]:
 
   written = []
   for path in sorted(glob.glob(os.path.join(runs, "*", "results.json"))):
-    with open(path, encoding="utf-8") as f:
-      results = json.load(f)
+    results = load_results(path)
     if "comparisons" not in results:
       continue
     os.makedirs(os.path.join(out, "tables"), exist_ok=True)
@@ -110,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--runs", default="runs", help="folder of experiment workdirs")
   parser.add_argument("--out", default="figures", help="output folder")
   args = parser.parse_args(argv)
+  try:
+    check_args(args)
+  except ValueError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
   if args.figure == "heldout_overlap":
     for p in draw_heldout_overlap(args.out):
       print(p)

@@ -7,12 +7,16 @@ r"""Launches a registered experiment. The only place flags are defined.
   python -m experiments.main --jax_distributed ...            # one process per host
 
 Running the same command again with the same workdir resumes from the latest
-checkpoint. Errors in the input (unknown experiment, malformed override,
-mismatched or corrupt checkpoint) exit with one line on stderr.
+checkpoint. The whole config (every sweep point's too) and the workdir are validated
+against their declared ranges (`alignment_rl.config_schema`) before any work; bad
+input (unknown experiment or name, malformed override, a value out of range, a workdir
+that is a file or not writable, mismatched or corrupt checkpoint) exits non-zero with
+one line on stderr, `field: value — allowed: ...`, and nothing on disk changed.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import sys
@@ -52,13 +56,55 @@ def _define_flags() -> None:
   )
 
 
+def plan(config, workdir: str, sweep_points: list[dict] | None = None) -> list[tuple]:
+  """[(name, config, workdir)] of the runs to do, each validated before any runs.
+
+  Raises `ConfigError` (one line) for the first field, sweep point or workdir outside
+  its declared range (`alignment_rl.config_schema`); writes nothing.
+  """
+  from alignment_rl.config_schema import ConfigError, validate
+  from experiments import sweep
+
+  validate(config, workdir)
+  if sweep_points is None:
+    return [(None, config, workdir)]
+  try:
+    points = sweep.expand(config, sweep_points)
+  except (KeyError, ValueError) as e:
+    raise ConfigError("--sweep", sweep_points, str(e.args[0])) from None
+  jobs = [(n, c, os.path.join(workdir, n)) for n, c in points]
+  for name, point, point_dir in jobs:
+    try:
+      validate(point, point_dir)
+    except ConfigError as e:
+      raise ConfigError.from_message(f"{e} (sweep point {name})") from None
+  return jobs
+
+
 def _run(argv) -> None:
+  from alignment_rl.config_schema import ConfigError, check_devices
+  from experiments import sweep
+
   if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    raise ConfigError("arguments", tuple(argv[1:]), "none (only flags; see --helpshort)")
+  config = _FLAGS["config"].value
+  workdir = _FLAGS["workdir"].value or os.path.join("runs", str(config.get("experiment")))
+  points = None
+  if _FLAGS["sweep"].value:
+    path = config_flags.get_config_filename(flags.FLAGS["config"])
+    module = sweep.load_config_module(path)
+    if not hasattr(module, "get_sweep"):
+      raise ConfigError("--sweep", True, f"a config file with get_sweep() ({path!r} has none)")
+    points = module.get_sweep()
+  if _FLAGS["jax_distributed"].value:  # Before anything uses a JAX backend.
+    import jax
+
+    jax.distributed.initialize()
+  jobs = plan(config, workdir, points)  # Every run's config, before any work.
   import jax
 
-  if _FLAGS["jax_distributed"].value:
-    jax.distributed.initialize()
+  for _, point, _ in jobs:
+    check_devices(point, len(jax.devices()))
   cache = _FLAGS["compilation_cache"].value
   if cache:
     # Programs that took at least a second to compile (JAX's default threshold).
@@ -66,54 +112,56 @@ def _run(argv) -> None:
 
   from alignment_rl import pipelines  # noqa: F401  (registers experiments)
   from alignment_rl.registry import EXPERIMENTS
-  from experiments import sweep
 
-  config = _FLAGS["config"].value
   run_fn = EXPERIMENTS.get(config.experiment)
-  workdir = _FLAGS["workdir"].value or os.path.join("runs", config.experiment)
-  if _FLAGS["sweep"].value:
-    module = sweep.load_config_module(config_flags.get_config_filename(flags.FLAGS["config"]))
-    if not hasattr(module, "get_sweep"):
-      raise ValueError(f"config file of {config.experiment!r} defines no get_sweep()")
-    for name, point in sweep.expand(config, module.get_sweep()):
-      summary = run_fn(point, os.path.join(workdir, name))
+  for name, point, point_dir in jobs:
+    summary = run_fn(point, point_dir)
+    if name is None:
+      print(json.dumps(summary, indent=2))
+    else:
       print(f"{name}: {json.dumps(summary)}")
-  else:
-    summary = run_fn(config, workdir)
-    print(json.dumps(summary, indent=2))
 
 
-def _check_overrides(argv: list[str]) -> None:
-  """Exits with one line if the config file fails or an override names no field."""
+def _config_path(argv: list[str]) -> str:
   path = _DEFAULT_CONFIG
   for i, arg in enumerate(argv):
     if arg.startswith("--config="):
       path = arg.split("=", 1)[1]
     elif arg == "--config" and i + 1 < len(argv):
       path = argv[i + 1]
-  overrides = [a[len("--config.") :].split("=", 1)[0] for a in argv if a.startswith("--config.")]
+  return path
+
+
+def check_overrides(argv: list[str]) -> None:
+  """Raises one `ConfigError` if the config file fails or an override names no field."""
+  from alignment_rl.config_schema import ConfigError
   from experiments import sweep
 
+  path = _config_path(argv)
   file, _, arg = path.partition(":")
   if not os.path.isfile(file):
-    print(f"error: --config={path}: no config file {file!r}", file=sys.stderr)
-    sys.exit(1)
+    known = ", ".join(
+      sorted(os.path.basename(f) for f in glob.glob(os.path.join(_ROOT, "configs", "[a-z]*.py")))
+    )
+    raise ConfigError("--config", path, f"configs/<file>.py[:arg], files: {known}")
   try:
     config = sweep.load_config_module(file).get_config(arg or None)
   except Exception as e:  # noqa: BLE001 - any failure of the user's config file.
-    print(f"error: --config={path}: {type(e).__name__}: {e}", file=sys.stderr)
-    sys.exit(1)
-  for field in overrides:
+    text = " ".join(str(e).split()) or type(e).__name__
+    allowed = text.split("allowed:", 1)[1].strip() if "allowed:" in text else None
+    if allowed is None:
+      allowed = f"a config file whose get_config({arg or None!r}) works; {type(e).__name__}: {text}"
+    raise ConfigError("--config", path, allowed) from None
+  for arg_ in argv:
+    if not arg_.startswith("--config."):
+      continue
+    field, _, value = arg_[len("--config.") :].partition("=")
     node = config
     for depth, part in enumerate(field.split(".")):
       if not hasattr(node, "keys") or part not in node:
         where = ".".join(field.split(".")[:depth]) or "config"
         known = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else "(not a group)"
-        print(
-          f"error: override --config.{field}: {where} has no field {part!r}; known: {known}",
-          file=sys.stderr,
-        )
-        sys.exit(1)
+        raise ConfigError(f"--config.{field}", value, f"a field of {where}: {known}")
       node = node[part]
 
 
@@ -130,18 +178,29 @@ def _parse_flags(argv: list[str]) -> list[str]:
     sys.exit(1)
 
 
+def _one_line_errors() -> tuple[type, ...]:
+  """Errors of bad input, printed as one line: the config's, and those of the library's
+  modules already imported (a module not imported cannot have raised)."""
+  errors = [KeyError, ValueError]
+  for module, name in (
+    ("alignment_rl.training.checkpointing", "CheckpointError"),
+    ("alignment_rl.training.trainer", "NonFiniteLossError"),
+  ):
+    if module in sys.modules:
+      errors.append(getattr(sys.modules[module], name))
+  return tuple(errors)
+
+
 def main(argv) -> None:
   from absl import logging
-
-  from alignment_rl.registry import UnknownNameError
-  from alignment_rl.training.checkpointing import CheckpointError
-  from alignment_rl.training.trainer import NonFiniteLossError
 
   if not flags.FLAGS["verbosity"].present:  # Orbax logs every save at INFO.
     logging.set_verbosity(logging.WARNING)
   try:
     _run(argv)
-  except (UnknownNameError, CheckpointError, NonFiniteLossError, KeyError, ValueError) as e:
+  except Exception as e:  # noqa: BLE001 - re-raised below unless it is bad input.
+    if not isinstance(e, _one_line_errors()):
+      raise
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
 
@@ -149,6 +208,10 @@ def main(argv) -> None:
 if __name__ == "__main__":
   # Overrides are checked before the config flag exists: config_flags applies
   # them to the default config while defining the flag.
-  _check_overrides(sys.argv)
+  try:
+    check_overrides(sys.argv)
+  except ValueError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
   _define_flags()
   app.run(main, flags_parser=_parse_flags)

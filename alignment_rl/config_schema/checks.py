@@ -150,11 +150,18 @@ def check_pipeline(config, experiment: str) -> None:
 
       trait_rl.check_arms(config)
     if experiment == "evaluate":
+      if not config.checkpoint:
+        raise ConfigError("checkpoint", "", "`dir` or `name=dir` of finished runs (required)")
       from alignment_rl.pipelines import evaluation
 
       for name, path in evaluation.checkpoints(config).items():
         paths.check_run_folder(path, f"checkpoint {name!r}")
   except ConfigError:
     raise
-  except ValueError as e:
-    raise ConfigError.from_message(str(e)) from None
+  except ValueError as e:  # "field: what is wrong" -> "field: value — allowed: what is wrong"
+    field, _, rest = str(e).partition(":")
+    try:
+      value = _node(config, field)
+    except (KeyError, AttributeError):
+      raise ConfigError.from_message(str(e)) from None
+    raise ConfigError(field, value, rest.strip()) from None
