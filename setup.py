@@ -2,6 +2,9 @@
 
 from setuptools import find_packages, setup
 
+# The project's home; notebooks install `git+URL@<tag>` when the package is missing.
+URL = "https://github.com/alignment-rl/alignment_rl"
+
 INSTALL_REQUIRES = [
   "jax>=0.7.0,<0.11",
   "flax>=0.11.0,<0.13",
@@ -26,6 +29,8 @@ EXTRAS_REQUIRE = {
     "nbclient>=0.10,<0.11",
     "nbformat>=5.10,<6",
     "ipykernel>=6.29,<8",
+    # rejax 0.1.x calls gymnax 0.0.x's `step` (tests wrap with `gymnax_compat.legacy_step`).
+    "rejax>=0.1.3,<0.2",
   ],
   "notebooks": [
     "jupyter>=1.0,<2",
@@ -41,9 +46,20 @@ setup(
   description=("JAX model organism for RL toward broadly and persistently beneficial traits"),
   long_description=open("README.md", encoding="utf-8").read(),
   long_description_content_type="text/markdown",
+  url=URL,
   license="Apache-2.0",
-  python_requires=">=3.10",
-  packages=find_packages(include=["alignment_rl", "alignment_rl.*"]),
+  # The pinned JAX (0.7 to 0.10) needs Python >= 3.11.
+  python_requires=">=3.11",
+  classifiers=[
+    "Programming Language :: Python :: 3",
+    "Programming Language :: Python :: 3.11",
+    "Programming Language :: Python :: 3.12",
+    "Programming Language :: Python :: 3.13",
+  ],
+  # `configs/` ships as `alignment_rl.configs`, so that notebooks opened without a clone
+  # (Colab from a link) load the experiment configs from the installed package.
+  packages=[*find_packages(include=["alignment_rl", "alignment_rl.*"]), "alignment_rl.configs"],
+  package_dir={"alignment_rl.configs": "configs"},
   install_requires=INSTALL_REQUIRES,
   extras_require=EXTRAS_REQUIRE,
 )

@@ -2,7 +2,9 @@
 
 Names: our own environments are registered in `alignment_rl.registry.ENVIRONMENTS`
 (for example `CartPole-v1`, `probe/constant`). A name `gymnax/<id>` builds
-`gymnax.make(<id>)` when the optional `gymnax` package is installed.
+`gymnax.make(<id>)` when the optional `gymnax` package is installed; our trainer takes
+it as it is. `alignment_rl.envs.gymnax_compat` adapts both ways: ours as real gymnax
+environments (for gymnax-based trainers), gymnax's as ours.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ def make(name: str, **kwargs):
   """Returns `(env, env_params)` for a registered name or `gymnax/<id>`."""
   if name.startswith("gymnax/"):
     try:
-      import gymnax
+      from alignment_rl.envs import gymnax_compat
     except ImportError:
       raise ImportError(
         f"environment {name!r} needs the optional package gymnax: pip install gymnax"
       ) from None
-    return gymnax.make(name[len("gymnax/") :], **kwargs)
+    return gymnax_compat.make_gymnax(name[len("gymnax/") :], **kwargs)
   env = ENVIRONMENTS.get(name)(**kwargs)
   return env, env.default_params
 

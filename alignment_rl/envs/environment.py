@@ -1,15 +1,19 @@
-"""The environment interface (gymnax-compatible), with auto-reset.
+"""The environment interface (gymnax's call signatures), with auto-reset.
 
 An environment is a set of pure functions over a state pytree:
 
   reset(key, params) -> (obs, state)
   step(key, state, action, params) -> (obs, state, reward, done, info)
 
-`step` resets automatically when the episode ends, exactly as gymnax does, so a
-gymnax environment trains in our trainer unchanged and ours in any gymnax-style
-trainer. Unlike gymnax, our environments keep *termination* (a true end of the
-episode: the value of the next state is zero) apart from *truncation* (a time
-limit: the value is bootstrapped). `info` holds:
+`step` resets automatically when the episode ends, as gymnax does, and returns
+gymnax 0.0.x's 5-tuple, so a gymnax environment (0.0.x or >= 1.0) trains in our
+trainer unchanged. The class and its spaces (`alignment_rl.envs.spaces`) are not
+gymnax's, though: code that checks or samples gymnax spaces, or gymnax's wrappers,
+needs `alignment_rl.envs.gymnax_compat.to_gymnax(env)`, a real gymnax `Environment`
+(and `legacy_step` on top for trainers written against gymnax 0.0.x, such as rejax).
+Our environments keep *termination* (a true end of the episode: the value of the
+next state is zero) apart from *truncation* (a time limit: the value is
+bootstrapped). `info` holds:
 
   info["terminated"]: bool[], the episode reached a terminal state.
   info["truncated"]:  bool[], the episode hit the time limit without terminating.

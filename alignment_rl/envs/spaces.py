@@ -1,4 +1,6 @@
-"""Observation and action spaces with the gymnax interface (`sample`, `contains`)."""
+"""Observation and action spaces with gymnax's methods (`sample`, `contains`).
+
+They are not gymnax's classes: `gymnax_compat.to_gymnax_space` converts them."""
 
 from __future__ import annotations
 
