@@ -11,10 +11,12 @@ states and environment params on a leading run axis and runs
 so each chunk of updates is one call for all runs: one compilation, one dispatch,
 and operations `len(runs)` times larger, which XLA:CPU runs with less per-operation
 overhead. Everything on the host is per run, exactly as `trainer.train` does it:
-each run keeps its own workdir, checkpoints (the run's slice of the stacked state),
-metrics, non-finite-loss check and final parameters, so a run trained together
-resumes alone and vice versa. The per-run results equal those of training each run
-alone up to float reassociation (tested to 1e-5).
+each run keeps its own workdir (locked, opened by the same-run rule with its own
+`training.resume` and `training.overwrite`), checkpoints (the run's slice of the
+stacked state, with content digests), metrics, non-finite checks and final
+parameters, so a run trained together resumes alone and vice versa. The per-run
+results equal those of training each run alone up to float reassociation (tested to
+1e-5).
 
 Runs are trained together when they share the program (the same static config), a
 single-device mesh, the same chunk schedule and the same resume point; the others
@@ -94,6 +96,8 @@ def train_together(configs, workdirs, mesh=None, desc: str = "runs", batch="auto
   `trainer.TrainResult`s in order. See the module docstring."""
   if len(configs) != len(workdirs):
     raise ValueError(f"train_together: {len(configs)} configs but {len(workdirs)} workdirs")
+  for c in configs:
+    trainer.check_config(c)  # Before any work (a bad run fails the batch at once).
   if not check_batch(batch):
     return [trainer.train(c, w, mesh) for c, w in zip(configs, workdirs, strict=True)]
   programs = [trainer.get_program(c, mesh) for c in configs]

@@ -2,21 +2,27 @@
 
 Each checkpoint step holds two items: `state` (the runner pytree: parameters,
 optimizer state, environment state, PRNG keys) and `meta` (JSON: format
-version, the run's config, the update count). Saves are asynchronous and
-atomic (orbax writes to a temporary folder and renames it on commit), and the
-manager keeps the last `keep` steps. Restoring checks the format version and
-that the stored config matches the current one, so a run never silently
-continues from another run's checkpoint.
+version, the run's config, the update count), and, once orbax has committed it,
+a content digest of its files (`checkpoint_digests`). Saves are asynchronous and
+atomic (orbax writes to a temporary folder and renames it on commit); steps beyond
+`keep` are deleted only after the newest step's digest is recorded, so a good step
+always remains. Restoring checks the digest, the format version and that the stored
+config matches the current one, so a run never silently continues from a damaged
+checkpoint or another run's checkpoint.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
+
+from alignment_rl.training import checkpoint_digests
 
 FORMAT_VERSION = 1
 
@@ -37,6 +43,8 @@ RUNTIME_FIELDS = frozenset(
     "training.checkpoint_every_chunks",
     "training.keep_checkpoints",
     "training.async_checkpoints",
+    "training.resume",
+    "training.overwrite",
   }
 )
 
@@ -69,14 +77,45 @@ def config_differences(saved: dict, current: dict) -> list[str]:
   return [k for k in keys if a.get(k, "<absent>") != b.get(k, "<absent>")]
 
 
-class Checkpointer:
-  """Saves and restores runner states under `<workdir>/checkpoints`."""
+RESUME_MODES = ("latest", "previous_good")
 
-  def __init__(self, workdir: str, config_dict: dict, keep: int = 3, async_save: bool = True):
-    self.directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
+
+def notify(message: str) -> None:
+  """Reports a change the run makes to its own state: one line on stderr."""
+  print(message, file=sys.stderr, flush=True)
+
+
+class Checkpointer:
+  """Saves and restores runner states under `<workdir>/checkpoints`.
+
+  Opening it checks the steps' content digests (`checkpoint_digests`) from the newest
+  down. An interrupted save (the newest step, cut off before its digest was recorded)
+  is removed, saying so. A corrupt newest step is an error under `resume="latest"`;
+  under `resume="previous_good"` corrupt steps are moved to
+  `<workdir>/corrupt_checkpoints` and the newest good one is used, saying so.
+  `latest_step()` is the step to resume from (None: start from scratch).
+  """
+
+  def __init__(
+    self,
+    workdir: str,
+    config_dict: dict,
+    keep: int = 3,
+    async_save: bool = True,
+    resume: str = "latest",
+  ):
+    if resume not in RESUME_MODES:
+      raise ValueError(f"training.resume={resume!r}; allowed: {', '.join(RESUME_MODES)}")
+    if keep < 1:
+      raise ValueError(f"training.keep_checkpoints={keep}; allowed: >= 1")
+    self.workdir = os.path.abspath(workdir)
+    self.directory = os.path.join(self.workdir, "checkpoints")
     self.config_dict = json.loads(json.dumps(config_dict))  # Normalise tuples to lists.
+    self.keep = keep
+    self._primary = jax.process_index() == 0
+    self._latest = self._open_steps(resume)
     options = ocp.CheckpointManagerOptions(
-      max_to_keep=keep,
+      max_to_keep=None,  # Old steps are deleted here, once the new step's digest is written.
       create=True,
       enable_async_checkpointing=async_save,
       cleanup_tmp_directories=True,
@@ -84,24 +123,92 @@ class Checkpointer:
     self.manager = ocp.CheckpointManager(
       self.directory, options=options, item_names=("state", "meta")
     )
+    self._pending: int | None = None  # A step saved but not yet recorded.
+
+  def _open_steps(self, resume: str) -> int | None:
+    found = checkpoint_digests.classify(self.directory)
+    if found.corrupt and resume == "latest":
+      step, why = max(found.corrupt.items())
+      raise CheckpointError(
+        f"checkpoint {step} in {self.directory} is corrupt ({why}); nothing was changed: "
+        "training.resume=previous_good resumes from the newest good checkpoint"
+      )
+    if not self._primary:
+      return found.good
+    if found.interrupted is not None:
+      shutil.rmtree(os.path.join(self.directory, str(found.interrupted)))
+      notify(
+        f"{self.workdir}: removed checkpoint {found.interrupted}, whose save was cut off "
+        "before its content digest was recorded"
+      )
+    if found.corrupt:
+      aside = os.path.join(self.workdir, "corrupt_checkpoints")
+      os.makedirs(aside, exist_ok=True)
+      for step in found.corrupt:
+        dest = os.path.join(aside, str(step))
+        n = 1
+        while os.path.exists(dest):
+          dest, n = os.path.join(aside, f"{step}.{n}"), n + 1
+        os.rename(os.path.join(self.directory, str(step)), dest)
+      whys = ", ".join(f"{s} ({w})" for s, w in sorted(found.corrupt.items()))
+      then = f"resuming from {found.good}" if found.good is not None else "starting from scratch"
+      notify(
+        f"{self.workdir}: corrupt checkpoints {whys} moved to {aside}; {then} "
+        "(training.resume=previous_good)"
+      )
+    return found.good
 
   def latest_step(self) -> int | None:
-    return self.manager.latest_step()
+    """The step to resume from when opened, then the newest step saved."""
+    return self._latest
 
   def save(self, step: int, runner) -> None:
+    """Starts saving `step` (asynchronously when enabled). The previous step's digest
+    is recorded first (once orbax has committed it), and only then are steps beyond
+    `keep` deleted, so a good step always remains."""
+    self._finish_pending()
     meta = {
       "format_version": FORMAT_VERSION,
       "config": self.config_dict,
       "update": int(step),
     }
-    self.manager.save(
-      step,
-      args=ocp.args.Composite(state=ocp.args.StandardSave(runner), meta=ocp.args.JsonSave(meta)),
+    try:
+      self.manager.save(
+        step,
+        args=ocp.args.Composite(state=ocp.args.StandardSave(runner), meta=ocp.args.JsonSave(meta)),
+      )
+    except Exception as e:  # noqa: BLE001 - a failed write (e.g. the disk is full).
+      raise self._save_error(step, e) from e
+    self._pending = step
+
+  def _finish_pending(self) -> None:
+    """Waits for the pending save, records its digest and deletes old steps."""
+    step, self._pending = self._pending, None
+    if step is None:
+      return
+    try:
+      self.manager.wait_until_finished()
+      if self._primary:
+        checkpoint_digests.record(os.path.join(self.directory, str(step)), step)
+        for old in checkpoint_digests.step_dirs(self.directory)[self.keep :]:
+          self.manager.delete(old)
+    except Exception as e:  # noqa: BLE001 - a failed write (e.g. the disk is full).
+      raise self._save_error(step, e) from e
+    self._latest = step
+
+  def _save_error(self, step: int, e: BaseException) -> CheckpointError:
+    first = str(e).splitlines()[0][:200] if str(e) else ""
+    return CheckpointError(
+      f"saving checkpoint {step} in {self.directory} failed ({type(e).__name__}: {first}); "
+      f"the previous checkpoint ({self._latest}) is intact and a rerun resumes from it"
     )
 
   def restore(self, step: int, target):
     """Restores `step` into the structure, shapes and shardings of `target`."""
     where = os.path.join(self.directory, str(step))
+    why = checkpoint_digests.check(where, step)
+    if why is not None:
+      raise CheckpointError(f"checkpoint {step} in {self.directory} is corrupt ({why})")
     try:
       meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))[
         "meta"
@@ -137,11 +244,18 @@ class Checkpointer:
     return restored
 
   def wait(self) -> None:
-    self.manager.wait_until_finished()
+    """Waits for the pending save and its digest; raises a failed save's error."""
+    self._finish_pending()
 
   def close(self) -> None:
-    self.manager.wait_until_finished()
-    self.manager.close()
+    """Waits for the pending save (a failed one's error is raised after closing)."""
+    try:
+      self._finish_pending()
+    finally:
+      try:
+        self.manager.close()
+      except Exception:  # noqa: BLE001 - its error was raised above.
+        pass
 
 
 def save_final_params(workdir: str, params) -> None:

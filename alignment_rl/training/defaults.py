@@ -9,7 +9,7 @@ Fields:
   split_over: what the mesh splits: "envs" (data parallel) or "seeds".
   ppo: static structure (changing it recompiles): batch shape and schedule.
   hparams: swept hyperparameters, array leaves of the train state (no recompiles).
-  training: host-loop settings: chunking, checkpoints, logging.
+  training: host-loop settings: chunking, checkpoints, logging, resume/overwrite.
 """
 
 from __future__ import annotations
@@ -69,4 +69,10 @@ def ppo_config() -> ml_collections.ConfigDict:
   # and number of seeds); the optimizer starts fresh. Used for fine-tuning arms.
   c.training.init_from = ""
   c.training.max_updates = 0  # > 0: stop after this many updates (same program)
+  # Resuming: "latest" (a corrupt newest checkpoint is an error) or "previous_good"
+  # (corrupt checkpoints are moved aside and the newest good one is used, said so).
+  c.training.resume = "latest"
+  # A workdir recorded with another config is refused unless True; then the old run's
+  # files are replaced once the new run starts.
+  c.training.overwrite = False
   return c

@@ -10,6 +10,12 @@ from typing import Any
 import jax
 import numpy as np
 
+from alignment_rl.training.checkpointing import CheckpointError, notify
+
+
+class MetricsFileError(CheckpointError):
+  """A line of metrics.jsonl other than a truncated last line is damaged."""
+
 
 def _to_json(value: Any):
   arr = np.asarray(value)
@@ -24,8 +30,8 @@ class MetricsWriter:
 
   Each record holds `update`, `env_steps` and, for every metric, its mean over
   seeds and the per-seed values under `<name>/per_seed`. Resuming a run first
-  drops lines past the restored update, so the file never holds two records for
-  one update.
+  drops lines past the restored update (restarting from scratch: every line) and a
+  last line cut off by a kill, so the file never holds two records for one update.
   """
 
   def __init__(self, workdir: str, tensorboard: bool = False):
@@ -40,17 +46,35 @@ class MetricsWriter:
       except ImportError:  # TensorBoard needs TensorFlow; JSON lines still work.
         self._tb = None
 
-  def truncate_after(self, update: int) -> list[dict[str, Any]]:
-    """Keeps only records with `update <= update` (used when resuming); returns them."""
+  def load(self) -> tuple[list[dict[str, Any]], int | None]:
+    """Reads the records already written: (records, line number of a truncated last
+    line or None). A killed run may leave its last line cut off; a damaged line
+    anywhere else raises `MetricsFileError` naming the file and line."""
+    if not self.active or not os.path.exists(self.path):
+      return [], None
+    return read_records(self.path)
+
+  def truncate_after(self, update: int, loaded=None) -> list[dict[str, Any]]:
+    """Keeps only records with `update <= update` (resuming; 0: restarting from
+    scratch) and drops a truncated last line, rewriting the file atomically and saying
+    so in one line when anything is dropped; returns the records kept."""
+    records, cut_line = loaded if loaded is not None else self.load()
     if not self.active or not os.path.exists(self.path):
       return []
-    with open(self.path, encoding="utf-8") as f:
-      records = [json.loads(line) for line in f if line.strip()]
     kept = [r for r in records if r["update"] <= update]
+    if len(kept) == len(records) and cut_line is None:
+      return kept
     tmp = self.path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
       f.writelines(json.dumps(r) + "\n" for r in kept)
+      f.flush()
+      os.fsync(f.fileno())
     os.replace(tmp, self.path)
+    if cut_line is not None:
+      notify(f"{self.path}: repaired: dropped its truncated last line {cut_line} (a killed run's)")
+    if len(kept) < len(records):
+      why = f"after update {update}, the restored checkpoint" if update else "(restarting)"
+      notify(f"{self.path}: dropped {len(records) - len(kept)} records {why}")
     return kept
 
   def write(self, update: int, env_steps: int, metrics: dict[str, Any]) -> None:
@@ -65,7 +89,7 @@ class MetricsWriter:
       if self._tb is not None:
         self._tb.scalar(name, float(arr.mean()), update)
     with open(self.path, "a", encoding="utf-8") as f:
-      f.write(json.dumps(record) + "\n")
+      f.write(json.dumps(record) + "\n")  # One write: a kill cuts at most this line.
 
   def close(self) -> None:
     if self._tb is not None:
@@ -82,7 +106,31 @@ def seed_means(record: dict[str, Any]) -> dict[str, Any]:
   return {k: v for k, v in record.items() if k != "env_steps" and not k.endswith("/per_seed")}
 
 
+def read_records(path: str) -> tuple[list[dict[str, Any]], int | None]:
+  """The records of a metrics file and the line number of its truncated last line
+  (None if it has none); raises `MetricsFileError` for any other damaged line."""
+  with open(path, encoding="utf-8", errors="replace") as f:  # Damage: a bad line.
+    text = f.read()
+  lines = text.split("\n")  # The last item is "" when the file ends with a newline.
+  cut_line = None
+  if lines[-1].strip():  # Not newline-terminated: a write cut off by a kill.
+    cut_line = len(lines)
+  lines = lines[:-1]
+  records = []
+  for i, line in enumerate(lines, start=1):
+    if not line.strip():
+      continue
+    try:
+      record = json.loads(line)
+      if not isinstance(record, dict) or not isinstance(record.get("update"), int):
+        raise ValueError("not a record with an integer update")
+    except ValueError as e:
+      raise MetricsFileError(f"{path} line {i} is corrupt ({str(e)[:80]})") from e
+    records.append(record)
+  return records, cut_line
+
+
 def read_metrics(workdir: str) -> list[dict[str, Any]]:
-  """Reads `<workdir>/metrics.jsonl` into a list of records."""
-  with open(os.path.join(workdir, "metrics.jsonl"), encoding="utf-8") as f:
-    return [json.loads(line) for line in f if line.strip()]
+  """Reads `<workdir>/metrics.jsonl` into a list of records (a truncated last line,
+  which the next resume drops, is skipped)."""
+  return read_records(os.path.join(workdir, "metrics.jsonl"))[0]

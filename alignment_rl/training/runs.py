@@ -43,8 +43,10 @@ def run_ppo(config, workdir: str) -> dict:
     "resumed_from": result.resumed_from,
     "params_sha256": params_digest(result.runner.ppo.params),
   }
-  with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
+  path = os.path.join(workdir, "summary.json")
+  with open(path + ".tmp", "w", encoding="utf-8") as f:  # Atomic: old summary or new.
     json.dump(summary, f, indent=2)
+  os.replace(path + ".tmp", path)
   return summary
 
 

@@ -5,10 +5,12 @@ compiled program (vmap), split over a device mesh (jit with NamedSharding; the
 environments, data-parallel, or the seeds: `config.split_over`), in chunks of
 `config.training.updates_per_chunk` updates. Between chunks the host writes
 metrics (JSON lines, optional TensorBoard), advances a tqdm bar, stops on a
-non-finite loss, and saves an orbax checkpoint. Started
-again with the same workdir, it resumes from the latest checkpoint; chunk
-boundaries depend only on the config, so the final parameters are
-bit-identical whether or not the run was interrupted.
+non-finite loss or parameters (`finite`), and saves an orbax checkpoint. Started
+again with the same workdir and config (`run_workdir`: the same-run rule), it
+resumes from the newest good checkpoint (`training.resume`), dropping metrics past
+it; chunk boundaries depend only on the config, so the final parameters, metrics and
+summary are bit-identical whether or not the run was interrupted. The workdir is
+locked for the run's life (`workdir_lock`): a second launch into it is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from alignment_rl.training import checkpointing, metrics_writer
+from alignment_rl.training import checkpointing, metrics_writer, run_workdir, workdir_lock
+from alignment_rl.training.finite import NonFiniteLossError, check_loss, check_params
 from alignment_rl.training.program import (  # noqa: F401  (re-exported: the trainer's API)
   _PROGRAMS,
   Program,
@@ -33,9 +36,26 @@ from alignment_rl.training.program import (  # noqa: F401  (re-exported: the tra
   get_program,
 )
 
+__all__ = ["NonFiniteLossError", "TrainResult", "check_config", "chunk_schedule", "train"]
 
-class NonFiniteLossError(FloatingPointError):
-  """The loss became NaN or infinite."""
+
+def check_config(config) -> None:
+  """The trainer's own guard, before any work: one-line errors for settings that
+  would hang or lose state."""
+  n = config.num_seeds
+  if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    raise ValueError(f"num_seeds={n!r}; allowed: >= 1")
+  t = config.training
+  keep = t.keep_checkpoints
+  if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+    raise ValueError(f"training.keep_checkpoints={keep!r}; allowed: >= 1")
+  resume = t.get("resume", "latest")
+  if resume not in checkpointing.RESUME_MODES:
+    raise ValueError(
+      f"training.resume={resume!r}; allowed: {', '.join(checkpointing.RESUME_MODES)}"
+    )
+  if not isinstance(t.get("overwrite", False), bool):
+    raise ValueError(f"training.overwrite={t.get('overwrite')!r}; allowed: True, False")
 
 
 @dataclasses.dataclass
@@ -69,33 +89,49 @@ class _Run:
   stop: int
   history: list
   resumed_from: int | None
+  lock: workdir_lock.WorkdirLock | None = None
 
 
 def _open_run(config, workdir: str, program: Program) -> _Run:
-  """Opens `workdir`: restores the latest checkpoint (truncating later metrics) or
-  builds the initial runner (`init_from` parameters, the EWC Fisher)."""
+  """Opens `workdir` (locked) by the same-run rule: restores the newest good checkpoint
+  or builds the initial runner (`init_from` parameters, the EWC Fisher), then drops
+  metrics past the start and stale final outputs."""
+  check_config(config)
   os.makedirs(workdir, exist_ok=True)
   config_dict = json.loads(config.to_json_best_effort())
-  ckpt = checkpointing.Checkpointer(
-    workdir,
-    config_dict,
-    keep=config.training.keep_checkpoints,
-    async_save=config.training.async_checkpoints,
-  )
-  writer = metrics_writer.MetricsWriter(workdir, config.training.log_tensorboard)
+  primary = jax.process_index() == 0
+  lock = workdir_lock.WorkdirLock(workdir) if primary else None
+  ckpt = writer = None
+  t = config.training
+
+  def open_state():
+    return (
+      checkpointing.Checkpointer(
+        workdir,
+        config_dict,
+        keep=t.keep_checkpoints,
+        async_save=t.async_checkpoints,
+        resume=t.get("resume", "latest"),
+      ),
+      metrics_writer.MetricsWriter(workdir, t.log_tensorboard),
+    )
+
   try:
+    replacing = run_workdir.recorded_differences(workdir, config_dict, t.get("overwrite", False))
+    loaded = None
+    if not replacing:
+      writer = metrics_writer.MetricsWriter(workdir, False)
+      loaded = writer.load()  # Damaged metrics fail here, before anything changes.
+      ckpt, writer = open_state()
     env_params = program.env_params_for(config)
     keys = _seed_keys(config.seed, config.num_seeds)
     runner = program.init(keys, _hparams(config), env_params, _coefs(config))
-    start = ckpt.latest_step()
+    start = ckpt.latest_step() if ckpt is not None else None
     resumed_from = start
-    history = []
     if start is not None:
       runner = ckpt.restore(start, runner)
-      history = [metrics_writer.seed_means(r) for r in writer.truncate_after(start)]
     else:
-      start = 0
-      init_from = config.training.get("init_from", "")
+      init_from = t.get("init_from", "")
       if init_from:
         params = checkpointing.load_final_params(init_from, runner.ppo.params)
         runner = runner.replace(ppo=runner.ppo.replace(params=params))
@@ -104,18 +140,36 @@ def _open_run(config, workdir: str, program: Program) -> _Run:
           runner = runner.replace(ppo=runner.ppo.replace(persist=persist.replace(anchor=params)))
       if "ewc" in program.loop.objectives:
         runner = program.estimate_fisher(runner, env_params)
-      with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
-        json.dump(config_dict, f, indent=2)
     runner = jax.block_until_ready(runner)  # Restores and transfers done before chunks.
+    # `training.max_updates` (0: all) stops early, e.g. an attack of N updates that
+    # reuses an arm's compiled program (and learning-rate schedule).
+    stop = int(t.get("max_updates", 0) or 0) or program.num_updates
+    stop = min(stop, program.num_updates)
+    # The run starts: from here on the workdir's state changes.
+    history = []
+    if primary:
+      if replacing:
+        run_workdir.replace_old_run(workdir, replacing)
+        ckpt, writer = open_state()
+      else:
+        kept = writer.truncate_after(start or 0, loaded)
+        history = [metrics_writer.seed_means(r) for r in kept]
+      if start is None or start < stop:
+        run_workdir.remove_final_outputs(workdir)
+      if start is None or not os.path.exists(os.path.join(workdir, run_workdir.CONFIG_FILE)):
+        run_workdir.write_config(workdir, config_dict)
+    elif ckpt is None:
+      ckpt, writer = open_state()
   except BaseException:
-    writer.close()
-    ckpt.close()
+    for part in (writer, ckpt):
+      if part is not None:
+        part.close()
+    if lock is not None:
+      lock.release()
     raise
-  # `training.max_updates` (0: all) stops early, e.g. an attack of N updates that
-  # reuses an arm's compiled program (and learning-rate schedule).
-  stop = int(config.training.get("max_updates", 0) or 0) or program.num_updates
-  stop = min(stop, program.num_updates)
-  return _Run(config, workdir, ckpt, writer, env_params, runner, start, stop, history, resumed_from)
+  return _Run(
+    config, workdir, ckpt, writer, env_params, runner, start or 0, stop, history, resumed_from, lock
+  )
 
 
 def _schedule(run: _Run, program: Program) -> list[tuple[int, int]]:
@@ -127,15 +181,19 @@ def _schedule(run: _Run, program: Program) -> list[tuple[int, int]]:
   ]
 
 
+def _last_checkpoint(run: _Run) -> int | None:
+  try:
+    run.ckpt.wait()  # The step being saved counts once its digest is recorded.
+  except checkpointing.CheckpointError:
+    pass
+  return run.ckpt.latest_step()
+
+
 def _record_chunk(run: _Run, program: Program, metrics, first: int, length: int) -> None:
-  """Checks the chunk's loss, then logs its metrics (`metrics`: host [S, length])."""
-  loss = np.asarray(metrics["loss"])
-  if not np.all(np.isfinite(loss)):
-    bad_seed, bad_upd = np.argwhere(~np.isfinite(loss))[0]
-    raise NonFiniteLossError(
-      f"non-finite loss at update {first + bad_upd + 1} in seed {bad_seed}; "
-      f"stopped, and the last checkpoint (update {run.ckpt.latest_step()}) is kept"
-    )
+  """Checks the chunk's loss and the runner's parameters, then logs its metrics
+  (`metrics`: host [S, length])."""
+  check_loss(metrics["loss"], first, lambda: _last_checkpoint(run))
+  check_params(run.runner.ppo.params, first + length, lambda: _last_checkpoint(run))
   for j in range(length):
     upd = first + j + 1
     rec = {k: np.asarray(v)[:, j] for k, v in metrics.items()}
@@ -150,12 +208,17 @@ def _finish(run: _Run, program: Program) -> TrainResult:
 
 
 def _close(run: _Run) -> None:
-  run.writer.close()
-  run.ckpt.close()
+  try:
+    run.writer.close()
+    run.ckpt.close()
+  finally:
+    if run.lock is not None:
+      run.lock.release()
 
 
 def train(config, workdir: str, mesh=None) -> TrainResult:
   """Trains (or resumes) the run of `config` in `workdir`; see the module docstring."""
+  check_config(config)
   program = get_program(config, mesh)
   run = _open_run(config, workdir, program)
   try:

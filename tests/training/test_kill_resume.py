@@ -1,0 +1,77 @@
+"""Kill -9 at random points of a run's state writes, then the same command: the final
+parameters, metrics and summary are bit-identical to an uninterrupted run's.
+
+Each trial is a workdir of the tiny CartPole run stopped at a seeded random point (its
+n-th metrics line, checkpoint save or digest record, or its final parameters; a
+metrics line may be left half written) while other trials' saves are under way, then
+the process is killed with SIGKILL (`kill_trials.py`). One process holds all trials
+(one thread each) and a second runs the same command in every workdir and in an
+uninterrupted reference workdir, so the trials cost two processes in all.
+"""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EVENTS = 21  # Per run: 10 metrics lines, 5 saves, 5 digest records, final parameters.
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+  """A compilation cache shared by this module's processes (one compiles)."""
+  return str(tmp_path_factory.mktemp("jax_cache"))
+
+
+def _spawn(mode, spec, folder):
+  path = os.path.join(folder, f"{mode}.json")
+  with open(path, "w", encoding="utf-8") as f:
+    json.dump(spec, f)
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  return subprocess.run(
+    [sys.executable, os.path.join(HERE, "kill_trials.py"), mode, path],
+    cwd=ROOT,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=900,
+  )
+
+
+def _read(path):
+  with open(path, "rb") as f:
+    return f.read()
+
+
+@pytest.mark.parametrize(
+  "trials",
+  [pytest.param(3, id="3_trials"), pytest.param(20, id="20_trials", marks=pytest.mark.slow)],
+)
+def test_kill_at_random_points_then_resume_is_bit_identical(tmp_path, cache, trials):
+  rng = random.Random(20 + trials)
+  hows = ("torn", "before", "after")
+  points = [[rng.randint(1, EVENTS), rng.choice(hows)] for _ in range(trials)]
+  workdirs = [str(tmp_path / f"trial{i}") for i in range(trials)]
+  spec = {"cache": cache, "workdirs": workdirs, "points": points, "jitter": rng.random() / 20}
+  killed = _spawn("kill", spec, str(tmp_path))
+  assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+  for w in workdirs:
+    assert not os.path.exists(os.path.join(w, "summary.json"))  # Each was cut off.
+  reference = str(tmp_path / "uninterrupted")
+  again = _spawn("run", dict(spec, workdirs=[reference, *workdirs]), str(tmp_path))
+  assert again.returncode == 0, again.stderr[-2000:]
+  ref_summary = json.loads(_read(os.path.join(reference, "summary.json")))
+  ref_metrics = _read(os.path.join(reference, "metrics.jsonl"))
+  assert len(ref_metrics.splitlines()) == 10
+  for w, point in zip(workdirs, points, strict=True):
+    summary = json.loads(_read(os.path.join(w, "summary.json")))
+    resumed_from = summary.pop("resumed_from")
+    assert summary == {k: v for k, v in ref_summary.items() if k != "resumed_from"}, point
+    assert resumed_from is None or 0 < resumed_from <= 10, point
+    assert _read(os.path.join(w, "metrics.jsonl")) == ref_metrics, point  # Rows 1..10 once.
