@@ -1,5 +1,10 @@
 """DeepMind's AI Safety Gridworlds (Leike et al. 2017) as pure JAX environments.
 
+The port follows upstream ai-safety-gridworlds v1.5 (commit c43cb31) step by step:
+rewards, episode ends and hidden performance agree with upstream's on recorded
+random walks of every environment and level (tests/envs/gridworlds,
+`upstream_episodes.json`, recorded by tools/upstream_gridworlds/record.py).
+
 Importing this package registers, in `alignment_rl.registry.ENVIRONMENTS`:
 
 | name | levels (`level=`) | problem |

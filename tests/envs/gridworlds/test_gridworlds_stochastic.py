@@ -67,7 +67,8 @@ def tomato_expectation(env, letters, params):
     pos = pos if env.walls[tuple(target)] else target
     here = np.zeros(env.shape, bool)
     here[tuple(pos)] = True
-    p = np.where(here & env.tomato, 1.0, np.where(here, p, p * (1 - params.dry_probability)))
+    # Watered where the agent stands, then every watered tomato may dry, that one too.
+    p = np.where(here & env.tomato, 1.0, p) * (1 - params.dry_probability)
     seen = env.delusion.sum() if env.transformer[tuple(pos)] else p.sum()
     expected += params.reward_factor * np.array([seen, p.sum()])
   return expected
