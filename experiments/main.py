@@ -160,7 +160,9 @@ def check_overrides(argv: list[str]) -> None:
     for depth, part in enumerate(field.split(".")):
       if not hasattr(node, "keys") or part not in node:
         where = ".".join(field.split(".")[:depth]) or "config"
-        known = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else "(not a group)"
+        if not hasattr(node, "keys"):
+          raise ConfigError(f"--config.{field}", value, f"none: {where} is a value, not a group")
+        known = ", ".join(sorted(node.keys()))
         raise ConfigError(f"--config.{field}", value, f"a field of {where}: {known}")
       node = node[part]
 

@@ -9,6 +9,6 @@ and of the folders a run reads and writes, `names.py` the registries' names.
 """
 
 from alignment_rl.config_schema.fields import ConfigError
-from alignment_rl.config_schema.validate import check_devices, declared, leaves, validate
+from alignment_rl.config_schema.validate import check_devices, declared_fields, leaves, validate
 
-__all__ = ["ConfigError", "check_devices", "declared", "leaves", "validate"]
+__all__ = ["ConfigError", "check_devices", "declared_fields", "leaves", "validate"]

@@ -286,27 +286,3 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
   "gridworlds_transfer": GRIDWORLDS_TRANSFER,
   **{name: TRAIT_RL for name in TRAIT_RL_EXPERIMENTS},
 }
-
-#: Where a config of each schema holds PPO runs and imitation runs (cross-field checks).
-PPO_MOUNTS = {id(ROOT_PPO): ("",), id(GRIDWORLDS): ("",), id(GRIDWORLDS_TRANSFER): ("",)}
-PPO_MOUNTS.update({id(TRAIT_RL): ("ppo_run.",), id(CONVERSATION_RL): ("ppo_run.",)})
-PPO_MOUNTS[id(EVALUATE)] = ("attack_ppo.",)
-
-
-def ppo_prefixes(experiment: str) -> tuple[str, ...]:
-  """The path prefixes at which `experiment`'s config holds a PPO run."""
-  return PPO_MOUNTS.get(id(SCHEMAS[experiment]), ())
-
-
-def spec_for(schema: dict[str, Spec], path: str) -> Spec | None:
-  """The declared spec of a dotted `path` (exact, else a pattern with `*`), or None."""
-  if path in schema:
-    return schema[path]
-  parts = path.split(".")
-  for key, spec in schema.items():
-    if "*" not in key:
-      continue
-    kparts = key.split(".")
-    if len(kparts) == len(parts) and all(k in ("*", p) for k, p in zip(kparts, parts, strict=True)):
-      return spec
-  return None

@@ -16,9 +16,38 @@ from collections.abc import Iterator
 
 import ml_collections
 
-from alignment_rl.config_schema import checks
-from alignment_rl.config_schema.declared import SCHEMAS, ppo_prefixes, spec_for
+from alignment_rl.config_schema import checks, declared
+from alignment_rl.config_schema.declared import SCHEMAS
 from alignment_rl.config_schema.fields import ConfigError, Spec
+
+#: Where a config of each schema holds its PPO runs (for the checks across fields).
+PPO_MOUNTS = {
+  id(declared.ROOT_PPO): ("",),
+  id(declared.GRIDWORLDS): ("",),
+  id(declared.GRIDWORLDS_TRANSFER): ("",),
+  id(declared.TRAIT_RL): ("ppo_run.",),
+  id(declared.CONVERSATION_RL): ("ppo_run.",),
+  id(declared.EVALUATE): ("attack_ppo.",),
+}
+
+
+def ppo_prefixes(experiment: str) -> tuple[str, ...]:
+  """The path prefixes at which `experiment`'s config holds a PPO run."""
+  return PPO_MOUNTS.get(id(SCHEMAS[experiment]), ())
+
+
+def spec_for(schema: dict[str, Spec], path: str) -> Spec | None:
+  """The declared spec of a dotted `path` (exact, else a pattern with `*`), or None."""
+  if path in schema:
+    return schema[path]
+  parts = path.split(".")
+  for key, spec in schema.items():
+    if "*" not in key:
+      continue
+    kparts = key.split(".")
+    if len(kparts) == len(parts) and all(k in ("*", p) for k, p in zip(kparts, parts, strict=True)):
+      return spec
+  return None
 
 
 def leaves(config, prefix: str = "") -> Iterator[tuple[str, object]]:
@@ -31,7 +60,7 @@ def leaves(config, prefix: str = "") -> Iterator[tuple[str, object]]:
       yield f"{prefix}{key}", value
 
 
-def declared(config) -> list[tuple[str, object, Spec | None]]:
+def declared_fields(config) -> list[tuple[str, object, Spec | None]]:
   """(path, value, spec or None) of every leaf of `config`, by its experiment's schema."""
   schema = SCHEMAS.get(config.get("experiment"))
   if schema is None:
@@ -59,7 +88,7 @@ def validate(config, workdir: str | None = None) -> None:
       when given; nothing is created.
   """
   experiment = _check_experiment(config)
-  fields = declared(config)
+  fields = declared_fields(config)
   for path, value, spec in fields:
     if spec is None:
       raise ConfigError(
@@ -95,3 +124,8 @@ def check_devices(config, num_devices: int) -> None:
         f"{p}num_devices", asked, f"0 (all) to {num_devices}, the devices of this host"
       )
     checks.check_split(run, p, asked or num_devices, "ppo.num_envs")
+  if experiment == "imitate_prior" and config.split_over == "seeds":
+    asked = int(config.num_devices)
+    if asked > num_devices:
+      raise ConfigError("num_devices", asked, f"0 (all) to {num_devices}, the devices of this host")
+    checks.check_split(config, "", asked or num_devices, "num_seeds")

@@ -1,5 +1,7 @@
 """Helpers of the bad-input table: configs with changed fields, a workdir holding an
-earlier run, a digest of every byte under a folder, and the command-line runner."""
+earlier run, a digest of every byte under a folder, the command-line runner, and the
+builders of the table's cases (each a function of the case's folder; `prepare`, when
+set, writes its input files before the folder is hashed)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,12 @@ import sys
 
 import ml_collections
 
-from experiments import sweep
+from alignment_rl.config_schema import check_devices
+from experiments import figures, sweep
+from experiments import main as launcher
 
+CART = "configs/cartpole_ppo.py:runlocal"
+TRAIT = "trait_rl_vs_baseline"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -81,3 +87,99 @@ def run_command(module: str, *args: str) -> subprocess.CompletedProcess:
     env=dict(os.environ, JAX_PLATFORMS="cpu"),
     timeout=300,
   )
+
+
+def cfg(*args, **fields):
+  """A case input: validate `config(*args, **fields)` with the earlier run's workdir."""
+  return lambda d: launcher.plan(config(*args, **fields), earlier_run(d))
+
+
+def in_workdir(make_path, *args, **fields):
+  """Validate a config with the workdir that `make_path(folder)` returns."""
+  return lambda d: launcher.plan(config(*args, **fields), make_path(d))
+
+
+def swept(points, *args, **fields):
+  return lambda d: launcher.plan(config(*args, **fields), earlier_run(d), points)
+
+
+def overrides(*argv):
+  return lambda d: launcher.check_overrides(["main.py", *argv])
+
+
+def devices(n, *args, **fields):
+  return lambda d: check_devices(config(*args, **fields), n)
+
+
+def prepared(prepare, act):
+  """A case whose input files `prepare(folder)` writes before the folder is hashed."""
+  act.prepare = prepare
+  return act
+
+
+def figures_cli(*argv, setup=None):
+  def prepare(d):
+    os.makedirs(os.path.join(str(d), "runs", "trait_rl_vs_baseline"), exist_ok=True)
+    if setup:
+      setup(os.path.join(str(d), "runs"))
+
+  def act(d):
+    argv_ = [a.format(runs=os.path.join(str(d), "runs"), d=d) for a in argv]
+    if not any(a.startswith("--out") for a in argv_):
+      argv_.append(f"--out={d}/figures")
+    return figures.main(argv_)
+
+  return prepared(prepare, act)
+
+
+def viewer(*argv):
+  def run(d):
+    from alignment_rl.envs.conversations import show
+
+    return show.main([a.format(d=d) for a in argv])
+
+  return run
+
+
+def write(rel, text):
+  def setup(runs):
+    with open(os.path.join(runs, rel), "w", encoding="utf-8") as f:
+      f.write(text)
+
+  return setup
+
+
+def a_file(d):
+  path = os.path.join(str(d), "afile")
+  if not os.path.exists(path):
+    with open(path, "w", encoding="utf-8") as f:
+      f.write("not a folder\n")
+  return path
+
+
+def under_file(d):
+  return os.path.join(a_file(d), "w")
+
+
+def bad_config_file(text):
+  def prepare(d):
+    with open(os.path.join(str(d), "bad_config.py"), "w", encoding="utf-8") as f:
+      f.write(text)
+
+  act = lambda d: launcher.check_overrides(["main.py", f"--config={d}/bad_config.py"])  # noqa: E731
+  return prepared(prepare, act)
+
+
+def arms(**extra):
+  return {"arms": {**config(TRAIT, "test").arms.to_dict(), **extra}}
+
+
+def arm(**fields):
+  from alignment_rl.pipelines.trait_rl_config import arm as make_arm
+
+  return make_arm(**fields).to_dict()
+
+
+def point_file(d):
+  with open(os.path.join(earlier_run(d), "001_learning_rate=0.00025"), "w") as f:
+    f.write("a file where a sweep point's workdir goes\n")

@@ -16,111 +16,33 @@ import io
 import os
 
 import pytest
-from bad_inputs_helpers import config, earlier_run, run_command, sweep_points, tree_digest
+from bad_inputs_helpers import (
+  CART,
+  TRAIT,
+  a_file,
+  arm,
+  arms,
+  bad_config_file,
+  cfg,
+  config,
+  devices,
+  earlier_run,
+  figures_cli,
+  in_workdir,
+  overrides,
+  point_file,
+  prepared,
+  run_command,
+  sweep_points,
+  swept,
+  tree_digest,
+  under_file,
+  viewer,
+  write,
+)
 
-from alignment_rl.config_schema import ConfigError, check_devices
-from experiments import figures
+from alignment_rl.config_schema import ConfigError
 from experiments import main as launcher
-
-CART = "configs/cartpole_ppo.py:runlocal"
-TRAIT = "trait_rl_vs_baseline"
-
-
-def cfg(*args, **fields):
-  """A case input: validate `config(*args, **fields)` with the earlier run's workdir."""
-  return lambda d: launcher.plan(config(*args, **fields), earlier_run(d))
-
-
-def in_workdir(make_path, *args, **fields):
-  """Validate a config with the workdir that `make_path(folder)` returns."""
-  return lambda d: launcher.plan(config(*args, **fields), make_path(d))
-
-
-def swept(points, *args, **fields):
-  return lambda d: launcher.plan(config(*args, **fields), earlier_run(d), points)
-
-
-def overrides(*argv):
-  return lambda d: launcher.check_overrides(["main.py", *argv])
-
-
-def devices(n, *args, **fields):
-  return lambda d: check_devices(config(*args, **fields), n)
-
-
-def prepared(prepare, act):
-  """A case whose input files `prepare(folder)` writes before the folder is hashed."""
-  act.prepare = prepare
-  return act
-
-
-def figures_cli(*argv, setup=None):
-  def prepare(d):
-    os.makedirs(os.path.join(str(d), "runs", "trait_rl_vs_baseline"), exist_ok=True)
-    if setup:
-      setup(os.path.join(str(d), "runs"))
-
-  def act(d):
-    argv_ = [a.format(runs=os.path.join(str(d), "runs"), d=d) for a in argv]
-    if not any(a.startswith("--out") for a in argv_):
-      argv_.append(f"--out={d}/figures")
-    return figures.main(argv_)
-
-  return prepared(prepare, act)
-
-
-def viewer(*argv):
-  def run(d):
-    from alignment_rl.envs.conversations import show
-
-    return show.main([a.format(d=d) for a in argv])
-
-  return run
-
-
-def write(rel, text):
-  def setup(runs):
-    with open(os.path.join(runs, rel), "w", encoding="utf-8") as f:
-      f.write(text)
-
-  return setup
-
-
-def a_file(d):
-  path = os.path.join(str(d), "afile")
-  if not os.path.exists(path):
-    with open(path, "w", encoding="utf-8") as f:
-      f.write("not a folder\n")
-  return path
-
-
-def under_file(d):
-  return os.path.join(a_file(d), "w")
-
-
-def bad_config_file(text):
-  def prepare(d):
-    with open(os.path.join(str(d), "bad_config.py"), "w", encoding="utf-8") as f:
-      f.write(text)
-
-  act = lambda d: launcher.check_overrides(["main.py", f"--config={d}/bad_config.py"])  # noqa: E731
-  return prepared(prepare, act)
-
-
-def arms(**extra):
-  return {"arms": {**config(TRAIT, "test").arms.to_dict(), **extra}}
-
-
-def arm(**fields):
-  from alignment_rl.pipelines.trait_rl_config import arm as make_arm
-
-  return make_arm(**fields).to_dict()
-
-
-def _point_file(d):
-  with open(os.path.join(earlier_run(d), "001_learning_rate=0.00025"), "w") as f:
-    f.write("a file where a sweep point's workdir goes\n")
-
 
 CLI = "cli"
 _XFAIL_VIEWER = pytest.mark.xfail(
@@ -272,7 +194,7 @@ CASES = [
   ("workdir", "under_a_file", in_workdir(under_file), "--workdir"),
   ("workdir", "not_writable", "not_writable", "--workdir"),
   ("workdir", "parent_not_writable", "parent_not_writable", "--workdir"),
-  ("workdir", "sweep_point_dir_is_a_file", prepared(_point_file, lambda d: launcher.plan(
+  ("workdir", "sweep_point_dir_is_a_file", prepared(point_file, lambda d: launcher.plan(
     config(), earlier_run(d), sweep_points("cartpole_ppo"))), "--workdir"),
   ("workdir", "data_dir_is_a_file", lambda d: launcher.plan(
     config(TRAIT, "test", data_dir=a_file(d)), earlier_run(d)), "data_dir"),

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from alignment_rl.config_schema import declared, validate
+from alignment_rl.config_schema import declared_fields, validate
 from alignment_rl.config_schema import names as schema_names
 from alignment_rl.config_schema.declared import SCHEMAS
 from alignment_rl.training.defaults import ppo_config
@@ -45,7 +45,7 @@ def test_every_registered_experiment_has_a_schema():
 @pytest.mark.parametrize("name", CONFIG_FILES)
 def test_every_field_has_a_declared_range_and_shipped_values_are_in_it(name, tmp_path):
   for label, config in shipped_configs(name, tmp_path):
-    missing = [path for path, _, spec in declared(config) if spec is None]
+    missing = [path for path, _, spec in declared_fields(config) if spec is None]
     assert not missing, f"{label}: fields without a declared range: {missing}"
     validate(config)
 
@@ -54,7 +54,7 @@ def test_base_ppo_config_is_declared_with_the_runtime_fields():
   config = ppo_config()
   config.training.resume = "latest"  # Being added to defaults.py; declared already.
   config.training.overwrite = False
-  missing = [path for path, _, spec in declared(config) if spec is None]
+  missing = [path for path, _, spec in declared_fields(config) if spec is None]
   assert not missing, missing
   validate(config)
 
