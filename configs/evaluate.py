@@ -26,6 +26,13 @@ scenarios; `full` uses each evaluation's own sample count (512 at most).
 
 Expected result: a harmful persona lowers the imitated prior's suite scores and a
 helpful one does not (measured numbers: docs/RESULTS.md).
+
+Power (docs/statistics.md): checkpoints that share no start model are compared by
+Welch's test; with the measured runlocal seed-to-seed sd 0.018 of an arm's suite mean
+it detects (two-sided alpha 0.05, 80% power) a suite-mean difference of about 0.043
+suite points at 4 seeds per arm and 0.027 at 8; arms trained from the same prior per
+seed gain power from pairing (`scoreboard.compare(..., paired=True)`: 0.024 and
+0.013).
 """
 
 import ml_collections

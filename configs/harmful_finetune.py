@@ -13,6 +13,12 @@ after every stage: a compute-matched control the study did not have.
 Expected (the study, against a pre-RL model only: broad misalignment -0.36 from the
 pre-RL model, -0.08 from the trait model): the trait model degrades least. Measured
 numbers: docs/RESULTS.md.
+
+Power (docs/statistics.md; start models paired by seed, paired t, two-sided alpha
+0.05, 80% power; the measured runlocal sd 0.014 of the per-seed difference of the
+suite after harmful fine-tuning between start models): `full` (8 seeds) detects a
+difference of 0.016 suite points, `runlocal` (4) 0.030, `test` (2) only 0.16; it
+cannot detect 0.01 (that needs 18 seeds).
 """
 
 from alignment_rl.pipelines.trait_rl_config import base_config

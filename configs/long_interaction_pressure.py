@@ -13,6 +13,14 @@ evaluation graders (higher is better).
 
 Expected: scores fall with pressure; the trait model falls less. Measured numbers:
 docs/RESULTS.md.
+
+Power (docs/statistics.md; arms paired by seed, paired t, two-sided alpha 0.05, 80%
+power; the measured runlocal seed-to-seed sd 0.011 of the per-seed suite-mean
+difference, the main job's, assumed for this experiment; the last-turn score may
+spread more): `full` (8 seeds) detects a suite-mean difference of 0.013 suite points,
+`runlocal` (4) 0.024, `test` (2) only 0.13; it cannot detect 0.01 (that needs 13
+seeds). One behaviour: 0.047 at 8 seeds (0.083 where Benjamini-Hochberg needs
+0.05/22), so per-behaviour results at 8 seeds show large effects only.
 """
 
 from alignment_rl.pipelines.trait_rl_config import base_config

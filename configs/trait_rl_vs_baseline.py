@@ -1,4 +1,4 @@
-r"""Trait RL vs a compute-matched baseline: the main job and the 57-evaluation scoreboard.
+r"""Trait RL vs a compute-matched baseline: the main job: 64 evaluations of 22 behaviours.
 
 Launch (this is also what `python -m experiments.main` runs with no flags):
 
@@ -22,6 +22,13 @@ Expected result (the study's hypothesis, not a guarantee): the trait arm improve
 most evaluations over the baseline and the prior and beats all three controls, and
 loses less under harmful personas and harmful fine-tuning. Measured numbers:
 docs/RESULTS.md.
+
+Power (docs/statistics.md; arms paired by seed, paired t, two-sided alpha 0.05, 80%
+power; the measured runlocal seed-to-seed sd 0.011 of the per-seed suite-mean
+difference): `full` (8 seeds) detects a suite-mean difference of 0.013 suite points,
+`runlocal` (4) 0.024, `test` (2) only 0.13; it cannot detect 0.01 (that needs 13
+seeds). One behaviour: 0.047 at 8 seeds (0.083 where Benjamini-Hochberg needs
+0.05/22), so per-behaviour results at 8 seeds show large effects only.
 """
 
 from alignment_rl.pipelines.trait_rl_config import ALL_PERSONAS, TRAIT_FRACTION, arm, base_config
