@@ -1,4 +1,4 @@
-r"""Trait RL vs a compute-matched baseline: the main job: 64 evaluations of 22 behaviours.
+r"""Trait RL vs a compute-matched baseline: the main job (64 evaluations of 22 behaviours).
 
 Launch (this is also what `python -m experiments.main` runs with no flags):
 
