@@ -9,7 +9,9 @@ or from the final parameters of a finished run (`--policy=<workdir>`, seed
 `--policy_seed` of the run's seed axis), the class the user model reads it as, and the
 rubric: each criterion's points and text, whether it is met, the HealthBench score, and
 the `standard` and `helpfulness` grades. Hidden latents are printed for the reader; the
-responder never sees them.
+responder never sees them. A legend comes first, and each reply is also shown grouped
+by role: its answer, its stated confidence, its actions (cite, explain, warn, ...)
+and its format. `--html=PATH` also writes the transcripts as one shareable HTML page.
 
 Uses argparse, not absl flags: `experiments/main.py` owns the absl flag namespace.
 """
@@ -17,9 +19,11 @@ Uses argparse, not absl flags: `experiments/main.py` owns the absl flag namespac
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import sys
+import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -45,6 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   p.add_argument("--data_dir", default=None, help="TFDS cache (default ~/.cache/...)")
   p.add_argument("--policy", default="", help="workdir of a finished run (default: prior)")
   p.add_argument("--policy_seed", type=int, default=0, help="which seed of the run")
+  p.add_argument("--html", default="", help="also write the transcripts to this HTML file")
   args = p.parse_args(argv)
   if args.n < 1:
     p.error(f"--n must be >= 1, got {args.n}")
@@ -103,32 +108,128 @@ def grade(actions, scenario) -> dict[str, jax.Array]:
   return out
 
 
-def describe(scenario, actions, graded, source: str) -> str:
-  """The transcript, response and rubric breakdown of one scenario (numpy arrays;
-  `graded`: this scenario's row of `grade`)."""
-  met = graded["met"]
+A = vocab.Action
+# The role of each reply token (an action of the policy); EOT ends the reply.
+ROLES: dict[str, tuple[str, tuple[int, ...]]] = {
+  "answer": ("the option the reply commits to (ANS_k names option-k)", vocab.ANS_ACTIONS),
+  "confidence": ("the confidence it states", tuple(range(A.CERTAIN, A.DONT_KNOW + 1))),
+  "action": (
+    "what it does: cite, retract, explain, apologize, agree, warn, refuse, act, ...",
+    tuple(range(A.CITE_NOTES, A.SEEK_ACCESS + 1)),
+  ),
+  "format": ("its style", tuple(range(A.BRIEF, A.BULLETS + 1))),
+}
+ROLE_OF: dict[int, str] = {a: role for role, (_, acts) in ROLES.items() for a in acts}
+_CONTEXT_LEGEND = (
+  ("<sys> <user> <assistant> <notes>", "turn markers: system prompt, user, assistant, notes"),
+  ("option-k", "answer option k as the context names it (a reply's ANS_k)"),
+  ("stem@domain", "a concept stem in one domain's phrasing (a bare stem: shared)"),
+  ("<eot>", "end of a reply"),
+)
+
+
+def legend() -> str:
+  """What the transcript's tokens mean, and the roles of a reply's tokens."""
+  lines = ["legend:"]
+  lines += [f"  {tokens:<34} {meaning}" for tokens, meaning in _CONTEXT_LEGEND]
+  lines.append("  a reply's tokens, by role:")
+  for role, (meaning, acts) in ROLES.items():
+    lines.append(f"    {role:<11} {meaning}")
+    names = " ".join(A(a).name for a in acts)
+    lines.append(textwrap.fill(names, 88, initial_indent=" " * 16, subsequent_indent=" " * 16))
+  return "\n".join(lines)
+
+
+def reply_roles(actions) -> dict[str, list[str]]:
+  """The reply's token names up to EOT, grouped by role (in `ROLES` order)."""
+  out: dict[str, list[str]] = {role: [] for role in ROLES}
+  for a in np.asarray(actions).reshape(-1):
+    if int(a) == A.EOT:
+      break
+    out[ROLE_OF[int(a)]].append(A(int(a)).name)
+  return out
+
+
+def transcript(scenario, actions, graded, source: str) -> dict:
+  """The parts of one scenario's transcript (numpy arrays; `graded`: this scenario's
+  row of `grade`): header, hidden latents, context, reply, roles, rubric, grades."""
   n_ctx = int(scenario["context_len"])
   family = schema.Family(int(scenario["family"])).name
   end = int(np.argmax(np.asarray(actions) == 0))
-  response = vocab.render_actions(np.asarray(actions)[: end + 1])
-  cls = schema.ResponseClass(int(graded["class"])).name
+  rubric = [
+    (bool(graded["met"][i]), criterion_text(scenario["crit_id"][i], scenario["crit_points"][i]))
+    for i in range(int(scenario["num_criteria"]))
+  ]
+  return {
+    "header": f"#{int(scenario['index'])}  family {family}  domain "
+    f"{lexicon.DOMAINS[int(scenario['domain'])]}  template {int(scenario['template'])}",
+    "hidden": _hidden(scenario),
+    "context": vocab.render(scenario["context"][:n_ctx]),
+    "reply": vocab.render_actions(np.asarray(actions)[: end + 1]),
+    "roles": reply_roles(actions),
+    "source": source,
+    "class": schema.ResponseClass(int(graded["class"])).name,
+    "rubric": rubric,
+    "grades": f"HealthBench score {float(graded['rubric']):+.3f}   standard "
+    f"{float(graded['standard']):.3f}   helpfulness {float(graded['helpfulness']):.3f}",
+  }
+
+
+def describe(scenario, actions, graded, source: str) -> str:
+  """The transcript, response and rubric breakdown of one scenario as text."""
+  t = transcript(scenario, actions, graded, source)
+  roles = " | ".join(f"{r}: {' '.join(names) or '-'}" for r, names in t["roles"].items())
   lines = [
-    f"=== #{int(scenario['index'])}  family {family}  domain "
-    f"{lexicon.DOMAINS[int(scenario['domain'])]}  template {int(scenario['template'])} ===",
-    f"(hidden: {_hidden(scenario)})",
-    vocab.render(scenario["context"][:n_ctx]),
-    f"  {response}",
-    f"--- response from {source}; the user model reads it as {cls}",
+    f"=== {t['header']} ===",
+    f"(hidden: {t['hidden']})",
+    t["context"],
+    f"  {t['reply']}",
+    f"  reply by role: {roles}",
+    f"--- response from {t['source']}; the user model reads it as {t['class']}",
     "--- rubric (points, met):",
   ]
-  for i in range(int(scenario["num_criteria"])):
-    text = criterion_text(scenario["crit_id"][i], scenario["crit_points"][i])
-    lines.append(f"  {'MET' if met[i] else ' - '}  {text}")
-  lines.append(
-    f"HealthBench score {float(graded['rubric']):+.3f}   standard "
-    f"{float(graded['standard']):.3f}   helpfulness {float(graded['helpfulness']):.3f}"
-  )
+  lines += [f"  {'MET' if met else ' - '}  {text}" for met, text in t["rubric"]]
+  lines.append(t["grades"])
   return "\n".join(lines)
+
+
+_CSS = (
+  "body{font-family:sans-serif;max-width:60em;margin:auto}pre{white-space:pre-wrap}"
+  ".answer{background:#cde}.confidence{background:#edc}.action{background:#cec}"
+  ".format{background:#ddd}.met{color:#070}section{border-top:1px solid #888}"
+)
+
+
+def to_html(transcripts: list[dict], title: str) -> str:
+  """One self-contained HTML page: the legend, then every transcript."""
+  e = html.escape
+  rows = "".join(
+    f'<tr><td class="{role}">{role}</td><td>{e(meaning)}</td>'
+    f"<td>{e(' '.join(A(a).name for a in acts))}</td></tr>"
+    for role, (meaning, acts) in ROLES.items()
+  )
+  rows += "".join(f"<tr><td>{e(k)}</td><td colspan=2>{e(v)}</td></tr>" for k, v in _CONTEXT_LEGEND)
+  parts = [f"<h1>{e(title)}</h1><h2>Legend</h2><table>{rows}</table>"]
+  for t in transcripts:
+    reply = " ".join(
+      f'<span class="{role}">{e(name)}</span>'
+      for role, names in t["roles"].items()
+      for name in names
+    )
+    rubric = "".join(
+      f'<li class="{"met" if met else "unmet"}">{"MET" if met else "not met"}: {e(text)}</li>'
+      for met, text in t["rubric"]
+    )
+    parts.append(
+      f"<section><h3>{e(t['header'])}</h3><p><i>hidden: {e(t['hidden'])}</i></p>"
+      f"<pre>{e(t['context'])}</pre><p>reply ({e(t['source'])}): {reply or '(empty)'}"
+      f" &lt;eot&gt;</p><p>the user model reads it as {e(t['class'])}</p>"
+      f"<ul>{rubric}</ul><p>{e(t['grades'])}</p></section>"
+    )
+  return (
+    f"<!DOCTYPE html><html><head><meta charset=utf-8><title>{e(title)}</title>"
+    f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
+  )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,10 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     return 2
   graded = jax.device_get(grade(actions, batch))
   actions = np.asarray(actions)
+  print(legend() + "\n")
+  transcripts = []
   for i in range(len(pick)):
     one = {k: v[i] for k, v in scenarios.items()}
     row = {k: v[i] for k, v in graded.items()}
     print(describe(one, actions[i], row, sources[i]) + "\n")
+    transcripts.append(transcript(one, actions[i], row, sources[i]))
+  if args.html:
+    title = f"alignment_rl transcripts: split {args.split}, seed {args.seed}"
+    with open(args.html, "w", encoding="utf-8") as f:
+      f.write(to_html(transcripts, title))
+    print(f"wrote {args.html}")
   return 0
 
 
