@@ -180,7 +180,7 @@ def _parse_flags(argv: list[str]) -> list[str]:
     sys.exit(1)
 
 
-def _one_line_errors() -> tuple[type, ...]:
+def one_line_errors() -> tuple[type, ...]:
   """Errors of bad input, printed as one line: the config's, and those of the library's
   modules already imported (a module not imported cannot have raised)."""
   errors = [KeyError, ValueError]
@@ -201,7 +201,7 @@ def main(argv) -> None:
   try:
     _run(argv)
   except Exception as e:  # noqa: BLE001 - re-raised below unless it is bad input.
-    if not isinstance(e, _one_line_errors()):
+    if not isinstance(e, one_line_errors()):
       raise
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)

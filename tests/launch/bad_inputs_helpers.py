@@ -183,3 +183,50 @@ def arm(**fields):
 def point_file(d):
   with open(os.path.join(earlier_run(d), "001_learning_rate=0.00025"), "w") as f:
     f.write("a file where a sweep point's workdir goes\n")
+
+
+def _digests(d, damage):
+  """Records every checkpoint step's content digest, then `damage(step_dir)` on step 30."""
+  from alignment_rl.training import checkpoint_digests
+
+  checkpoints = os.path.join(earlier_run(d), "checkpoints")
+  for step in (10, 20, 30):
+    checkpoint_digests.record(os.path.join(checkpoints, str(step)), step)
+  damage(os.path.join(checkpoints, "30"))
+
+
+def flip_byte(step_dir):
+  with open(os.path.join(step_dir, "state.bin"), "r+b") as f:
+    f.seek(100)
+    f.write(b"\xff")
+
+
+def drop_digest(step_dir):
+  os.remove(os.path.join(step_dir, "content_digest.json"))
+  os.remove(os.path.join(os.path.dirname(step_dir), "20", "content_digest.json"))
+
+
+def open_checkpoints(damage):
+  """Opens the earlier run's checkpoints as the trainer does first (resume="latest")."""
+
+  def act(d):
+    from alignment_rl.training import checkpointing
+
+    checkpointing.Checkpointer(earlier_run(d), {}, keep=3, async_save=False, resume="latest")
+
+  return prepared(lambda d: _digests(d, damage), act)
+
+
+def read_metrics_file(text):
+  """Reads the earlier run's metrics.jsonl (holding `text`) as a resumed run does first."""
+
+  def prepare(d):
+    with open(os.path.join(earlier_run(d), "metrics.jsonl"), "w", encoding="utf-8") as f:
+      f.write(text)
+
+  def act(d):
+    from alignment_rl.training import metrics_writer
+
+    metrics_writer.MetricsWriter(earlier_run(d)).load()
+
+  return prepared(prepare, act)

@@ -3,7 +3,8 @@ most 3 lines of stderr, no traceback, and not one byte of the workdir changed.
 
 One table; most cases run in-process through the launcher's own `plan` (which calls
 `config_schema.validate` on the config and every sweep point), its `check_overrides`
-and `check_devices`, `figures.main` and the viewer's `main`; `CLI` cases run the real
+and `check_devices`, `figures.main`, the viewer's `main`, and the trainer's first
+reads of an earlier run (checkpoint digests, metrics.jsonl); `CLI` cases run the real
 command line (kept few: JAX start-up is slow). Each case builds its input in a
 folder that also holds an earlier run, and the whole folder is hashed before and
 after.
@@ -26,12 +27,16 @@ from bad_inputs_helpers import (
   cfg,
   config,
   devices,
+  drop_digest,
   earlier_run,
   figures_cli,
+  flip_byte,
   in_workdir,
+  open_checkpoints,
   overrides,
   point_file,
   prepared,
+  read_metrics_file,
   run_command,
   sweep_points,
   swept,
@@ -221,6 +226,9 @@ CASES = [
     config("evaluate", "test", checkpoint=f"a={d},a={d}"), earlier_run(d)), "checkpoint"),
   ("checkpoints", "viewer_policy_missing", viewer("--data_config=small", "--policy={d}/nowhere"),
    "--policy"),
+  # The trainer's first steps on an earlier run's files (training/, another engineer's).
+  ("checkpoints", "checkpoint_digest_mismatch", open_checkpoints(flip_byte), "checkpoint 30"),
+  ("checkpoints", "checkpoint_digest_missing", open_checkpoints(drop_digest), "checkpoint 20"),
   # --- metrics and results files -------------------------------------------------------
   ("metrics", "results_json_corrupt", figures_cli(
     "--runs={runs}", "--figure=scoreboard", setup=write("trait_rl_vs_baseline/results.json",
@@ -230,6 +238,10 @@ CASES = [
    "results.json"),
   ("metrics", "figure_without_results", figures_cli("--runs={runs}", "--figure=scoreboard"),
    "results.json"),
+  ("metrics", "metrics_line_corrupt", read_metrics_file(
+    '{"update": 1}\n{"upd\n{"update": 3}\n'), "metrics.jsonl line 2"),
+  ("metrics", "metrics_record_without_update", read_metrics_file(
+    '{"update": 1}\n[1, 2]\n'), "metrics.jsonl line 2"),
   (CLI, "cli_results_json_corrupt", ["experiments.figures", "--runs={runs}", "--out={d}/fig"],
    "results.json"),
   # --- evaluation and viewer commands --------------------------------------------------
@@ -308,6 +320,11 @@ def test_bad_input_in_process(kind, run, field, tmp_path, monkeypatch):
       assert "\n" not in text and text.startswith(field) and "allowed" in text, text
     except SystemExit as e:
       code = e.code
+    except Exception as e:  # noqa: BLE001 - the launcher prints these as one line.
+      if not isinstance(e, launcher.one_line_errors()):
+        raise
+      code = 1
+      print(f"error: {e}", file=err)
   assert isinstance(code, int) and code != 0, f"no error: {code!r}"
   if err.getvalue():
     _check_stderr(err.getvalue(), field)
@@ -315,7 +332,9 @@ def test_bad_input_in_process(kind, run, field, tmp_path, monkeypatch):
   assert tree_digest(tmp_path) == before, "bytes on disk changed"
 
 
-@pytest.mark.parametrize("run, field", [p.values[1:] for p in _params() if p.values[0] == CLI])
+@pytest.mark.parametrize(
+  "run, field", [pytest.param(r, f, id=n) for k, n, r, f in CASES if k == CLI]
+)
 def test_bad_input_command_line(run, field, tmp_path):
   w = earlier_run(tmp_path)
   f = a_file(tmp_path)
