@@ -59,9 +59,16 @@ def scoreboard_deltas(results: dict, treatment: str | None = None, keep=None, ti
   k = sum(c["delta"] > 0 for c in comp)
   s = sum(f and c["delta"] > 0 for f, c in zip(fills, comp, strict=True))
   ax.set_xlabel("Δ score (treatment - baseline); filled: q < 0.05")
-  ax.set_title(
-    title or f"{treatment or results['treatment']}: {k} of {n} improved, {s} significant"
-  )
+  name = treatment or results["treatment"]
+  default = f"{name}: {k} of {n} evaluations improved, {s} significant"
+  h = results["comparisons"][name]["all"].get("behaviour_headline")
+  if h and keep is None:  # The primary count first: disjoint behaviours.
+    default = (
+      f"{name}: {h['improved']}/{h['n']} behaviours up, "
+      f"{h['significant_improvements']} significant (BH q < 0.05)\n"
+      f"{k}/{n} evaluations up, {s} significant"
+    )
+  ax.set_title(title or default, fontsize=8)
   fig.tight_layout()
   return fig
 
