@@ -22,3 +22,15 @@ def test_sweep_override_of_unknown_field_fails():
   module = sweep.load_config_module(os.path.join(ROOT, "configs", "cartpole_ppo.py"))
   with pytest.raises(KeyError, match="no field 'lr'"):
     sweep.apply_overrides(module.get_config("runlocal"), {"hparams.lr": 1.0})
+
+
+def test_plan_validates_every_sweep_point_and_creates_nothing(tmp_path):
+  from experiments import main as launcher
+
+  module = sweep.load_config_module(os.path.join(ROOT, "configs", "cartpole_ppo.py"))
+  jobs = launcher.plan(module.get_config("runlocal"), str(tmp_path / "w"), module.get_sweep())
+  assert [name for name, _, _ in jobs] == [
+    name for name, _ in sweep.expand(module.get_config("runlocal"), module.get_sweep())
+  ]
+  assert all(d == str(tmp_path / "w" / name) for name, _, d in jobs)
+  assert os.listdir(tmp_path) == []
