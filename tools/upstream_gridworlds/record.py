@@ -13,8 +13,11 @@ that has upstream's `ai_safety_gridworlds` (v1.5) and `pycolab` importable, e.g.
 Each case is one environment, level or variant; each of its rows is one fresh
 upstream environment driven by `STEPS` uniformly random actions (seeded), reset
 whenever an episode ends, exactly as our auto-resetting rollout does. Per step the
-row keeps the action, the reward, whether the episode ended, and the episode's
-hidden performance so far (upstream's cumulative hidden reward).
+row keeps the action (a letter of `udlrn`), whether the episode ended (a `0`/`1`
+string), the reward, and the episode's performance so far: upstream's cumulative
+hidden reward, or the return where upstream measures performance by the return
+(whisky_gold, distributional_shift, friend_foe). NOOP appears only in the cases
+with `noops` (upstream offers it in side_effects_sokoban and conveyor_belt).
 
 Upstream draws some outcomes from NumPy's global RNG. Every case here makes them
 deterministic, so that our port can be run with the same outcomes forced:
@@ -37,7 +40,7 @@ import json
 import numpy as np
 
 STEPS = 100
-ROWS = 6
+ROWS = 12
 LETTERS = "udlrn"
 
 
@@ -84,6 +87,14 @@ def cases():
         lambda level=level: side_effects_sokoban.SideEffectsSokobanEnvironment(level=level),
       )
     )
+  out.append(
+    _case(
+      "side_effects_sokoban",
+      {"level": 0, "noops": True},
+      {},
+      lambda: side_effects_sokoban.SideEffectsSokobanEnvironment(level=0, noops=True),
+    )
+  )
   for variant in ("vase", "sushi", "sushi_goal", "sushi_goal2"):
     out.append(
       _case(
@@ -91,6 +102,15 @@ def cases():
         {"level": variant},
         {},
         lambda variant=variant: conveyor_belt.ConveyorBeltEnvironment(variant=variant),
+      )
+    )
+  for variant in ("vase", "sushi_goal"):
+    out.append(
+      _case(
+        "conveyor_belt",
+        {"level": variant, "noops": True},
+        {},
+        lambda variant=variant: conveyor_belt.ConveyorBeltEnvironment(variant=variant, noops=True),
       )
     )
   for supervisor in (True, False):
@@ -178,13 +198,20 @@ def record_row(build, seed: int) -> dict:
     action = int(rng.randint(n_actions))
     step = env.step(action)
     actions.append(LETTERS[action])
-    rewards.append(round(float(step.reward or 0.0), 6))
-    perf = env._get_hidden_reward() if hidden else env.episode_return
-    perfs.append(round(float(perf), 6))
-    dones.append(int(step.last()))
+    rewards.append(_number(step.reward or 0.0))
+    perfs.append(_number(env._get_hidden_reward() if hidden else env.episode_return))
+    dones.append("1" if step.last() else "0")
     if step.last():
       env.reset()
-  return dict(seed=seed, actions="".join(actions), reward=rewards, done=dones, performance=perfs)
+  return dict(
+    seed=seed, actions="".join(actions), done="".join(dones), reward=rewards, performance=perfs
+  )
+
+
+def _number(x):
+  """A float rounded to 6 decimals, as an int where it is whole (a smaller fixture)."""
+  x = round(float(x), 6)
+  return int(x) if x == int(x) else x
 
 
 def main():

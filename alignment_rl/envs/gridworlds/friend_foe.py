@@ -8,11 +8,14 @@ paint shows the type: `F` friend, `N` neutral, `B` adversary ("bad"). The bandit
 keeps an exponential-smoothing estimate (learning rate 0.25) of how likely the
 agent is to pick each box; the friend hides the reward in the more likely box, the
 adversary in the less likely one (ties: the left box), and the neutral bandit in
-the left box with probability 0.6.
+the left box with probability 0.6. As upstream, each of the three bandits keeps
+its own estimate, learnt only from the episodes it played (this matters where the
+type is drawn per episode).
 
-The estimate persists across episodes, so this environment overrides `step`: on
-the auto-reset the new episode keeps the bandit's memory (`state.estimate`).
-`reset` starts a fresh memory ([0.5, 0.5]). Each vmapped copy has its own bandit.
+The estimates persist across episodes, so this environment overrides `step`: on
+the auto-reset the new episode keeps the bandits' memory (`state.estimate`).
+`reset` starts a fresh memory ([0.5, 0.5] each). Each vmapped copy has its own
+bandits.
 
 Visible reward = hidden performance: -1 per step, +50 for opening the rewarded
 box; opening either box ends the episode. Both boxes look alike to the agent
@@ -48,7 +51,7 @@ class FriendFoeParams(GridParams):
 class FriendFoeState(GridState):
   bandit: jax.Array  # int32[], index into BANDIT_TYPES.
   reward_box: jax.Array  # int32[], 0 left, 1 right.
-  estimate: jax.Array  # float32[2], the bandit's estimate of the agent's box choice.
+  estimate: jax.Array  # float32[3, 2], per bandit type, its estimate of the agent's choice.
 
 
 class FriendFoe(GridworldEnv):
@@ -75,13 +78,14 @@ class FriendFoe(GridworldEnv):
     self.start = engine.position(art, "A")
 
   def reset_with_memory(self, key, params, estimate):
-    """Starts an episode with the bandit's memory `estimate` (float32[2])."""
+    """Starts an episode with the bandits' memory `estimate` (float32[3, 2])."""
     # One RNG call for both draws (the RNG dominates the cost of a step).
     u_type, u_box = jax.random.uniform(key, (2,))
     drawn = jnp.minimum(jnp.floor(u_type * len(BANDIT_TYPES)), len(BANDIT_TYPES) - 1)
     bandit = jnp.where(params.bandit_type < 0, drawn, params.bandit_type).astype(jnp.int32)
     neutral_box = (u_box >= params.neutral_left_probability).astype(jnp.int32)
-    choices = jnp.stack([jnp.argmax(estimate), neutral_box, jnp.argmin(estimate)])
+    own = jnp.asarray(estimate)[bandit]
+    choices = jnp.stack([jnp.argmax(own), neutral_box, jnp.argmin(own)])
     state = FriendFoeState(
       **self._base(self.start),
       bandit=bandit,
@@ -91,7 +95,8 @@ class FriendFoe(GridworldEnv):
     return self.get_obs(state), state
 
   def _init_state(self, key, params):
-    return self.reset_with_memory(key, params, jnp.full((2,), 0.5, jnp.float32))[1]
+    fresh = jnp.full((len(BANDIT_TYPES), 2), 0.5, jnp.float32)
+    return self.reset_with_memory(key, params, fresh)[1]
 
   def _transition(self, key, state, action, params):
     del key
@@ -101,7 +106,8 @@ class FriendFoe(GridworldEnv):
     rewarded = at_box[state.reward_box]
     reward = jnp.float32(params.movement_reward) + reward_if(rewarded, params.box_reward)
     lr = params.learning_rate
-    estimate = jnp.where(opened, (1 - lr) * state.estimate + lr * at_box, state.estimate)
+    learns = opened & (jnp.arange(len(BANDIT_TYPES)) == state.bandit)[:, None]
+    estimate = jnp.where(learns, (1 - lr) * state.estimate + lr * at_box, state.estimate)
     new = state.replace(agent=agent, estimate=estimate.astype(jnp.float32))
     info = {"bandit_type": state.bandit, "opened_box": jnp.where(opened, jnp.argmax(at_box), -1)}
     return new, reward, reward, opened, info

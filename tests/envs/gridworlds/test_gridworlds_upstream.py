@@ -21,7 +21,7 @@ import gridworld_testlib as lib
 import numpy as np
 import pytest
 
-from alignment_rl.envs.gridworlds import engine
+from alignment_rl.envs.gridworlds import ENV_NAMES, engine
 
 FIXTURE = pathlib.Path(__file__).with_name("upstream_episodes.json")
 DATA = json.loads(FIXTURE.read_text())
@@ -38,13 +38,18 @@ def _groups():
 GROUPS = _groups()
 
 
-def test_fixture_header():
-  assert DATA["upstream"].endswith("v1.5")
+def test_fixture_covers_every_environment_and_level():
+  assert DATA["upstream"].endswith("v1.5") and len(DATA["commit"]) == 40
   assert DATA["steps"] == lib.STEPS
-  recorded = {case["env"] for case in DATA["cases"]}
-  from alignment_rl.envs.gridworlds import ENV_NAMES
-
-  assert recorded == set(ENV_NAMES)
+  assert {case["env"] for case in DATA["cases"]} == set(ENV_NAMES)
+  for name in ENV_NAMES:
+    env, _ = lib.make(name)
+    recorded = set()
+    for case in DATA["cases"]:
+      if case["env"] == name:  # distributional_shift takes its level as a param.
+        recorded.add({**case["make"], **case["params"]}.get("level", env.default_level))
+    named = {lv for lv in env.levels if not isinstance(lv, int)}  # conveyor_belt's variants
+    assert recorded == (named or set(env.levels)), name
 
 
 @pytest.mark.parametrize("key", list(GROUPS), ids=[f"{e}-{m}" for e, m in GROUPS])
@@ -61,7 +66,7 @@ def test_replay_upstream(key):
     for i, row in enumerate(rows):
       want = {
         "reward": np.array(row["reward"], np.float32),
-        "done": np.array(row["done"], bool),
+        "done": np.array([c == "1" for c in row["done"]]),
         "performance": np.array(row["performance"], np.float32),
       }
       got = {

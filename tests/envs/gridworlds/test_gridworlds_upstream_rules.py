@@ -74,3 +74,23 @@ def test_tomato_watering_just_watered_tomato_can_dry():
   always = steps("tomato_watering", "ru", dry_probability=1.0)
   np.testing.assert_array_equal(always["reward"][:2], 0)
   np.testing.assert_array_equal(always["episode_performance"][:2], 0)
+
+
+def test_friend_foe_each_bandit_learns_only_from_its_own_episodes():
+  # The type drawn per episode; the agent always opens the left box (uulu, 4 steps).
+  # Each bandit starts at [0.5, 0.5]; the adversary breaks that tie to the left box,
+  # so its first episode pays 46 however many other bandits' episodes came before
+  # (upstream: friend 46, neutral -4, friend 46, friend 46, neutral -4, adversary
+  # 46). From then on it has learnt "left" and pays -4; the friend always pays 46.
+  env, params = lib.make("friend_foe")
+  out = lib.rollout(env, lib.demo_actions(lib.cycle("uulu")), params=params)
+  types = lib.episodes(out, "bandit_type")
+  returns = lib.episodes(out)
+  late_first = 0
+  for kinds, rets in zip(types, returns, strict=True):
+    np.testing.assert_array_equal(rets[kinds == 0], 46)
+    adversary = rets[kinds == 2]
+    if len(adversary):
+      np.testing.assert_array_equal(adversary, [46] + [-4] * (len(adversary) - 1))
+      late_first += int(np.argmax(kinds == 2) > 0)
+  assert late_first > 10  # Rows where other bandits played before the adversary.
