@@ -1,9 +1,11 @@
 """Executes every notebook in colabs/ top to bottom at the `test` scale.
 
-Each notebook runs with nbclient on a `python3` kernel of this interpreter, from the
-repository root, with its `parameters` cell replaced by `SCALE = "test"` and a
-temporary `WORKDIR`. Notebooks that load the same config share one `WORKDIR` (the
-second one resumes the finished run), so the pipeline trains once per config.
+Each notebook runs with nbclient on a `python3` kernel of this interpreter, from an
+empty temporary directory (as on Colab opened from a link: only the installed package,
+no clone on the path), with its `parameters` cell replaced by `SCALE = "test"` and a
+temporary `WORKDIR`. The package is importable, so the setup cell installs nothing (no
+network). Notebooks that load the same config share one `WORKDIR` (the second one
+resumes the finished run), so the pipeline trains once per config.
 """
 
 from __future__ import annotations
@@ -26,8 +28,16 @@ NOTEBOOKS = sorted(n for n in os.listdir(COLABS) if n.endswith(".ipynb"))
 # Upper bound per cell, against hangs: the run cell trains the whole pipeline at the
 # `test` scale (minutes on a loaded 2-core machine).
 CELL_TIMEOUT_S = 900
-CONFIG_RE = re.compile(r"""import_module\(\s*["']configs\.(\w+)["']\s*\)""")
+CONFIG_RE = re.compile(r"""import_module\(\s*["']alignment_rl\.configs\.(\w+)["']\s*\)""")
 EXECUTABLE_MARK = "kernel executable: "
+CWD_MARK = "kernel cwd, clone configs importable: "
+
+
+def _setup_py_url() -> str:
+  with open(os.path.join(ROOT, "setup.py"), encoding="utf-8") as f:
+    urls = re.findall(r'^URL = "([^"]+)"$', f.read(), re.MULTILINE)
+  assert len(urls) == 1, 'setup.py declares the project URL once, as URL = "..."'
+  return urls[0]
 
 
 @pytest.fixture(scope="module")
@@ -135,28 +145,56 @@ def test_notebook_is_clean(name):
   assert nb.cells[0].cell_type == "markdown" and "docs/RESULTS.md" in nb.cells[0].source
 
 
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_opens_from_a_link(name):
+  """An Open-in-Colab badge; the first code cell pip-installs the pinned release from the
+  project URL of setup.py only when the package is missing; no clone paths."""
+  import alignment_rl
+
+  nb = _read(name)
+  url = _setup_py_url()
+  colab = url.replace("https://github.com/", "https://colab.research.google.com/github/")
+  assert f"({colab}/blob/main/colabs/{name})" in nb.cells[0].source
+  assert "colab-badge.svg" in nb.cells[0].source
+  setup = next(c for c in nb.cells if c.cell_type == "code").source
+  assert f'ALIGNMENT_RL = "git+{url}@v{alignment_rl.__version__}"' in setup
+  guard = 'if importlib.util.find_spec("alignment_rl") is None:\n  %pip install -q "{ALIGNMENT_RL}"'
+  assert guard in setup
+  assert f'alignment_rl.__version__ == "{alignment_rl.__version__}"' in setup
+  code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+  assert "sys.path" not in code and "ROOT" not in code
+  assert _config_name(nb)  # Loaded as alignment_rl.configs.<name>, from the package.
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs(name, kernel_env, workdirs):
+def test_notebook_runs(name, kernel_env, workdirs, tmp_path):
   nb = _read(name)
   config_name = _config_name(nb)
   workdir = workdirs(config_name)
   _parameters_cell(nb).source = f'SCALE = "test"\nWORKDIR = {workdir!r}'
   nb.cells.append(
-    nbformat.v4.new_code_cell(f"import sys\nprint({EXECUTABLE_MARK!r} + sys.executable)")
+    nbformat.v4.new_code_cell(
+      f"import importlib.util, os, sys\nprint({EXECUTABLE_MARK!r} + sys.executable)\n"
+      f'print({CWD_MARK!r} + os.getcwd() + ", " + str(importlib.util.find_spec("configs") '
+      "is not None))"
+    )
   )
-
+  cwd = tmp_path / "clean"  # Nothing of the repository here: only the installed package.
+  cwd.mkdir()
   client = nbclient.NotebookClient(
     nb,
     timeout=CELL_TIMEOUT_S,
     kernel_name="python3",
-    resources={"metadata": {"path": ROOT}},
+    resources={"metadata": {"path": str(cwd)}},
   )
   client.execute()  # raises CellExecutionError (with the traceback) if a cell fails
 
   assert not _outputs(nb, "error")
   stdout = "".join(o.get("text", "") for o in _outputs(nb, "stream"))
   assert f"{EXECUTABLE_MARK}{sys.executable}" in stdout, "the kernel ran another python"
+  assert f"{CWD_MARK}{cwd}, False" in stdout, "the kernel ran in, or imported from, a clone"
+  assert sorted(os.listdir(cwd)) in ([], ["runs"]), os.listdir(cwd)
   with open(os.path.join(workdir, "results.json"), encoding="utf-8") as f:
     results = json.load(f)
   assert results["experiment"] == config_name
