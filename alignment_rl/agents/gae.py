@@ -11,12 +11,25 @@ at a boundary is where termination and truncation differ: a terminated episode
 has no future (v_next_t = 0), while a truncated one continues beyond the time
 limit and is bootstrapped from the value of its final observation. Use
 `bootstrap_values` to build v_next_t accordingly.
+
+Both functions check their inputs with chex at the call boundary: equal shapes
+always (at trace time, free under jit), finite rewards and values when called on
+concrete arrays (outside jit, where a value check costs nothing to the trainer).
 """
 
 from __future__ import annotations
 
+import chex
 import jax
 import jax.numpy as jnp
+
+
+def assert_finite_if_concrete(*trees) -> None:
+  """`chex.assert_tree_all_finite` on concrete arrays; skipped while tracing (under
+  jit a value check would need `chex.chexify`, a host callback per call)."""
+  leaves = jax.tree.leaves(trees)
+  if not any(isinstance(x, jax.core.Tracer) for x in leaves):
+    chex.assert_tree_all_finite(trees)
 
 
 def bootstrap_values(
@@ -38,6 +51,7 @@ def bootstrap_values(
   Returns:
     float[T, ...]: 0 where terminated, v_final_t where truncated, else v_tp1.
   """
+  chex.assert_equal_shape([v_tp1, v_final_t, terminated_t, truncated_t])
   v = jnp.where(truncated_t, v_final_t, v_tp1)
   return jnp.where(terminated_t, jnp.zeros_like(v), v)
 
@@ -63,6 +77,9 @@ def gae_advantages(
   Returns:
     (advantages float[T, ...], returns = advantages + v_t).
   """
+  chex.assert_equal_shape([r_t, v_t, v_next_t, done_t])
+  chex.assert_type([r_t, v_t, v_next_t], float)
+  assert_finite_if_concrete(r_t, v_t, v_next_t)
   delta_t = r_t + gamma * v_next_t - v_t
   cont_t = gamma * lambda_ * (1.0 - done_t.astype(r_t.dtype))
 

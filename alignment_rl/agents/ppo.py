@@ -16,6 +16,9 @@ normalised per minibatch:
 plus, when a run lists them in `objectives`, the persistence terms of
 `agents.persistence` (KL anchor, L2-SP/EWC, tamper resistance, oversight
 consistency), whose coefficients live in `PPOState.persist`.
+
+`ppo_loss_terms` checks its inputs with chex (shapes at trace time; finiteness of
+the batch on concrete arrays, see `gae.assert_finite_if_concrete`).
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import chex
 import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
 
-from alignment_rl.agents import persistence
+from alignment_rl.agents import gae, persistence
 
 
 @struct.dataclass
@@ -150,6 +154,13 @@ def ppo_loss_terms(
   taken per token, every token of a sample shares its advantage, and policy
   terms are averaged over real tokens (token-level PPO, as in LLM RL).
   """
+  chex.assert_rank(log_prob, {1, 2})
+  chex.assert_equal_shape([log_prob, entropy, batch.log_prob])
+  chex.assert_equal_shape([value, batch.value, batch.advantage, batch.target])
+  chex.assert_equal_shape_prefix([log_prob, value], 1)
+  if batch.mask is not None:
+    chex.assert_equal_shape([log_prob, batch.mask])
+  gae.assert_finite_if_concrete(batch.log_prob, batch.value, batch.advantage, batch.target)
   mask = batch.mask
   adv = batch.advantage
   adv = (adv - adv.mean()) / (adv.std() + 1e-8)

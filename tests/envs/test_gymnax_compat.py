@@ -48,20 +48,24 @@ def test_to_gymnax_is_a_gymnax_environment(which, request):
   assert env.num_actions == ours.num_actions and env.name == ours.name
 
   key = jax.random.PRNGKey(0)
-  obs, state = jax.jit(env.reset)(key, params)
-  assert obs.shape == tuple(obs_space.shape) and bool(obs_space.contains(obs))
-  action = act_space.sample(key)
-  assert bool(act_space.contains(action))
-  out = jax.jit(env.step)(key, state, action, params)
-  assert len(out) == _step_len()
+  legacy = gymnax_compat.legacy_step(env)
+
+  @jax.jit
+  def transitions(key):  # One compilation for the three steps.
+    obs, state = env.reset(key, params)
+    action = act_space.sample(key)
+    steps = [e.step(key, state, action, params) for e in (env, ours, legacy)]
+    return obs, action, act_space.contains(action), obs_space.contains(obs), steps
+
+  obs, action, action_ok, obs_ok, (out, ours_out, legacy_out) = transitions(key)
+  assert obs.shape == tuple(obs_space.shape) and bool(obs_ok) and bool(action_ok)
+  assert len(out) == _step_len() and len(legacy_out) == 5
   # The same transition as ours, with gymnax's `final_observation` added.
-  obs2, _, reward2, done2, info2 = jax.jit(ours.step)(key, state, action, params)
+  obs2, _, reward2, done2, info2 = ours_out
   np.testing.assert_array_equal(out[0], obs2)
   np.testing.assert_array_equal(out[2], reward2)
   np.testing.assert_array_equal(out[-1]["final_observation"], info2["final_obs"])
-  legacy = jax.jit(gymnax_compat.legacy_step(env).step)(key, state, action, params)
-  assert len(legacy) == 5
-  np.testing.assert_array_equal(legacy[3], done2)
+  np.testing.assert_array_equal(legacy_out[3], done2)
 
 
 def test_float_actions_for_integer_spaces_are_rounded_and_clipped(conversation):
