@@ -14,7 +14,9 @@ No TensorFlow is needed anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import os
 from pathlib import Path
@@ -117,16 +119,38 @@ def load_split(
     / f"{split}.npz"
   )
   if cache_stacked and stacked.exists():
-    with np.load(stacked) as data:
-      return {k: data[k] for k in schema.FIELDS}
-  builder.download_and_prepare()
-  arrays = _read_split(builder, split)
-  if cache_stacked:
-    stacked.parent.mkdir(parents=True, exist_ok=True)
-    tmp = stacked.with_name(f".{split}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, stacked)
+    return _read_stacked(stacked)
+  # One builder at a time per cache folder: processes started together (parallel
+  # test workers, a sweep's points) wait for the first to finish and then reuse it.
+  with _build_lock(builder.data_dir_root):
+    if cache_stacked and stacked.exists():
+      return _read_stacked(stacked)
+    builder.download_and_prepare()
+    arrays = _read_split(builder, split)
+    if cache_stacked:
+      stacked.parent.mkdir(parents=True, exist_ok=True)
+      tmp = stacked.with_name(f".{split}.{os.getpid()}.tmp.npz")
+      np.savez_compressed(tmp, **arrays)
+      os.replace(tmp, stacked)
   return arrays
+
+
+def _read_stacked(path: Path) -> dict[str, np.ndarray]:
+  with np.load(path) as data:
+    return {k: data[k] for k in schema.FIELDS}
+
+
+@contextlib.contextmanager
+def _build_lock(data_dir: str):
+  """Holds an exclusive `flock` on `<data_dir>/.build.lock` (released by the OS when
+  the holder exits, so a killed build leaves no stale lock)."""
+  os.makedirs(data_dir, exist_ok=True)
+  with open(os.path.join(data_dir, ".build.lock"), "a") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def world_digest(splits: dict[str, dict[str, np.ndarray]]) -> str:
