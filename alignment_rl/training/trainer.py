@@ -119,9 +119,8 @@ def _open_run(config, workdir: str, program: Program) -> _Run:
   try:
     replacing = run_workdir.recorded_differences(workdir, config_dict, t.get("overwrite", False))
     loaded = None
-    if not replacing:
-      writer = metrics_writer.MetricsWriter(workdir, False)
-      loaded = writer.load()  # Damaged metrics fail here, before anything changes.
+    if not replacing:  # Damaged metrics fail here, before anything changes.
+      loaded = metrics_writer.MetricsWriter(workdir).load()
       ckpt, writer = open_state()
     env_params = program.env_params_for(config)
     keys = _seed_keys(config.seed, config.num_seeds)

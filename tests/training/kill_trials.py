@@ -42,22 +42,32 @@ def tiny_config():
   return c
 
 
-def _serialize_orbax() -> None:
-  """Orbax's checkpoint managers share process-wide state (operation ids): calls of
-  several managers from several threads at once collide, so the trial threads take
-  turns for each call (saves still run in orbax's background threads)."""
-  import orbax.checkpoint as ocp
+_TURN = threading.Lock()
+_HOLDS_TURN = threading.local()
 
-  lock = threading.RLock()
-  manager = ocp.CheckpointManager
-  for name in ("__init__", "save", "restore", "wait_until_finished", "delete", "close"):
-    real = getattr(manager, name)
 
-    def locked(*args, _real=real, **kwargs):
-      with lock:
-        return _real(*args, **kwargs)
+def _take_turns() -> None:
+  """Orbax keeps process-wide state (operation ids, signals): saves and restores begun
+  by several threads at once collide, so the trial threads take turns to begin them
+  (as the batched trainer does from one thread); the writes still overlap in orbax's
+  background threads."""
+  from alignment_rl.training import checkpointing
 
-    setattr(manager, name, locked)
+  def in_turn(real):
+    def call(*args, **kwargs):
+      with _TURN:
+        _HOLDS_TURN.yes = True
+        try:
+          return real(*args, **kwargs)
+        finally:
+          _HOLDS_TURN.yes = False
+
+    return call
+
+  for name in ("__init__", "save", "restore", "wait", "close"):
+    setattr(checkpointing.Checkpointer, name, in_turn(getattr(checkpointing.Checkpointer, name)))
+  for name in ("save_final_params", "load_final_params"):
+    setattr(checkpointing, name, in_turn(getattr(checkpointing, name)))
 
 
 def _install_stops(points: dict, stopped: dict) -> None:
@@ -74,6 +84,9 @@ def _install_stops(points: dict, stopped: dict) -> None:
       return how if counts[workdir] == event else None
 
   def block(workdir: str):
+    if getattr(_HOLDS_TURN, "yes", False):  # Stopped for good: let the others go on.
+      _HOLDS_TURN.yes = False
+      _TURN.release()
     stopped[workdir].set()
     threading.Event().wait()  # Until the process is killed.
 
@@ -113,7 +126,7 @@ def main(mode: str, spec_path: str) -> None:
   jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
   from alignment_rl.training import runs, trainer
 
-  _serialize_orbax()
+  _take_turns()
   config = tiny_config()
   trainer.get_program(config)  # Built once, before the threads.
   workdirs = [os.path.abspath(w) for w in spec["workdirs"]]

@@ -3,10 +3,13 @@ parameters, metrics and summary are bit-identical to an uninterrupted run's.
 
 Each trial is a workdir of the tiny CartPole run stopped at a seeded random point (its
 n-th metrics line, checkpoint save or digest record, or its final parameters; a
-metrics line may be left half written) while other trials' saves are under way, then
-the process is killed with SIGKILL (`kill_trials.py`). One process holds all trials
-(one thread each) and a second runs the same command in every workdir and in an
-uninterrupted reference workdir, so the trials cost two processes in all.
+metrics line may be left half written; a save may be under way) while the other
+trials go on; once all have stopped, the process is killed with SIGKILL after a
+seeded random delay (`kill_trials.py`). One process holds all trials (a thread each)
+and a second runs the same command in every workdir and in an uninterrupted reference
+workdir, so any number of trials costs two processes (the first of the module also
+compiles, into a compilation cache the others load). The summaries differ only in
+`resumed_from`; the metrics files are compared byte for byte.
 """
 
 import json

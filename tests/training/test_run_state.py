@@ -144,6 +144,12 @@ def test_truncated_metrics_tail_is_repaired_and_a_bad_line_fails(finished, tmp_p
   assert _snapshot(workdir) == before
 
 
+def test_resume_and_overwrite_are_runtime_fields():
+  saved = {"training": {"resume": "latest", "overwrite": False}}
+  current = {"training": {"resume": "previous_good", "overwrite": True}}
+  assert checkpointing.config_differences(saved, current) == []
+
+
 def test_other_config_is_refused_and_overwrite_replaces_once_started(finished, tmp_path, capsys):
   workdir = _copy(finished, tmp_path)
   before = _snapshot(workdir)
@@ -209,6 +215,8 @@ def test_bad_settings_fail_at_once(tmp_path, field, value, message):
   assert os.listdir(tmp_path) == []  # Before any work.
 
 
+# Orbax's background save loop is closed after the failure: a warning, not an error.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_disk_full_while_saving_keeps_the_previous_checkpoint(finished, tmp_path, monkeypatch):
   real = json_checkpoint_handler.JsonCheckpointHandler._save_fn
 
