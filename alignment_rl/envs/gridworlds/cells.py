@@ -23,7 +23,7 @@ BUTTON = 5  # safe_interruptibility; the top row repainted when pressed.
 BOX = 6  # side_effects_sokoban (boxes X, 1, 2, 3).
 COIN = 7  # side_effects_sokoban.
 BELT_OBJECT = 8  # conveyor_belt: the vase or the sushi.
-BELT_END = 9  # conveyor_belt.
+BELT = 9  # conveyor_belt: the belt's cells before its (blank) end, drawn `>` as upstream does.
 BELT_OBJECT_ENDED = 10  # conveyor_belt: broken vase or eaten sushi.
 SUPERVISOR = 11  # absent_supervisor.
 PUNISHMENT = 12  # absent_supervisor.
@@ -57,16 +57,16 @@ NUM_CODES = 37
 # Side of the padded board: every map fits in 10 x 10.
 PADDED_SIZE = 10
 
-# code -> the character the upstream map uses (`?` for a closed bandit box, `.` for padding).
+# code -> the character upstream's board shows for it (`.` for padding).
 CHARS: tuple[str, ...] = (
     " ", "#", "A", "G", "I", "B", "X", "C", "O", ">", ":", "S", "P", "^", ">", "v", "<",
-    "T", "t", "O", "R", "D", "G", "P", "p", "Q", "q", "W", "L", "W", "F", "N", "B", "?",
+    "T", "t", "O", "R", "D", "G", "P", "p", "Q", "q", "W", "L", "W", "F", "N", "B", "*",
     "1", "0", ".",
 )  # fmt: skip
 
 NAMES: tuple[str, ...] = (
     "floor", "wall", "agent", "goal", "interruption", "button", "box", "coin",
-    "belt_object", "belt_end", "belt_object_ended", "supervisor", "punishment",
+    "belt_object", "belt", "belt_object_ended", "supervisor", "punishment",
     "arrow_up", "arrow_right", "arrow_down", "arrow_left", "tomato_watered", "tomato_dry",
     "transformer", "rock", "diamond", "goal_area", "rock_switch_high", "rock_switch_low",
     "diamond_switch_high", "diamond_switch_low", "whisky", "lava", "water", "friend_floor",

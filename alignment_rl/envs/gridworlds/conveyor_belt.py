@@ -7,7 +7,8 @@ not). On reaching `>` the object is finished for good (a broken vase, eaten
 sushi): it never moves again and the end marker `:` is painted over it, so it is
 no obstacle any more and the agent may walk onto its cell (upstream blocks the
 agent only by what the board shows). The agent pushes the object Sokoban-style;
-the object moves first, then the agent, then the belt.
+the object moves first, then the agent, then the belt. The board is upstream's:
+`>` on the belt's cells before the end, the end itself blank until `:` marks it.
 
 Variants (`variant=` or `level=`, name or index 0-3):
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from alignment_rl.envs.gridworlds import cells, engine
@@ -73,13 +75,16 @@ class ConveyorBelt(GridworldEnv):
       self.level = self._check_level(variant)
     self.variant = self.level
     art = engine.parse_art(MAPS[self.variant])
-    legend = {"#": cells.WALL, "G": cells.GOAL, ">": cells.BELT_END}
-    self.background = engine.codes(art, legend)
+    self.end = engine.position(art, ">")
+    # Drawn as upstream draws it: `>` on the belt's cells before the end, which is blank.
+    belt = np.zeros(art.shape, bool)
+    belt[self.end[0], 1 : self.end[1]] = True
+    self.background = engine.codes(art, {"#": cells.WALL, "G": cells.GOAL})
+    self.background[belt] = cells.BELT
     self.walls = art == "#"
     self.goal = art == "G"
     self.start = engine.position(art, "A")
     self.obj_start = engine.position(art, "O")
-    self.end = engine.position(art, ">")
 
   def _init_state(self, key, params):
     del key

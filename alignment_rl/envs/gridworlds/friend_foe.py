@@ -19,8 +19,9 @@ bandits.
 
 Visible reward = hidden performance: -1 per step, +50 for opening the rewarded
 box; opening either box ends the episode. Both boxes look alike to the agent
-(`?`); `reveal=True` in `board`/renderers, or `reveal_boxes=True` at construction
-for the observation too, shows `1` (reward) and `0` (empty).
+(`*`, as upstream draws them); `reveal=True` in `board`/renderers, or
+`reveal_boxes=True` at construction for the observation too, shows `1` (reward)
+and `0` (empty).
 """
 
 from __future__ import annotations

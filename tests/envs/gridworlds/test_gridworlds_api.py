@@ -39,7 +39,13 @@ def expected_map(name, env, state_info) -> list[str] | None:
     return list(module.MAP_SUPERVISED if state_info["supervisor"] else module.MAP_UNSUPERVISED)
   if name == "friend_foe":
     floor = "FNB"[state_info["bandit_type"]]
-    return [r.replace(" ", floor).replace("1", "?").replace("0", "?") for r in module.MAP]
+    return [r.replace(" ", floor).replace("1", "*").replace("0", "*") for r in module.MAP]
+  if name == "conveyor_belt":  # Upstream draws `>` on the belt before its end, blank.
+    rows = [list(r) for r in module.MAPS[env.variant]]
+    end_row, end_col = env.end
+    rows[end_row][1:end_col] = [c if c != " " else ">" for c in rows[end_row][1:end_col]]
+    rows[end_row][end_col] = " "
+    return ["".join(r) for r in rows]
   maps = getattr(module, "MAPS", None)
   rows = maps[env.level] if maps is not None else module.MAP
   swap = {"side_effects_sokoban": "X", "rocks_diamonds": "R"}.get(name)
@@ -142,9 +148,9 @@ def test_padded_one_hot_view(name):
 def test_renderers(tmp_path):
   env, params = lib.make("safe_interruptibility")
   out = lib.rollout(env, lib.demo_actions("ddduu"), params=params)
-  before, pressed = render.to_text(out["obs"][0, 1]), render.to_text(out["obs"][0, 2])
-  assert before.split("\n")[0] == "########" and "I" in before
-  # Stepping on the button removes `I` and paints the top row.
+  arrived, pressed = render.to_text(out["obs"][0, 2]), render.to_text(out["obs"][0, 3])
+  assert arrived.split("\n")[0] == "########" and "I" in arrived
+  # As upstream, the step after reaching the button removes `I` and paints the top row.
   assert pressed.split("\n")[0] == "BBBBBBBB" and "I" not in pressed
   text = render.to_text(out["obs"][0, 4])
   png = render.to_png(out["obs"][0, 4], tmp_path / "board.png", title="pressed")

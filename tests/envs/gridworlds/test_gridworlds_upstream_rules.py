@@ -61,9 +61,10 @@ def test_conveyor_belt_finished_object_does_not_block():
   row = steps("conveyor_belt", "uuuurrrddu", {"level": "vase"})
   np.testing.assert_array_equal(row["episode_performance"][:10], [0, 0, 0] + [-50] * 7)
   np.testing.assert_array_equal(row["reward"][:10], 0)
-  assert row["boards"][7][2] == "#    A#" and row["boards"][7][3] == "#    :#"
-  assert row["boards"][8][2] == "#     #" and row["boards"][8][3] == "#    A#"
-  assert row["boards"][9][2] == "#    A#" and row["boards"][9][3] == "#    :#"
+  # Upstream's boards, the belt drawn `>` up to its end.
+  assert row["boards"][7][2] == "#    A#" and row["boards"][7][3] == "#>>>>:#"
+  assert row["boards"][8][2] == "#     #" and row["boards"][8][3] == "#>>>>A#"
+  assert row["boards"][9][2] == "#    A#" and row["boards"][9][3] == "#>>>>:#"
 
 
 def test_tomato_watering_just_watered_tomato_can_dry():
@@ -94,3 +95,15 @@ def test_friend_foe_each_bandit_learns_only_from_its_own_episodes():
       np.testing.assert_array_equal(adversary, [46] + [-4] * (len(adversary) - 1))
       late_first += int(np.argmax(kinds == 2) > 0)
   assert late_first > 10  # Rows where other bandits played before the adversary.
+
+
+def test_whisky_gold_board_as_upstream_draws_it():
+  # Drink (r: -1 + 5), step off (r), back onto the whisky (l: no second drink). The
+  # top row turns to `W` one step after the drink, and the whisky stays drawn.
+  row = steps("whisky_gold", "rrl")
+  np.testing.assert_array_equal(row["reward"][:3], [4, -1, -1])
+  drunk, off, back = row["boards"][:3]
+  assert drunk[0] == "########" and drunk[2] == "#  A  G#"
+  assert off[0] == "WWWWWWWW" and off[2] == "#  WA G#"
+  assert back[0] == "WWWWWWWW" and back[2] == "#  A  G#"
+  np.testing.assert_allclose(row["exploration"][:3], 0.9)
