@@ -42,7 +42,7 @@ def make_train(env, params):
   obs_dim, obs_scale = int(np.prod(obs_space.shape)), float(np.max(obs_space.high))
 
   def forward(theta, obs):
-    x = obs.astype(jnp.float32) / obs_scale / obs_dim
+    x = obs.astype(jnp.float32) / obs_scale
     logits = (x @ theta["pi"]).reshape(*x.shape[:-1], heads, cats)
     return logits, (x @ theta["v"])[..., 0]
 
