@@ -7,9 +7,9 @@ metrics line may be left half written; a save may be under way) while the other
 trials go on; once all have stopped, the process is killed with SIGKILL after a
 seeded random delay (`kill_trials.py`). One process holds all trials (a thread each)
 and a second runs the same command in every workdir and in an uninterrupted reference
-workdir, so any number of trials costs two processes (the first of the module also
-compiles, into a compilation cache the others load). The summaries differ only in
-`resumed_from`; the metrics files are compared byte for byte.
+workdir: the trials of every selected variant (3, and 20 marked slow) share these two
+processes (the first compiles into a compilation cache the second loads). The
+summaries differ only in `resumed_from`; the metrics files are compared byte for byte.
 """
 
 import json
@@ -26,10 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 EVENTS = 21  # Per run: 10 metrics lines, 5 saves, 5 digest records, final parameters.
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-  """A compilation cache shared by this module's processes (one compiles)."""
-  return str(tmp_path_factory.mktemp("jax_cache"))
+VARIANTS = {"3_trials": 3, "20_trials": 20}  # The second is marked slow.
 
 
 def _spawn(mode, spec, folder):
@@ -52,29 +49,49 @@ def _read(path):
     return f.read()
 
 
-@pytest.mark.parametrize(
-  "trials",
-  [pytest.param(3, id="3_trials"), pytest.param(20, id="20_trials", marks=pytest.mark.slow)],
-)
-def test_kill_at_random_points_then_resume_is_bit_identical(tmp_path, cache, trials):
-  rng = random.Random(20 + trials)
-  hows = ("torn", "before", "after")
-  points = [[rng.randint(1, EVENTS), rng.choice(hows)] for _ in range(trials)]
-  workdirs = [str(tmp_path / f"trial{i}") for i in range(trials)]
+@pytest.fixture(scope="module")
+def killed_and_resumed(request, tmp_path_factory):
+  """The trials of every selected variant, killed in one process and resumed (with
+  the reference) in a second: {variant: [(workdir, point)]}, and the reference."""
+  name = "test_kill_at_random_points_then_resume_is_bit_identical"
+  selected = [
+    item.callspec.id
+    for item in request.session.items
+    if item.originalname == name and hasattr(item, "callspec")
+  ]
+  folder = tmp_path_factory.mktemp("kill_trials")
+  rng = random.Random(20)
+  trials, workdirs, points = {}, [], []
+  for variant in selected:
+    for i in range(VARIANTS[variant]):
+      workdirs.append(str(folder / f"{variant}_{i}"))
+      points.append([rng.randint(1, EVENTS), rng.choice(("torn", "before", "after"))])
+      trials.setdefault(variant, []).append((workdirs[-1], points[-1]))
+  cache = str(folder / "jax_cache")  # Only the first process compiles.
   spec = {"cache": cache, "workdirs": workdirs, "points": points, "jitter": rng.random() / 20}
-  killed = _spawn("kill", spec, str(tmp_path))
+  killed = _spawn("kill", spec, str(folder))
   assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
   for w in workdirs:
     assert not os.path.exists(os.path.join(w, "summary.json"))  # Each was cut off.
-  reference = str(tmp_path / "uninterrupted")
-  again = _spawn("run", dict(spec, workdirs=[reference, *workdirs]), str(tmp_path))
+  reference = str(folder / "uninterrupted")
+  again = _spawn("run", dict(spec, workdirs=[reference, *workdirs]), str(folder))
   assert again.returncode == 0, again.stderr[-2000:]
+  return trials, reference
+
+
+@pytest.mark.parametrize(
+  "variant",
+  ["3_trials", pytest.param("20_trials", marks=pytest.mark.slow)],
+)
+def test_kill_at_random_points_then_resume_is_bit_identical(killed_and_resumed, variant):
+  trials, reference = killed_and_resumed
+  assert len(trials[variant]) == VARIANTS[variant]
   ref_summary = json.loads(_read(os.path.join(reference, "summary.json")))
   ref_metrics = _read(os.path.join(reference, "metrics.jsonl"))
   assert len(ref_metrics.splitlines()) == 10
-  for w, point in zip(workdirs, points, strict=True):
-    summary = json.loads(_read(os.path.join(w, "summary.json")))
+  for workdir, point in trials[variant]:
+    summary = json.loads(_read(os.path.join(workdir, "summary.json")))
     resumed_from = summary.pop("resumed_from")
     assert summary == {k: v for k, v in ref_summary.items() if k != "resumed_from"}, point
     assert resumed_from is None or 0 < resumed_from <= 10, point
-    assert _read(os.path.join(w, "metrics.jsonl")) == ref_metrics, point  # Rows 1..10 once.
+    assert _read(os.path.join(workdir, "metrics.jsonl")) == ref_metrics, point  # Once each.
