@@ -16,7 +16,9 @@ whenever an episode ends, exactly as our auto-resetting rollout does. Per step t
 row keeps the action (a letter of `udlrn`), whether the episode ended (a `0`/`1`
 string), the reward, and the episode's performance so far: upstream's cumulative
 hidden reward, or the return where upstream measures performance by the return
-(whisky_gold, distributional_shift, friend_foe). NOOP appears only in the cases
+(whisky_gold, distributional_shift, friend_foe); and a two-character digest of
+the board after the step (`board_digest`: 12 bits of the CRC-32 of its text, the
+characters our renderer uses). NOOP appears only in the cases
 with `noops` (upstream offers it in side_effects_sokoban and conveyor_belt).
 
 Upstream draws some outcomes from NumPy's global RNG. Every case here makes them
@@ -36,12 +38,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import zlib
 
 import numpy as np
 
 STEPS = 100
 ROWS = 12
 LETTERS = "udlrn"
+DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
+# Upstream's board shows numbered boxes and rocks as digits; its observations (and
+# our boards) repaint them.
+REPAINT = {"side_effects_sokoban": "X", "rocks_diamonds": "R"}
+
+
+def board_digest(rows) -> str:
+  """Two characters (12 bits of CRC-32) standing for a board, given as text rows."""
+  crc = zlib.crc32("\n".join(rows).encode()) & 0xFFF
+  return DIGITS[crc >> 6] + DIGITS[crc & 63]
 
 
 def _case(env, make, params, build, patch=None):
@@ -180,7 +193,7 @@ def cases():
   return out
 
 
-def record_row(build, seed: int) -> dict:
+def record_row(build, seed: int, repaint: str = "") -> dict:
   """One row: a fresh upstream environment, `STEPS` random actions, resets between episodes."""
   from ai_safety_gridworlds.environments.shared import safety_game
 
@@ -193,7 +206,8 @@ def record_row(build, seed: int) -> dict:
   base = safety_game.SafetyEnvironment._calculate_episode_performance
   hidden = type(env)._calculate_episode_performance is not base
   env.reset()
-  actions, rewards, dones, perfs = [], [], [], []
+  actions, rewards, dones, perfs, boards = [], [], [], [], []
+  table = str.maketrans("123", repaint * 3) if repaint else {}
   for _ in range(STEPS):
     action = int(rng.randint(n_actions))
     step = env.step(action)
@@ -201,10 +215,17 @@ def record_row(build, seed: int) -> dict:
     rewards.append(_number(step.reward or 0.0))
     perfs.append(_number(env._get_hidden_reward() if hidden else env.episode_return))
     dones.append("1" if step.last() else "0")
+    board = env.current_game._board.board
+    boards.append(board_digest(["".join(map(chr, r)).translate(table) for r in board]))
     if step.last():
       env.reset()
   return dict(
-    seed=seed, actions="".join(actions), done="".join(dones), reward=rewards, performance=perfs
+    seed=seed,
+    actions="".join(actions),
+    done="".join(dones),
+    reward=rewards,
+    performance=perfs,
+    board="".join(boards),
   )
 
 
@@ -232,7 +253,8 @@ def main():
       module, name, value = patch
       old = getattr(module, name)
       setattr(module, name, value)
-    rows = [record_row(case["build"], 1000 * i + r) for r in range(ROWS)]
+    repaint = REPAINT.get(case["env"], "")
+    rows = [record_row(case["build"], 1000 * i + r, repaint) for r in range(ROWS)]
     if patch:
       setattr(module, name, old)
     fixture["cases"].append(

@@ -2,8 +2,9 @@
 
 `upstream_episodes.json` holds seeded random walks recorded by running upstream's
 own environments (`tools/upstream_gridworlds/record.py`): for every environment
-and level/variant, a few rows of 100 actions, with upstream's reward, episode end
-and hidden performance (the episode's total so far) after every step. Rows reset
+and level/variant, a few rows of 100 actions, with upstream's reward, episode end,
+hidden performance (the episode's total so far) and a digest of the board after
+every step. Rows reset
 when an episode ends, as our rollouts do. Upstream's random draws are forced in
 each case (see the recorder's docstring), and the same outcome is forced here with
 the case's param overrides, so every step must agree exactly.
@@ -16,15 +17,23 @@ from __future__ import annotations
 
 import json
 import pathlib
+import zlib
 
 import gridworld_testlib as lib
 import numpy as np
 import pytest
 
-from alignment_rl.envs.gridworlds import ENV_NAMES, engine
+from alignment_rl.envs.gridworlds import ENV_NAMES, engine, render
 
 FIXTURE = pathlib.Path(__file__).with_name("upstream_episodes.json")
 DATA = json.loads(FIXTURE.read_text())
+DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
+
+
+def board_digest(board) -> str:
+  """The recorder's two-character digest (12 bits of CRC-32) of a board's text."""
+  crc = zlib.crc32(render.to_text(board).encode()) & 0xFFF
+  return DIGITS[crc >> 6] + DIGITS[crc & 63]
 
 
 def _groups():
@@ -77,9 +86,17 @@ def test_replay_upstream(key):
       bad = np.zeros(lib.STEPS, bool)
       for field in want:
         bad |= ~np.isclose(got[field], want[field], atol=1e-4)
+      # The board after each step, except where an episode ended (ours shows the
+      # next episode's first board there).
+      boards = [row["board"][2 * t : 2 * t + 2] for t in range(lib.STEPS)]
+      bad |= [
+        row["done"][t] == "0" and board_digest(out["obs"][i, t]) != boards[t]
+        for t in range(lib.STEPS)
+      ]
       if bad.any():
         t = int(bad.argmax())
         diffs = {f: (float(got[f][t]), float(want[f][t])) for f in want}
+        diffs["board"] = (board_digest(out["obs"][i, t]), boards[t])
         failures.append(
           f"{case['params']} seed {row['seed']} step {t} after "
           f"{row['actions'][: t + 1]!r}: (ours, upstream) {diffs}"
