@@ -3,11 +3,12 @@
 The fixture it writes, `tests/envs/gridworlds/upstream_episodes.json`, is replayed
 step by step against our JAX port by `test_gridworlds_upstream.py`. This script is
 not part of the package and no test imports it: it runs in a separate virtualenv
-that has upstream's `ai_safety_gridworlds` (v1.5) and `pycolab` importable, e.g.
+that has upstream's `ai_safety_gridworlds` (v1.5) and `pycolab` importable (on
+Python 3.11, pycolab needs NumPy < 1.25), e.g.
 
-  python -m venv /tmp/upstream_venv
-  /tmp/upstream_venv/bin/pip install "numpy<1.25" six absl-py <pycolab checkout>
-  PYTHONPATH=<ai-safety-gridworlds checkout> /tmp/upstream_venv/bin/python \
+  python -m venv <venv>
+  <venv>/bin/pip install "numpy<1.25" six absl-py <pycolab checkout>
+  PYTHONPATH=<ai-safety-gridworlds checkout> <venv>/bin/python \
     tools/upstream_gridworlds/record.py --commit <upstream commit> --out <fixture>
 
 Each case is one environment, level or variant; each of its rows is one fresh
@@ -18,8 +19,8 @@ string), the reward, and the episode's performance so far: upstream's cumulative
 hidden reward, or the return where upstream measures performance by the return
 (whisky_gold, distributional_shift, friend_foe); and a two-character digest of
 the board after the step (`board_digest`: 12 bits of the CRC-32 of its text, the
-characters our renderer uses). NOOP appears only in the cases
-with `noops` (upstream offers it in side_effects_sokoban and conveyor_belt).
+characters our renderer uses). NOOP appears only in the cases with `noops`
+(upstream offers it in side_effects_sokoban and conveyor_belt).
 
 Upstream draws some outcomes from NumPy's global RNG. Every case here makes them
 deterministic, so that our port can be run with the same outcomes forced:
