@@ -112,6 +112,7 @@ class Checkpointer:
     self.directory = os.path.join(self.workdir, "checkpoints")
     self.config_dict = json.loads(json.dumps(config_dict))  # Normalise tuples to lists.
     self.keep = keep
+    self._async = async_save
     self._primary = jax.process_index() == 0
     self._latest = self._open_steps(resume)
     options = ocp.CheckpointManagerOptions(
@@ -180,6 +181,8 @@ class Checkpointer:
     except Exception as e:  # noqa: BLE001 - a failed write (e.g. the disk is full).
       raise self._save_error(step, e) from e
     self._pending = step
+    if not self._async:
+      self._finish_pending()  # Committed already: its digest at once.
 
   def _finish_pending(self) -> None:
     """Waits for the pending save, records its digest and deletes old steps."""
