@@ -145,6 +145,16 @@ def test_notebook_is_clean(name):
   assert nb.cells[0].cell_type == "markdown" and "docs/RESULTS.md" in nb.cells[0].source
 
 
+def test_configs_ship_with_the_package():
+  """Every `configs/<name>.py` is importable as `alignment_rl.configs.<name>` (setup.py
+  maps the folder into the package; an install made before that mapping lacks it)."""
+  import importlib.util
+
+  names = sorted(n[:-3] for n in os.listdir(os.path.join(ROOT, "configs")) if n.endswith(".py"))
+  missing = [n for n in names if importlib.util.find_spec(f"alignment_rl.configs.{n}") is None]
+  assert names and not missing, f"reinstall the package (pip install -e .): {missing}"
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_opens_from_a_link(name):
   """An Open-in-Colab badge; the first code cell pip-installs the pinned release from the
