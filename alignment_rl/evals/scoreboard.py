@@ -48,7 +48,7 @@ def behaviour_scores(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
   }
 
 
-def tests(a: dict, b: dict, paired: bool, alpha: float = stats.ALPHA) -> dict:
+def compare_scores(a: dict, b: dict, paired: bool, alpha: float = stats.ALPHA) -> dict:
   """Per-evaluation and per-behaviour tests of arm A against arm B.
 
   Args:
@@ -128,7 +128,7 @@ def _paired_by_seed(rows: list, treatment: str, other: str) -> tuple[dict, dict]
 def compare(
   rows: list, treatment: str, baseline: str, alpha: float = stats.ALPHA, paired: bool = False
 ) -> dict:
-  """`tests` of treatment against baseline on their shared evaluations, each row with
+  """`compare_scores` of treatment against baseline on their shared evaluations, each row with
   its category. `paired`: the arms share each seed's start model (seeds matched by
   id); else Welch across seeds (evaluations with a non-finite seed are left out)."""
   category = {r["evaluation"]: r.get("category", "") for r in rows}
@@ -138,7 +138,7 @@ def compare(
     a, b = per_seed(rows, treatment), per_seed(rows, baseline)
     keep = [n for n in set(a) & set(b) if np.all(np.isfinite(a[n])) and np.all(np.isfinite(b[n]))]
     a, b = {n: a[n] for n in keep}, {n: b[n] for n in keep}
-  out = tests(a, b, paired, alpha)
+  out = compare_scores(a, b, paired, alpha)
   for c in out["comparisons"]:
     c["category"] = category[c["evaluation"]]
   return out
@@ -158,7 +158,7 @@ def compare_paired(rows: list, treatment: str, other: str, alpha: float = stats.
 def compare_refusal_stratified(
   samples_a: dict, samples_b: dict, alpha: float = stats.ALPHA, paired: bool = False
 ) -> dict:
-  """`tests` on samples where neither arm refused (`evaluate.SuiteResult.samples`,
+  """`compare_scores` on samples where neither arm refused (`evaluate.SuiteResult.samples`,
   [S, N] per evaluation, seeds in one order); `paired` as in `compare`.
 
   Evaluations where some seed keeps no sample are left out.
@@ -171,7 +171,7 @@ def compare_refusal_stratified(
     ma, mb = stats.refusal_stratified(sa["values"], sb["values"], sa["refused"], sb["refused"])
     if np.all(np.isfinite(ma)) and np.all(np.isfinite(mb)):
       a[name], b[name] = ma, mb
-  return tests(a, b, paired, alpha)
+  return compare_scores(a, b, paired, alpha)
 
 
 def format_scoreboard(rows: list, arms: tuple[str, ...], comparison: dict | None = None) -> str:
