@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from typing import Any
 
@@ -90,9 +89,9 @@ class Checkpointer:
 
   Opening it checks the steps' content digests (`checkpoint_digests`) from the newest
   down. An interrupted save (the newest step, cut off before its digest was recorded)
-  is removed, saying so. A corrupt newest step is an error under `resume="latest"`;
-  under `resume="previous_good"` corrupt steps are moved to
-  `<workdir>/corrupt_checkpoints` and the newest good one is used, saying so.
+  is moved to `<workdir>/unverified_checkpoints`, saying so. A corrupt newest step is
+  an error under `resume="latest"`; under `resume="previous_good"` corrupt steps are
+  moved to `<workdir>/corrupt_checkpoints` and the newest good one is used, saying so.
   `latest_step()` is the step to resume from (None: start from scratch).
   """
 
@@ -137,20 +136,14 @@ class Checkpointer:
     if not self._primary:
       return found.good
     if found.interrupted is not None:
-      shutil.rmtree(os.path.join(self.directory, str(found.interrupted)))
+      aside = self._move_aside(found.interrupted, "unverified_checkpoints")
       notify(
-        f"{self.workdir}: removed checkpoint {found.interrupted}, whose save was cut off "
-        "before its content digest was recorded"
+        f"{self.workdir}: checkpoint {found.interrupted}, whose save was cut off before "
+        f"its content digest was recorded, moved to {aside}"
       )
     if found.corrupt:
-      aside = os.path.join(self.workdir, "corrupt_checkpoints")
-      os.makedirs(aside, exist_ok=True)
       for step in found.corrupt:
-        dest = os.path.join(aside, str(step))
-        n = 1
-        while os.path.exists(dest):
-          dest, n = os.path.join(aside, f"{step}.{n}"), n + 1
-        os.rename(os.path.join(self.directory, str(step)), dest)
+        aside = self._move_aside(step, "corrupt_checkpoints")
       whys = ", ".join(f"{s} ({w})" for s, w in sorted(found.corrupt.items()))
       then = f"resuming from {found.good}" if found.good is not None else "starting from scratch"
       notify(
@@ -158,6 +151,17 @@ class Checkpointer:
         "(training.resume=previous_good)"
       )
     return found.good
+
+  def _move_aside(self, step: int, folder: str) -> str:
+    """Moves checkpoint `step` to `<workdir>/<folder>/` (never over an earlier one);
+    returns the folder. Nothing is deleted: the user decides what to keep."""
+    aside = os.path.join(self.workdir, folder)
+    os.makedirs(aside, exist_ok=True)
+    dest, n = os.path.join(aside, str(step)), 1
+    while os.path.exists(dest):
+      dest, n = os.path.join(aside, f"{step}.{n}"), n + 1
+    os.rename(os.path.join(self.directory, str(step)), dest)
+    return aside
 
   def latest_step(self) -> int | None:
     """The step to resume from when opened, then the newest step saved."""
