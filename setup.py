@@ -24,6 +24,7 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
   "test": [
     "pytest>=8,<10",
+    "pytest-xdist>=3.6,<4",
     "ruff>=0.17.6,<0.18",
     "gymnax>=0.0.8,<2",
     "nbclient>=0.10,<0.11",

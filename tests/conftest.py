@@ -10,6 +10,28 @@ if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
 
 
+# Parallel runs (pytest-xdist, `-n 2 --dist loadgroup`) keep together what shares
+# compiled programs or session fixtures: a test file's tests run on one worker, the
+# gridworld files on one worker, and every test that reads an experiment trained by a
+# session fixture on one worker, so each is trained once.
+_SHARED_RUNS = ("main_job_test_run", "persistence_objectives_test_run")
+_SHARED_RUN_FILES = ("tests/colabs/test_notebooks.py",)  # Requests them by name.
+_SHARED_FOLDERS = ("tests/envs/gridworlds/",)
+
+
+def _xdist_group(item) -> str:
+  path = os.path.relpath(str(item.path), ROOT).replace(os.sep, "/")
+  shared = any(name in getattr(item, "fixturenames", ()) for name in _SHARED_RUNS)
+  if shared or path in _SHARED_RUN_FILES:
+    return "shared_runs"
+  return next((folder for folder in _SHARED_FOLDERS if path.startswith(folder)), path)
+
+
+def pytest_collection_modifyitems(config, items):
+  for item in items:
+    item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+
+
 @pytest.fixture
 def small_ppo_config():
   """A tiny PPO config on CartPole: 2 seeds, 8 envs x 16 steps, 10 updates."""

@@ -50,9 +50,6 @@ from alignment_rl.config_schema import ConfigError
 from experiments import main as launcher
 
 CLI = "cli"
-_XFAIL_VIEWER = pytest.mark.xfail(
-  strict=False, reason="viewer (show.py, another engineer's) prints argparse's whole usage"
-)
 # fmt: off
 CASES = [
   # --- config files --------------------------------------------------------------------
@@ -260,12 +257,9 @@ CASES = [
    "--runs"),
   ("commands", "figures_out_is_a_file", figures_cli(
     "--runs={runs}", "--out={d}/afile", setup=lambda r: a_file(os.path.dirname(r))), "--out"),
-  ("commands", "viewer_bad_split", pytest.param(viewer("--split=nope"), marks=_XFAIL_VIEWER),
-   "--split"),
-  ("commands", "viewer_n_negative", pytest.param(viewer("--n=-1"), marks=_XFAIL_VIEWER), "--n"),
-  ("commands", "viewer_data_dir_file", pytest.param(
-    viewer("--data_config=small", "--data_dir={d}/afile"), marks=pytest.mark.xfail(
-      strict=False, reason="viewer (show.py, another engineer's): traceback on a file")),
+  ("commands", "viewer_bad_split", viewer("--split=nope"), "--split"),
+  ("commands", "viewer_n_negative", viewer("--n=-1"), "--n"),
+  ("commands", "viewer_data_dir_file", viewer("--data_config=small", "--data_dir={d}/afile"),
    "--data_dir"),
   (CLI, "cli_evaluate_checkpoint_missing", [
     "experiments.main", "--config=configs/evaluate.py:test", "--workdir={w}",

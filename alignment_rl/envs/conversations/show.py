@@ -38,8 +38,16 @@ from alignment_rl.rubrics import classify_response, criteria_met, criterion_text
 from alignment_rl.training import checkpointing
 
 
+class _OneLineParser(argparse.ArgumentParser):
+  """Bad arguments exit 2 with one line on stderr (no usage block); `--help` still
+  prints the whole usage."""
+
+  def error(self, message: str):
+    self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-  p = argparse.ArgumentParser(
+  p = _OneLineParser(
     prog="python -m alignment_rl.envs.conversations.show", description=__doc__.split("\n")[0]
   )
   p.add_argument("--split", default="test", choices=schema.SPLITS)
@@ -53,6 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   args = p.parse_args(argv)
   if args.n < 1:
     p.error(f"--n must be >= 1, got {args.n}")
+  if args.data_dir and os.path.isfile(os.path.expanduser(args.data_dir)):
+    p.error(f"--data_dir={args.data_dir} is a file; allowed: a folder (made if missing)")
   return args
 
 
@@ -241,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = {k: v[pick] for k, v in data.items()}
     batch = {k: jnp.asarray(v) for k, v in scenarios.items()}
     actions, sources = respond(args, batch, jax.random.PRNGKey(args.seed))
-  except (checkpointing.CheckpointError, ValueError, KeyError) as e:
+  except (checkpointing.CheckpointError, ValueError, KeyError, OSError) as e:
     print(f"show: {e}", file=sys.stderr)
     return 2
   graded = jax.device_get(grade(actions, batch))
