@@ -4,6 +4,9 @@ r"""Launches a registered experiment. The only place flags are defined.
   python -m experiments.main --config=configs/cartpole_ppo.py:runlocal \
       --workdir=runs/cartpole --config.hparams.learning_rate=1e-3
   python -m experiments.main --config=configs/cartpole_ppo.py:runlocal --sweep
+  python -m experiments.main --config=configs/cartpole_ppo.py:runlocal --sweep_count
+  python -m experiments.main --config=configs/cartpole_ppo.py:runlocal --sweep_index=1
+  python -m experiments.main --config=configs/cartpole_ppo.py:runlocal --sweep_report
   python -m experiments.main --jax_distributed ...            # one process per host
 
 Running the same command again with the same workdir resumes from the latest
@@ -12,6 +15,9 @@ against their declared ranges (`alignment_rl.config_schema`) before any work; ba
 input (unknown experiment or name, malformed override, a value out of range, a workdir
 that is a file or not writable, mismatched or corrupt checkpoint) exits non-zero with
 one line on stderr, `field: value — allowed: ...`, and nothing on disk changed.
+A sweep's points run in `<workdir>/<index>_<overrides>/` (`experiments.sweep`): all in
+this process (`--sweep`), or one per process (`--sweep_index=K`, 0..`--sweep_count`-1,
+e.g. a SLURM array); `--sweep_report` gathers the finished ones.
 """
 
 from __future__ import annotations
@@ -43,6 +49,21 @@ def _define_flags() -> None:
   _FLAGS["sweep"] = flags.DEFINE_bool(
     "sweep", False, "Run every point of the config's get_sweep()."
   )
+  _FLAGS["sweep_index"] = flags.DEFINE_integer(
+    "sweep_index",
+    None,
+    "Run only point K (0-based) of get_sweep(), in <workdir>/<point>/: one point per "
+    "process or machine (e.g. --sweep_index=$SLURM_ARRAY_TASK_ID).",
+  )
+  _FLAGS["sweep_count"] = flags.DEFINE_bool(
+    "sweep_count", False, "Print the number of points of get_sweep() and exit (no work)."
+  )
+  _FLAGS["sweep_report"] = flags.DEFINE_bool(
+    "sweep_report",
+    False,
+    "Gather the finished points of get_sweep() in <workdir> into sweep_report.md and "
+    "sweep_report.json (and list the unfinished ones), print it and exit (no training).",
+  )
   _FLAGS["jax_distributed"] = flags.DEFINE_bool(
     "jax_distributed", False, "Call jax.distributed.initialize() (multi-host runs)."
   )
@@ -56,11 +77,15 @@ def _define_flags() -> None:
   )
 
 
-def plan(config, workdir: str, sweep_points: list[dict] | None = None) -> list[tuple]:
-  """[(name, config, workdir)] of the runs to do, each validated before any runs.
+def plan(
+  config, workdir: str, sweep_points: list[dict] | None = None, index: int | None = None
+) -> list[tuple]:
+  """[(name, config, workdir)] of the runs to do (of sweep point `index` only, if
+  given), every sweep point validated before any runs.
 
-  Raises `ConfigError` (one line) for the first field, sweep point or workdir outside
-  its declared range (`alignment_rl.config_schema`); writes nothing.
+  Raises `ConfigError` (one line) for an `index` out of range and for the first field,
+  sweep point or workdir outside its declared range (`alignment_rl.config_schema`);
+  writes nothing.
   """
   from alignment_rl.config_schema import ConfigError, validate
   from experiments import sweep
@@ -73,34 +98,62 @@ def plan(config, workdir: str, sweep_points: list[dict] | None = None) -> list[t
   except (KeyError, ValueError) as e:
     raise ConfigError("--sweep", sweep_points, str(e.args[0])) from None
   jobs = [(n, c, os.path.join(workdir, n)) for n, c in points]
+  chosen = jobs if index is None else sweep.select(jobs, index)
   for name, point, point_dir in jobs:
     try:
       validate(point, point_dir)
     except ConfigError as e:
       raise ConfigError.from_message(f"{e} (sweep point {name})") from None
-  return jobs
+  return chosen
+
+
+def _sweep_mode() -> str | None:
+  """Which sweep flag is set ("count", "report", "index", "all") or None; two of
+  --sweep_count, --sweep_report and --sweep_index together are a one-line error."""
+  from alignment_rl.config_schema import ConfigError
+
+  given = [
+    name
+    for name, on in (
+      ("count", _FLAGS["sweep_count"].value),
+      ("report", _FLAGS["sweep_report"].value),
+      ("index", _FLAGS["sweep_index"].value is not None),
+    )
+    if on
+  ]
+  if len(given) > 1:
+    raise ConfigError(f"--sweep_{given[0]}", True, f"not with --sweep_{given[1]}")
+  return given[0] if given else ("all" if _FLAGS["sweep"].value else None)
 
 
 def _run(argv) -> None:
   from alignment_rl.config_schema import ConfigError, check_devices
-  from experiments import sweep
+  from experiments import sweep, sweep_report
 
   if len(argv) > 1:
     raise ConfigError("arguments", tuple(argv[1:]), "none (only flags; see --helpshort)")
   config = _FLAGS["config"].value
   workdir = _FLAGS["workdir"].value or os.path.join("runs", str(config.get("experiment")))
   points = None
-  if _FLAGS["sweep"].value:
+  mode = _sweep_mode()
+  if mode is not None:
     path = config_flags.get_config_filename(flags.FLAGS["config"])
     module = sweep.load_config_module(path)
     if not hasattr(module, "get_sweep"):
       raise ConfigError("--sweep", True, f"a config file with get_sweep() ({path!r} has none)")
     points = module.get_sweep()
+  index = _FLAGS["sweep_index"].value
+  jobs = plan(config, workdir, points, index)  # Every run's config, before any work.
+  if mode == "count":
+    print(len(jobs))
+    return
+  if mode == "report":
+    print(sweep_report.write(sweep_report.gather(jobs, points), workdir), end="")
+    return
   if _FLAGS["jax_distributed"].value:  # Before anything uses a JAX backend.
     import jax
 
     jax.distributed.initialize()
-  jobs = plan(config, workdir, points)  # Every run's config, before any work.
   import jax
 
   for _, point, _ in jobs:
@@ -114,8 +167,8 @@ def _run(argv) -> None:
   from alignment_rl.registry import EXPERIMENTS
 
   run_fn = EXPERIMENTS.get(config.experiment)
-  for name, point, point_dir in jobs:
-    summary = run_fn(point, point_dir)
+  summaries = sweep.run(run_fn, jobs)  # Points sharing one program: trained together.
+  for (name, _, _), summary in zip(jobs, summaries, strict=True):
     if name is None:
       print(json.dumps(summary, indent=2))
     else:

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from alignment_rl.registry import EXPERIMENTS
-from alignment_rl.training import trainer
+from alignment_rl.training import batched, trainer
 
 
 def params_digest(params) -> str:
@@ -30,7 +30,20 @@ def params_digest(params) -> str:
 
 def run_ppo(config, workdir: str) -> dict:
   """Trains PPO on `config.env_name`; writes and returns `summary.json`."""
-  result = trainer.train(config, workdir)
+  return write_summary(config, workdir, trainer.train(config, workdir))
+
+
+def run_ppo_together(configs, workdirs, batch: str = "on") -> list[dict]:
+  """`run_ppo` of several runs (a sweep's points), each in its own workdir; those that
+  share a compiled program train as one vmapped program (`batched.train_together`)."""
+  results = batched.train_together(
+    configs, workdirs, desc=configs[0].get("experiment", "runs"), batch=batch
+  )
+  return [write_summary(c, w, r) for c, w, r in zip(configs, workdirs, results, strict=True)]
+
+
+def write_summary(config, workdir: str, result: trainer.TrainResult) -> dict:
+  """Writes (atomically) and returns the `summary.json` of a finished PPO run."""
   final_return = np.asarray(result.runner.last_return).mean(axis=-1)  # [S]
   summary = {
     "experiment": config.experiment,
