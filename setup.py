@@ -19,6 +19,8 @@ INSTALL_REQUIRES = [
   "tqdm>=4.66,<5",
   "numpy>=1.26,<3",
   "scipy>=1.11,<2",
+  # TensorBoard event files without TensorFlow (needs only protobuf and numpy).
+  "tensorboardX>=2.6,<3",
 ]
 
 EXTRAS_REQUIRE = {
@@ -39,6 +41,8 @@ EXTRAS_REQUIRE = {
   ],
   "gpu": ["jax[cuda12]>=0.7.0,<0.11"],
   "gymnax": ["gymnax>=0.0.8,<2"],
+  # Weights & Biases runs (`--config.training.wandb=True`, offline by default).
+  "wandb": ["wandb>=0.19.10,<1"],
 }
 
 setup(

@@ -109,6 +109,8 @@ PPO: dict[str, Spec] = {
   "training.async_checkpoints": BOOL,
   "training.progress": BOOL,
   "training.log_tensorboard": BOOL,
+  "training.wandb": BOOL,
+  "training.wandb_mode": OneOf(("offline", "online", "disabled")),
   "training.init_from": FOLDER,
   "training.max_updates": NONNEG,  # 0: no cap.
   "training.resume": OneOf(("latest", "previous_good")),

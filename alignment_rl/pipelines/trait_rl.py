@@ -47,7 +47,7 @@ from alignment_rl.pipelines import prior_cache, reuse
 from alignment_rl.pipelines.conversation import assert_compute_matched
 from alignment_rl.pipelines.evaluation import to_jsonable, trait_subset
 from alignment_rl.registry import EXPERIMENTS
-from alignment_rl.training import batched, checkpointing, trainer
+from alignment_rl.training import batched, checkpointing, scalar_sinks, trainer
 
 EVAL_SPLITS = ("test", "heldout_domains", "heldout_formats")
 
@@ -238,6 +238,11 @@ def run_trait_rl(config, workdir: str) -> dict:
       rows += res.rows
       samples[name] = res.samples
   write_results(rows, os.path.join(workdir, "evaluation"))
+  if config.ppo_run.training.get("log_tensorboard", False):  # Beside each arm's curves.
+    for n, (_, history, program) in arms.items():
+      step = int(history[-1]["update"]) if history else program.num_updates
+      arm_rows = [r for r in rows if r["arm"] == n]
+      scalar_sinks.log_suite_scores(os.path.join(workdir, f"arm_{n}"), step, arm_rows)
   results = {
     "experiment": config.experiment,
     "world": {"version": config.world_version, "content_hash": world_digest(splits)},

@@ -39,6 +39,8 @@ RUNTIME_FIELDS = frozenset(
     "split_over",
     "training.progress",
     "training.log_tensorboard",
+    "training.wandb",
+    "training.wandb_mode",
     "training.checkpoint_every_chunks",
     "training.keep_checkpoints",
     "training.async_checkpoints",

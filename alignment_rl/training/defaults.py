@@ -64,7 +64,12 @@ def ppo_config() -> ml_collections.ConfigDict:
   c.training.keep_checkpoints = 3
   c.training.async_checkpoints = True
   c.training.progress = True
+  # Scalars for people (`training/scalar_sinks.py`): TensorBoard event files under
+  # <workdir>/tensorboard (tensorboardX, no TensorFlow), a W&B run under <workdir>/wandb
+  # ("offline", "online" or "disabled"; wandb from `pip install alignment_rl[wandb]`).
   c.training.log_tensorboard = False
+  c.training.wandb = False
+  c.training.wandb_mode = "offline"
   # Workdir of a finished run whose final parameters start this one (same network
   # and number of seeds); the optimizer starts fresh. Used for fine-tuning arms.
   c.training.init_from = ""

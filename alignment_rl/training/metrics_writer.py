@@ -1,4 +1,4 @@
-"""Metric sinks: JSON lines (always) and TensorBoard (optional), process 0 only."""
+"""Metrics: JSON lines (always), TensorBoard and W&B (optional, `scalar_sinks`); process 0."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from alignment_rl.training import scalar_sinks
 from alignment_rl.training.checkpointing import CheckpointError, notify
 
 
@@ -32,19 +33,37 @@ class MetricsWriter:
   seeds and the per-seed values under `<name>/per_seed`. Resuming a run first
   drops lines past the restored update (restarting from scratch: every line) and a
   last line cut off by a kill, so the file never holds two records for one update.
+  The seed means also go, tagged by the metric's name, to the sinks asked for
+  (`scalar_sinks`: TensorBoard event files, a W&B run).
   """
 
-  def __init__(self, workdir: str, tensorboard: bool = False):
+  def __init__(
+    self,
+    workdir: str,
+    tensorboard: bool = False,
+    wandb: bool = False,
+    wandb_mode: str = "offline",
+    name: str = "train",
+    config: dict | None = None,
+  ):
     self.active = jax.process_index() == 0
     self.path = os.path.join(workdir, "metrics.jsonl")
-    self._tb = None
-    if self.active and tensorboard:
-      try:
-        from flax.metrics import tensorboard as flax_tb
+    self._sinks = []  # TensorBoard, W&B: `scalar_sinks`.
+    if self.active:
+      self._sinks = scalar_sinks.open_sinks(workdir, tensorboard, wandb, wandb_mode, name, config)
 
-        self._tb = flax_tb.SummaryWriter(os.path.join(workdir, "tensorboard"))
-      except ImportError:  # TensorBoard needs TensorFlow; JSON lines still work.
-        self._tb = None
+  @classmethod
+  def for_run(cls, workdir: str, config, config_dict: dict | None = None) -> MetricsWriter:
+    """The writer of a PPO run: its sinks as `config.training` asks."""
+    t = config.training
+    return cls(
+      workdir,
+      tensorboard=bool(t.get("log_tensorboard", False)),
+      wandb=bool(t.get("wandb", False)),
+      wandb_mode=t.get("wandb_mode", "offline"),
+      name=config.get("experiment", "train"),
+      config=config_dict,
+    )
 
   def load(self) -> tuple[list[dict[str, Any]], int | None]:
     """Reads the records already written: (records, line number of a truncated last
@@ -86,14 +105,19 @@ class MetricsWriter:
       record[name] = _to_json(seed_mean(arr))
       if arr.ndim:
         record[f"{name}/per_seed"] = _to_json(arr)
-      if self._tb is not None:
-        self._tb.scalar(name, float(arr.mean()), update)
     with open(self.path, "a", encoding="utf-8") as f:
       f.write(json.dumps(record) + "\n")  # One write: a kill cuts at most this line.
+    self.write_scalars(update, {k: seed_mean(v) for k, v in metrics.items()})
+
+  def write_scalars(self, update: int, scalars: dict[str, float]) -> None:
+    """Scalars for the sinks only (e.g. throughput, which depends on the machine and
+    so stays out of `metrics.jsonl`)."""
+    for sink in self._sinks if self.active else ():
+      sink.write(update, scalars)
 
   def close(self) -> None:
-    if self._tb is not None:
-      self._tb.flush()
+    for sink in self._sinks:
+      sink.close()
 
 
 def seed_mean(value) -> float:

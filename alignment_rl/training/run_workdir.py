@@ -26,6 +26,7 @@ RUN_FILES = (
   "params",
   "summary.json",
   "tensorboard",
+  "wandb",
   CONFIG_FILE,
 )
 # Outputs of a finished run: stale once the run trains again.

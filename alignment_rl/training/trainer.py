@@ -4,7 +4,7 @@
 compiled program (vmap), split over a device mesh (jit with NamedSharding; the
 environments, data-parallel, or the seeds: `config.split_over`), in chunks of
 `config.training.updates_per_chunk` updates. Between chunks the host writes
-metrics (JSON lines, optional TensorBoard), advances a tqdm bar, stops on a
+metrics (JSON lines; optional TensorBoard, W&B), advances a tqdm bar, stops on a
 non-finite loss or parameters (`finite`), and saves an orbax checkpoint. Started
 again with the same workdir and config (`run_workdir`: the same-run rule), it
 resumes from the newest good checkpoint (`training.resume`), dropping metrics past
@@ -18,13 +18,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from typing import Any
 
 import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from alignment_rl.training import checkpointing, metrics_writer, run_workdir, workdir_lock
+from alignment_rl.training import (
+  checkpointing,
+  metrics_writer,
+  run_workdir,
+  scalar_sinks,
+  workdir_lock,
+)
 from alignment_rl.training.finite import NonFiniteLossError, check_loss, check_params
 from alignment_rl.training.program import (  # noqa: F401  (re-exported: the trainer's API)
   _PROGRAMS,
@@ -90,6 +97,7 @@ class _Run:
   history: list
   resumed_from: int | None
   lock: workdir_lock.WorkdirLock | None = None
+  clock: float | None = None  # When the last chunk was recorded (throughput).
 
 
 def _open_run(config, workdir: str, program: Program) -> _Run:
@@ -113,7 +121,7 @@ def _open_run(config, workdir: str, program: Program) -> _Run:
         async_save=t.async_checkpoints,
         resume=t.get("resume", "latest"),
       ),
-      metrics_writer.MetricsWriter(workdir, t.log_tensorboard),
+      metrics_writer.MetricsWriter.for_run(workdir, config, config_dict),
     )
 
   try:
@@ -198,6 +206,18 @@ def _record_chunk(run: _Run, program: Program, metrics, first: int, length: int)
     rec = {k: np.asarray(v)[:, j] for k, v in metrics.items()}
     run.writer.write(upd, upd * program.steps_per_update, rec)
     run.history.append({"update": upd, **{k: metrics_writer.seed_mean(v) for k, v in rec.items()}})
+  _record_throughput(run, program, first + length, length)
+
+
+def _record_throughput(run: _Run, program: Program, update: int, length: int) -> None:
+  """Env steps per second (all seeds) since the previous chunk's record, to the
+  TensorBoard / W&B sinks only (machine-dependent: not in metrics.jsonl). The first
+  chunk of an invocation, which compiles, only starts the clock."""
+  now = time.perf_counter()
+  if run.clock is not None and now > run.clock:
+    steps = length * program.steps_per_update * run.config.num_seeds
+    run.writer.write_scalars(update, {scalar_sinks.THROUGHPUT_TAG: steps / (now - run.clock)})
+  run.clock = now
 
 
 def _finish(run: _Run, program: Program) -> TrainResult:
