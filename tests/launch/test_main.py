@@ -34,3 +34,21 @@ def test_plan_validates_every_sweep_point_and_creates_nothing(tmp_path):
   ]
   assert all(d == str(tmp_path / "w" / name) for name, _, d in jobs)
   assert os.listdir(tmp_path) == []
+
+
+def test_plan_of_one_sweep_index_validates_every_point_and_checks_the_index(tmp_path):
+  from alignment_rl.config_schema import ConfigError
+  from experiments import main as launcher
+
+  module = sweep.load_config_module(os.path.join(ROOT, "configs", "cartpole_ppo.py"))
+  config, points = module.get_config("runlocal"), module.get_sweep()
+  [(name, point, point_dir)] = launcher.plan(config, str(tmp_path / "w"), points, index=2)
+  assert name == "002_learning_rate=0.001" and point.hparams.learning_rate == 1e-3
+  assert point_dir == str(tmp_path / "w" / name)  # Its own workdir, like --sweep's.
+  for bad in (3, -1):
+    with pytest.raises(ConfigError) as e:
+      launcher.plan(config, str(tmp_path / "w"), points, index=bad)
+    assert str(e.value) == f"--sweep_index: {bad} — allowed: 0..2"
+  with pytest.raises(ConfigError, match="sweep point 001_learning_rate"):
+    launcher.plan(config, str(tmp_path / "w"), [{}, {"hparams.learning_rate": -1.0}], index=0)
+  assert os.listdir(tmp_path) == []
