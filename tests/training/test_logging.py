@@ -174,7 +174,9 @@ def test_wandb_offline_run_is_written(tmp_path, monkeypatch):
   writer = metrics_writer.MetricsWriter(str(tmp_path), wandb=True, name="cartpole_ppo")
   writer.write(1, 8, {"loss": np.array([1.0, 3.0])})
   writer.close()
-  assert glob.glob(str(tmp_path / "wandb" / "offline-run-*"))
+  (log,) = glob.glob(str(tmp_path / "wandb" / "offline-run-*" / "run-*.wandb"))
+  with open(log, "rb") as f:
+    assert b"loss" in f.read()  # The history row (its protobuf holds the key).
 
 
 def test_suite_scores_per_category(tmp_path):
