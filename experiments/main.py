@@ -47,7 +47,10 @@ def _define_flags() -> None:
     "workdir", None, "Output folder (default: runs/<experiment>). Reused = resume."
   )
   _FLAGS["sweep"] = flags.DEFINE_bool(
-    "sweep", False, "Run every point of the config's get_sweep()."
+    "sweep",
+    False,
+    "Run every point of the config's get_sweep(), each in <workdir>/<point>/ (PPO points "
+    "that share a compiled program: trained together as one vmapped program).",
   )
   _FLAGS["sweep_index"] = flags.DEFINE_integer(
     "sweep_index",
