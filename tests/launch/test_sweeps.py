@@ -78,8 +78,6 @@ def _counted(monkeypatch, fn):
 def swept(tmp_path_factory):
   """The 3-point sweep run both ways: (config, batched dir, lone dir, batched counts,
   lone counts, log lines, the report after the first lone point)."""
-  from _pytest.monkeypatch import MonkeyPatch
-
   from alignment_rl.training.defaults import ppo_config
 
   # Tiny CartPole (2 seeds x 8 envs x 16 steps, one epoch of one minibatch: a short
@@ -98,7 +96,7 @@ def swept(tmp_path_factory):
   batched_dir, lone_dir = str(root / "batched"), str(root / "lone")
   log = []
   jobs = launcher.plan(config, batched_dir, POINTS)
-  together = _counted(MonkeyPatch(), lambda: sweep.run(runs.run_ppo, jobs, log=log.append))
+  together = _counted(pytest.MonkeyPatch(), lambda: sweep.run(runs.run_ppo, jobs, log=log.append))
   partial = []
 
   def one_by_one():  # As three `--sweep_index=K` processes (or SLURM tasks) would.
@@ -107,7 +105,7 @@ def swept(tmp_path_factory):
       if k == 0:
         partial.append(sweep_report.gather(launcher.plan(config, lone_dir, POINTS), POINTS))
 
-  alone = _counted(MonkeyPatch(), one_by_one)
+  alone = _counted(pytest.MonkeyPatch(), one_by_one)
   trainer._PROGRAMS.clear()
   return config, batched_dir, lone_dir, together, alone, log, partial[0]
 
