@@ -44,7 +44,13 @@ from alignment_rl.envs.conversations import personas, prior, schema, vocab
 from alignment_rl.networks.response_policy import response_mask
 from alignment_rl.registry import EXPERIMENTS, GRADERS
 from alignment_rl.rubrics import classify_response
-from alignment_rl.training import checkpointing, metrics_writer, sharding
+from alignment_rl.training import (
+  checkpointing,
+  metrics_writer,
+  run_workdir,
+  sharding,
+  workdir_lock,
+)
 
 _EVAL_GRADERS = ("rubric", "standard", "helpfulness")
 _CURVE = ("bc_loss", "token_accuracy")  # summary curve: step 1, then means over each chunk
@@ -296,15 +302,40 @@ def train_prior_policy(config, workdir: str) -> dict:
 
   Returns the summary: config facts, `train_seconds` (data, compilation and training),
   `curve` (BC loss and token accuracy), and (if `eval_samples` > 0) `evaluate`'s
-  numbers on `data.eval_split`. A finished run (summary and params exist) is not redone.
+  numbers on `data.eval_split`. The trainer's same-run rule holds (`run_workdir`): a
+  workdir recorded with another config is refused; a finished run of this config
+  (summary and params exist) is not redone; an unfinished one (a killed run) trains
+  again from scratch, its metric rows and stale outputs dropped, saying so. The
+  workdir is locked while it trains.
   """
+  config_dict = json.loads(config.to_json_best_effort())
+  if os.path.isdir(workdir):
+    run_workdir.recorded_differences(workdir, config_dict, overwrite=False)
   summary_path = os.path.join(workdir, "summary.json")
   if os.path.exists(summary_path) and os.path.isdir(os.path.join(workdir, "params")):
     with open(summary_path, encoding="utf-8") as f:
       return json.load(f)
   os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
-    f.write(config.to_json_best_effort(indent=2))
+  lock = workdir_lock.WorkdirLock(workdir)
+  try:
+    return _train_prior(config, workdir, config_dict, summary_path)
+  finally:
+    lock.release()
+
+
+def start_over(workdir: str, config_dict: dict) -> metrics_writer.MetricsWriter:
+  """Prepares an unfinished prior's workdir to train from scratch: removes stale
+  outputs and the metric rows of a killed attempt (saying so), records the config;
+  returns the metrics writer."""
+  run_workdir.remove_final_outputs(workdir)
+  run_workdir.write_config(workdir, config_dict)
+  writer = metrics_writer.MetricsWriter(workdir)
+  writer.truncate_after(0)
+  return writer
+
+
+def _train_prior(config, workdir: str, config_dict: dict, summary_path: str) -> dict:
+  writer = start_over(workdir, config_dict)
   ic, start = config.imitation, time.time()
   train = _load(config, config.data.split, drop_heldout=True)
   evaluation = _load(config, config.data.eval_split)
@@ -313,7 +344,6 @@ def train_prior_policy(config, workdir: str) -> dict:
     program.init(config.seed, config.num_seeds), config.split_over, config.num_devices
   )
   curve = []
-  writer = metrics_writer.MetricsWriter(workdir)
   bar = tqdm(total=ic.num_steps, desc="imitate_prior", unit="step", disable=not ic.progress)
   for first in range(0, ic.num_steps, ic.steps_per_chunk):
     length = min(ic.steps_per_chunk, ic.num_steps - first)
@@ -340,8 +370,10 @@ def train_prior_policy(config, workdir: str) -> dict:
     start = time.time()
     summary.update(program.evaluate(state[0], evaluation, jax.random.PRNGKey(config.seed + 1)))
     summary["eval_seconds"] = round(time.time() - start, 1)
-  with open(summary_path, "w", encoding="utf-8") as f:
+  # Written atomically: the run is finished once summary.json exists.
+  with open(summary_path + ".tmp", "w", encoding="utf-8") as f:
     json.dump(summary, f, indent=2)
+  os.replace(summary_path + ".tmp", summary_path)
   return summary
 
 

@@ -94,3 +94,40 @@ def test_show_samples_from_a_finished_run(run, capsys):
   assert text.count("HealthBench score") == 2 and f"policy {workdir} seed 1" in text
   assert show.main([*base, f"--policy={data_dir}"]) == 2
   assert "no config.json" in capsys.readouterr().err
+
+
+def test_a_workdir_of_another_config_is_refused(run, tmp_path):
+  """The trainer's same-run rule: a finished prior of another config is never returned
+  as this config's, and nothing in its workdir changes."""
+  config, workdir, _, _ = run
+  other = config.copy_and_resolve_references()
+  other.imitation.learning_rate = 1e-3
+  before = {n: os.path.getmtime(os.path.join(workdir, n)) for n in os.listdir(workdir)}
+  with pytest.raises(checkpointing.CheckpointError, match="imitation.learning_rate"):
+    imitation.train_prior_policy(other, workdir)
+  assert {n: os.path.getmtime(os.path.join(workdir, n)) for n in os.listdir(workdir)} == before
+
+
+def test_a_killed_attempt_starts_over_without_duplicate_rows(run, tmp_path, capsys):
+  """A prior killed before its summary (rows, a half-written row and params on disk)
+  trains again from scratch: its stale params and every metric row are dropped, saying
+  so, and the config is recorded (`start_over`; the training itself is the fixture's)."""
+  import json
+  import shutil
+
+  from alignment_rl.training.metrics_writer import read_metrics
+
+  config, finished, _, _ = run
+  workdir = str(tmp_path / "prior")
+  shutil.copytree(finished, workdir)
+  os.remove(os.path.join(workdir, "summary.json"))  # killed before the summary
+  with open(os.path.join(workdir, "metrics.jsonl"), "a", encoding="utf-8") as f:
+    f.write('{"update": 301, "env')  # and a half-written row
+  writer = imitation.start_over(workdir, json.loads(config.to_json_best_effort()))
+  writer.write(1, 64, {"loss": np.zeros(2)})
+  writer.close()
+  err = capsys.readouterr().err
+  assert "removed stale params" in err and f"dropped {STEPS} records" in err
+  assert "truncated last line" in err
+  assert [r["update"] for r in read_metrics(workdir)] == [1]
+  assert not os.path.exists(os.path.join(workdir, "params"))
