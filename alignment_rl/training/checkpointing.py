@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import time
 from typing import Any
 
 import jax
@@ -202,8 +204,29 @@ class Checkpointer:
         for old in checkpoint_digests.step_dirs(self.directory)[self.keep :]:
           self.manager.delete(old)
     except Exception as e:  # noqa: BLE001 - a failed write (e.g. the disk is full).
+      self._drop_failed_save(step)
       raise self._save_error(step, e) from e
     self._latest = step
+
+  def _drop_failed_save(self, step: int, settle_s: float = 1.0, limit_s: float = 60.0) -> None:
+    """Removes a failed save's temporary folder once orbax's other writes into it have
+    stopped (its files unchanged for `settle_s`), so that nothing still writing can
+    race a later open of this workdir."""
+    if not self._primary:
+      return
+    prefix = f"{step}.orbax-checkpoint-tmp"
+    tmps = [os.path.join(self.directory, d) for d in os.listdir(self.directory)]
+    tmps = [d for d in tmps if os.path.basename(d).startswith(prefix)]
+    deadline, last, stable_since = time.monotonic() + limit_s, None, time.monotonic()
+    while tmps and time.monotonic() < deadline:
+      now = _listing(tmps)
+      if now != last:
+        last, stable_since = now, time.monotonic()
+      elif time.monotonic() - stable_since >= settle_s:
+        break
+      time.sleep(0.1)
+    for d in tmps:
+      shutil.rmtree(d, ignore_errors=True)
 
   def _save_error(self, step: int, e: BaseException) -> CheckpointError:
     first = str(e).splitlines()[0][:200] if str(e) else ""
@@ -265,6 +288,20 @@ class Checkpointer:
         self.manager.close()
       except Exception:  # noqa: BLE001 - its error was raised above.
         pass
+
+
+def _listing(folders: list[str]) -> list[tuple[str, int]]:
+  """(path, size) of every file under `folders`, sorted."""
+  out = []
+  for folder in folders:
+    for root, _, names in os.walk(folder):
+      for name in names:
+        path = os.path.join(root, name)
+        try:
+          out.append((path, os.path.getsize(path)))
+        except OSError:
+          pass
+  return sorted(out)
 
 
 def save_final_params(workdir: str, params) -> None:
