@@ -27,9 +27,42 @@ def _xdist_group(item) -> str:
   return next((folder for folder in _SHARED_FOLDERS if path.startswith(folder)), path)
 
 
+# The slow tests (`-m "not slow"` leaves them out: the fast suite), besides those marked
+# in their files: whole experiments end to end, notebooks, kill-and-resume trials,
+# multi-device runs, other libraries' trainers, and fixtures that train for minutes.
+SLOW = (
+  "tests/colabs/",
+  "tests/pipelines/",
+  "tests/training/test_kill_resume.py",
+  "tests/training/test_multidevice.py",
+  "tests/training/test_imitation.py",
+  "tests/training/test_batched.py",
+  "tests/launch/test_sweeps.py",
+  "tests/evals/test_world_acceptance.py",
+  "tests/evals/test_evaluate.py",
+  "tests/envs/test_gymnax_compat.py::test_rejax_ppo_trains_on_wrapped_env",
+  "tests/evals/test_adversarial_prefix.py::test_rubric_search_on_a_real_policy",
+  "tests/training/test_trainer.py::test_ppo_solves_cartpole_runlocal",
+  "tests/training/test_trainer.py::test_sigkill_then_resume_is_bit_identical",
+  "tests/conversations/test_heldout_formats.py",
+  "tests/training/test_probe_learning.py",
+  "tests/evals/test_reference.py",
+  "tests/evals/test_pressure.py",
+  "tests/training/test_trainer.py::test_anchor_is_the_init_from_model_and_ewc_estimates_its_fisher",
+  "tests/training/test_trainer.py::test_learning_rate_sweep_point_does_not_recompile",
+  "tests/training/test_trainer.py::test_gymnax_environment_trains_unchanged",
+  "tests/networks/test_fast_paths.py::test_teacher_forced_log_probs_equal_those_of_sampling",
+  "tests/training/test_logging.py::test_tensorboard_event_files_without_tensorflow",
+)
+
+
 def pytest_collection_modifyitems(config, items):
   for item in items:
     item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+    path = os.path.relpath(str(item.path), ROOT).replace(os.sep, "/")
+    node = path + "::" + item.name.split("[")[0]
+    if any(node.startswith(s) for s in SLOW):
+      item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
