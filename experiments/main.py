@@ -75,8 +75,8 @@ def _define_flags() -> None:
     "",
     "Folder of JAX's persistent compilation cache (e.g. ~/.cache/alignment_rl/jax): a "
     "program compiled once (same shapes, jax and machine) is loaded, not recompiled, by "
-    "later runs. Off by default: with it on, the kill-and-resume test was not "
-    "bit-identical on the CPU.",
+    "later runs. Off by default until a test shows kill-and-resume stays bit-identical "
+    "with it on (README).",
   )
 
 
