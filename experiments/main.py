@@ -8,6 +8,8 @@ r"""Launches a registered experiment. The only place flags are defined.
   python -m experiments.main --config=configs/cartpole_ppo.py:runlocal --sweep_index=1
   python -m experiments.main --config=configs/cartpole_ppo.py:runlocal --sweep_report
   python -m experiments.main --jax_distributed ...            # one process per host
+  python -m experiments.main --coordinator_address=host0:1234 --num_processes=2 \
+      --process_id=0 ...                                      # (and 1 on the other host)
 
 Running the same command again with the same workdir resumes from the latest
 checkpoint. The whole config (every sweep point's too) and the workdir are validated
@@ -68,7 +70,22 @@ def _define_flags() -> None:
     "sweep_report.json (and list the unfinished ones), print it and exit (no training).",
   )
   _FLAGS["jax_distributed"] = flags.DEFINE_bool(
-    "jax_distributed", False, "Call jax.distributed.initialize() (multi-host runs)."
+    "jax_distributed",
+    False,
+    "One process per host (multi-host runs): jax.distributed.initialize(), its values "
+    "detected from SLURM, Open MPI or Cloud TPU, or given by the three flags below.",
+  )
+  _FLAGS["coordinator_address"] = flags.DEFINE_string(
+    "coordinator_address",
+    None,
+    "Multi-host: host:port of process 0, the same in every process (implies "
+    "--jax_distributed; with --num_processes and --process_id).",
+  )
+  _FLAGS["num_processes"] = flags.DEFINE_integer(
+    "num_processes", None, "Multi-host: the number of processes (implies --jax_distributed)."
+  )
+  _FLAGS["process_id"] = flags.DEFINE_integer(
+    "process_id", None, "Multi-host: this process's index, 0..--num_processes-1."
   )
   _FLAGS["compilation_cache"] = flags.DEFINE_string(
     "compilation_cache",
@@ -129,12 +146,25 @@ def _sweep_mode() -> str | None:
   return given[0] if given else ("all" if _FLAGS["sweep"].value else None)
 
 
+def _launch() -> dict | None:
+  """The `distributed.initialize` arguments of a multi-host launch (None: one
+  process), checked (one-line errors)."""
+  from alignment_rl.training import distributed
+
+  launch = {k: _FLAGS[k].value for k in ("coordinator_address", "num_processes", "process_id")}
+  distributed.check_args(**launch)
+  if _FLAGS["jax_distributed"].value or any(v is not None for v in launch.values()):
+    return launch
+  return None
+
+
 def _run(argv) -> None:
   from alignment_rl.config_schema import ConfigError, check_devices
   from experiments import sweep, sweep_report
 
   if len(argv) > 1:
     raise ConfigError("arguments", tuple(argv[1:]), "none (only flags; see --helpshort)")
+  launch = _launch()
   config = _FLAGS["config"].value
   workdir = _FLAGS["workdir"].value or os.path.join("runs", str(config.get("experiment")))
   points = None
@@ -153,10 +183,10 @@ def _run(argv) -> None:
   if mode == "report":
     print(sweep_report.write(sweep_report.gather(jobs, points), workdir), end="")
     return
-  if _FLAGS["jax_distributed"].value:  # Before anything uses a JAX backend.
-    import jax
+  if launch is not None:  # Before anything uses a JAX backend.
+    from alignment_rl.training import distributed
 
-    jax.distributed.initialize()
+    distributed.initialize(**launch)
   import jax
 
   for _, point, _ in jobs:

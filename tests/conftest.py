@@ -35,6 +35,7 @@ SLOW = (
   "tests/pipelines/",
   "tests/training/test_kill_resume.py",
   "tests/training/test_multidevice.py",
+  "tests/training/test_multihost.py::test_two_processes_match_one_process_with_four_devices",
   "tests/training/test_imitation.py",
   "tests/training/test_batched.py",
   "tests/launch/test_sweeps.py",

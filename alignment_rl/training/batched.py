@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from alignment_rl.training import trainer
+from alignment_rl.training import distributed, trainer
 
 
 def _stack(trees):
@@ -134,11 +134,11 @@ def _train_group(runs: list, program, desc: str) -> list:
   for i, (first, length) in enumerate(schedule):
     if len(runs) == 1:
       first_run.runner, metrics = program.run_chunk(first_run.runner, length, first_run.env_params)
-      per_run = [jax.device_get(metrics)]
+      per_run = [distributed.to_host(metrics)]
       runners = [first_run.runner]
     else:
       runner, metrics = program.run_chunk_many(runner, length, env_params, env_axes)
-      metrics = jax.device_get(metrics)  # [runs, S, length] per metric.
+      metrics = distributed.to_host(metrics)  # [runs, S, length] per metric.
       per_run = [{k: np.asarray(v)[j] for k, v in metrics.items()} for j in range(len(runs))]
       runners = _unstack(runner, len(runs))
     end = first + length

@@ -23,7 +23,7 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
-from alignment_rl.training import checkpoint_digests
+from alignment_rl.training import checkpoint_digests, distributed
 
 FORMAT_VERSION = 1
 
@@ -116,8 +116,9 @@ class Checkpointer:
     self.config_dict = json.loads(json.dumps(config_dict))  # Normalise tuples to lists.
     self.keep = keep
     self._async = async_save
-    self._primary = jax.process_index() == 0
+    self._primary = distributed.is_primary()
     self._latest = self._open_steps(resume)
+    distributed.sync(f"opened {self.directory}")  # Steps moved aside before orbax lists them.
     options = ocp.CheckpointManagerOptions(
       max_to_keep=None,  # Old steps are deleted here, once the new step's digest is written.
       create=True,
@@ -137,6 +138,7 @@ class Checkpointer:
         f"checkpoint {step} in {self.directory} is corrupt ({why}); nothing was changed: "
         "training.resume=previous_good resumes from the newest good checkpoint"
       )
+    distributed.sync(f"classified {self.directory}")  # Every process read before any move.
     if not self._primary:
       return found.good
     if found.interrupted is not None:
@@ -201,8 +203,10 @@ class Checkpointer:
       self.manager.wait_until_finished()
       if self._primary:
         checkpoint_digests.record(os.path.join(self.directory, str(step)), step)
-        for old in checkpoint_digests.step_dirs(self.directory)[self.keep :]:
-          self.manager.delete(old)
+      distributed.sync(f"recorded {self.directory}/{step}")
+      # Orbax's delete is collective: every process deletes the same steps.
+      for old in checkpoint_digests.step_dirs(self.directory)[self.keep :]:
+        self.manager.delete(old)
     except Exception as e:  # noqa: BLE001 - a failed write (e.g. the disk is full).
       self._drop_failed_save(step)
       raise self._save_error(step, e) from e
@@ -307,7 +311,7 @@ def _listing(folders: list[str]) -> list[tuple[str, int]]:
 def save_final_params(workdir: str, params) -> None:
   """Writes the finished run's parameters to `<workdir>/params` (atomic)."""
   path = os.path.abspath(os.path.join(workdir, "params"))
-  if os.path.exists(path):
+  if distributed.from_primary(int(os.path.exists(path))):
     return  # Written by an earlier invocation of the same finished run.
   ckptr = ocp.StandardCheckpointer()
   ckptr.save(path, params)

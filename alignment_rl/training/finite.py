@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from alignment_rl.training import distributed
+
 
 class NonFiniteLossError(FloatingPointError):
   """The loss or the parameters became NaN or infinite."""
@@ -42,10 +44,10 @@ def check_params(params, update: int, last_checkpoint: Callable[[], int | None])
   `last_checkpoint()` gives the step the error names as kept."""
   flat = jax.tree_util.tree_flatten_with_path(params)[0]
   floats = [(p, x) for p, x in flat if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
-  finite = jax.device_get(_leaves_finite([x for _, x in floats]))
+  finite = distributed.to_host(_leaves_finite([x for _, x in floats]))
   for (path, x), ok in zip(floats, finite, strict=True):
     if not ok:
-      arr = np.asarray(x)
+      arr = np.asarray(distributed.to_host(x))  # Every process raises alike.
       bad = ~np.isfinite(arr.reshape(arr.shape[0] if arr.ndim else 1, -1)).all(axis=1)
       raise NonFiniteLossError(
         f"non-finite parameter {jax.tree_util.keystr(path)} in seed {int(np.argmax(bad))} "

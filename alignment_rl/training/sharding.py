@@ -28,11 +28,26 @@ DATA_AXIS = "data"
 
 
 def make_mesh(num_devices: int = 0) -> Mesh:
-  """A 1-D mesh over the first `num_devices` devices (0 = all)."""
-  devices = jax.devices()
+  """A 1-D mesh over `num_devices` devices (0 = all) of every process.
+
+  With one process: its first `num_devices` devices. With several
+  (`distributed.initialize`): the first `num_devices / processes` devices of each
+  process, so every process holds the same share of the mesh.
+  """
+  devices = jax.devices()  # Every process's, ordered by process.
   if num_devices < 0 or num_devices > len(devices):
     raise ValueError(f"num_devices={num_devices}: allowed 0 (all) to {len(devices)} on this host")
-  if num_devices:
+  processes = jax.process_count()
+  if num_devices and processes > 1:
+    if num_devices % processes:
+      raise ValueError(
+        f"num_devices={num_devices}: allowed 0 (all) or a multiple of the {processes} processes"
+      )
+    per = num_devices // processes
+    devices = [
+      d for p in range(processes) for d in [d for d in devices if d.process_index == p][:per]
+    ]
+  elif num_devices:
     devices = devices[:num_devices]
   return Mesh(np.array(devices), (DATA_AXIS,))
 

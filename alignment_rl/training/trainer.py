@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from alignment_rl.training import (
   checkpointing,
+  distributed,
   metrics_writer,
   run_workdir,
   scalar_sinks,
@@ -107,8 +108,8 @@ def _open_run(config, workdir: str, program: Program) -> _Run:
   check_config(config)
   os.makedirs(workdir, exist_ok=True)
   config_dict = json.loads(config.to_json_best_effort())
-  primary = jax.process_index() == 0
-  lock = workdir_lock.WorkdirLock(workdir) if primary else None
+  primary = distributed.is_primary()
+  lock = _lock(workdir)
   ckpt = writer = None
   t = config.training
 
@@ -126,6 +127,7 @@ def _open_run(config, workdir: str, program: Program) -> _Run:
 
   try:
     replacing = run_workdir.recorded_differences(workdir, config_dict, t.get("overwrite", False))
+    distributed.sync(f"read {workdir}")  # Process 0 writes only once every process has read.
     loaded = None
     if not replacing:  # Damaged metrics fail here, before anything changes.
       loaded = metrics_writer.MetricsWriter(workdir).load()
@@ -154,19 +156,19 @@ def _open_run(config, workdir: str, program: Program) -> _Run:
     stop = min(stop, program.num_updates)
     # The run starts: from here on the workdir's state changes.
     history = []
-    if primary:
-      if replacing:
+    if replacing:  # Every process opens the checkpoints once process 0 has replaced them.
+      if primary:
         run_workdir.replace_old_run(workdir, replacing)
-        ckpt, writer = open_state()
-      else:
+      distributed.sync(f"replaced {workdir}")
+      ckpt, writer = open_state()
+    if primary:
+      if not replacing:
         kept = writer.truncate_after(start or 0, loaded)
         history = [metrics_writer.seed_means(r) for r in kept]
       if start is None or start < stop:
         run_workdir.remove_final_outputs(workdir)
       if start is None or not os.path.exists(os.path.join(workdir, run_workdir.CONFIG_FILE)):
         run_workdir.write_config(workdir, config_dict)
-    elif ckpt is None:
-      ckpt, writer = open_state()
   except BaseException:
     for part in (writer, ckpt):
       if part is not None:
@@ -177,6 +179,22 @@ def _open_run(config, workdir: str, program: Program) -> _Run:
   return _Run(
     config, workdir, ckpt, writer, env_params, runner, start or 0, stop, history, resumed_from, lock
   )
+
+
+def _lock(workdir: str) -> workdir_lock.WorkdirLock | None:
+  """Process 0 locks the workdir for the run; the others learn whether it could, so
+  that a busy workdir fails every process at once."""
+  lock = busy = None
+  if distributed.is_primary():
+    try:
+      lock = workdir_lock.WorkdirLock(workdir)
+    except workdir_lock.WorkdirBusyError as e:
+      busy = e
+  if distributed.from_primary(int(busy is not None)):
+    raise busy or workdir_lock.WorkdirBusyError(
+      f"workdir {workdir!r} is in use by another run (process 0 could not lock it)"
+    )
+  return lock
 
 
 def _schedule(run: _Run, program: Program) -> list[tuple[int, int]]:
@@ -223,7 +241,10 @@ def _record_throughput(run: _Run, program: Program, update: int, length: int) ->
 def _finish(run: _Run, program: Program) -> TrainResult:
   run.ckpt.wait()
   checkpointing.save_final_params(run.workdir, run.runner.ppo.params)
-  return TrainResult(run.runner, run.history, run.stop, program.steps_per_update, run.resumed_from)
+  runner = run.runner
+  if distributed.multiprocess():  # Whole on every process: summaries, evaluations.
+    runner = distributed.to_host(runner)
+  return TrainResult(runner, run.history, run.stop, program.steps_per_update, run.resumed_from)
 
 
 def _close(run: _Run) -> None:
@@ -251,7 +272,7 @@ def train(config, workdir: str, mesh=None) -> TrainResult:
     every = max(1, config.training.checkpoint_every_chunks)
     for i, (first, length) in enumerate(_schedule(run, program)):
       run.runner, metrics = program.run_chunk(run.runner, length, run.env_params)
-      metrics = jax.device_get(metrics)  # [S, length] per metric.
+      metrics = distributed.to_host(metrics)  # [S, length] per metric.
       _record_chunk(run, program, metrics, first, length)
       bar.update(length)
       bar.set_postfix(ret=f"{np.mean(metrics['episode_return'][:, -1]):.1f}")
