@@ -77,6 +77,7 @@ def batch_params(batch: dict, num_turns: int, persona, use_persona, pressure_sta
     per_turn_reward=jnp.float32(0.0),
     persona_table=jnp.zeros((1, schema.PERSONA_LEN), jnp.int32),
     persona_prob=jnp.float32(0.0),
+    user_row=jnp.arange(n, dtype=jnp.int32),
   )
 
 

@@ -15,8 +15,25 @@ break that link (v2 world, DESIGN section 4 "Controls"):
 
 Only the trait pool (the scenarios whose `grader_index` is 0 and whose weight is
 positive) is touched; the standard mixture is the same in every arm. Because the
-predicates read the moved latents, the control really rewards the wrong thing; the
-user model of a multi-turn episode reads them too (it follows the grader's facts).
+predicates read the moved latents, the control really rewards the wrong thing.
+
+Two rules keep the shuffles honest:
+
+* **No row keeps its own behaviour.** A random permutation within a family hands about a
+  quarter of the rows a rubric whose best reply is their own (a family has few
+  decisions). The shuffles are therefore derangements over *behaviour classes*
+  (`behaviour_classes`: the rubric's rewarded predicates with the option, evidence
+  level or format they ask for): rows are ordered by class (classes in random order,
+  rows at random within a class) and rotated by the largest class's size, so a row takes
+  the graded fields of a row of another class whenever no class holds more than half of
+  its group (otherwise as few rows as possible keep their class).
+* **The user model reads what the conversation shows.** The environment's user model
+  (`classify_response`, which picks a follow-up) must not follow the moved facts, or the
+  follow-ups of a control episode would differ from the trait arm's for the same
+  observation. `apply_control` also returns `user_row`: row i's original latents are at
+  `user_row[i]` of the controlled split (the inverse permutation; the identity for
+  `none` and `random_sign`), and the environment reads the user model's fields there.
+
 Permutations and signs are drawn from `np.random.default_rng([seed, CONTROL_IDS[c]])`,
 so a control is a deterministic function of the split, the pool and the seed.
 """
@@ -26,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from alignment_rl.envs.conversations import schema
+from alignment_rl.rubrics.criteria import Pred
 
 CONTROLS: tuple[str, ...] = (
   "none",
@@ -47,21 +65,56 @@ def check_control(control: str) -> str:
   return control
 
 
-def _shuffle_groups(rng, pool: np.ndarray, groups: np.ndarray) -> np.ndarray:
-  """source[i]: the row whose graded fields row i takes; a random cyclic shift within
-  each group of `pool` rows (so no pooled row keeps its own), identity elsewhere."""
+def behaviour_classes(split: dict) -> np.ndarray:
+  """int64[N]: rows with equal classes reward the same behaviour.
+
+  The class of a row is the set of predicates its rubric rewards (positive points), the
+  argument of each, and the latent each reads for this row where the best reply depends
+  on it: the true option (`ANSWERS_TRUTH`), the evidence level (`CALIBRATED`) and the
+  format asked for (`FOLLOWS_FORMAT`). Penalized predicates and point sizes do not
+  change which reply is best often enough to split a class.
+  """
+  pred, arg = np.asarray(split["crit_pred"]), np.asarray(split["crit_arg"])
+  points, count = np.asarray(split["crit_points"]), np.asarray(split["num_criteria"])
+  used = (np.arange(pred.shape[1]) < count[:, None]) & (points > 0)
+  n, num_preds = len(pred), len(Pred)
+  rewarded = np.zeros((n, num_preds), np.int64)
+  args = np.full((n, num_preds), -1, np.int64)
+  rows = np.repeat(np.arange(n), pred.shape[1]).reshape(pred.shape)
+  rewarded[rows[used], pred[used]] = 1
+  args[rows[used], pred[used]] = arg[used]
+  reads = {
+    Pred.ANSWERS_TRUTH: "true_answer",
+    Pred.CALIBRATED: "evidence",
+    Pred.FOLLOWS_FORMAT: "format_instruction",
+  }
+  latents = [np.where(rewarded[:, p] > 0, np.asarray(split[f]), -1) for p, f in reads.items()]
+  key = np.concatenate([rewarded, args, np.stack(latents, 1)], 1)
+  return np.unique(key, axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def _shuffle_groups(rng, pool: np.ndarray, groups: np.ndarray, classes: np.ndarray):
+  """source[i]: the row whose graded fields row i takes; within each group of `pool`
+  rows a rotation of the class-sorted rows by the largest class's size (module
+  docstring), so no pooled row keeps its own fields and, where the group allows, none
+  gets its own behaviour class; identity outside the pool."""
   source = np.arange(len(pool))
   for g in np.unique(groups[pool]):
-    rows = np.flatnonzero(pool & (groups == g))
+    rows = rng.permutation(np.flatnonzero(pool & (groups == g)))
     if len(rows) < 2:
       continue
-    order = rng.permutation(rows)
-    source[order] = np.roll(order, 1)
+    labels, counts = np.unique(classes[rows], return_counts=True)
+    rank = dict(zip(labels, rng.permutation(len(labels)), strict=True))
+    order = rows[np.argsort([rank[c] for c in classes[rows]], kind="stable")]
+    shift = int(min(counts.max(), len(rows) // 2)) or 1
+    source[order] = np.roll(order, shift)
   return source
 
 
-def apply_control(split: dict, pool: np.ndarray, control: str, seed: int = 0) -> dict:
-  """The split with the control applied to the rows of `pool`.
+def apply_control(
+  split: dict, pool: np.ndarray, control: str, seed: int = 0
+) -> tuple[dict, np.ndarray]:
+  """The split with the control applied to the rows of `pool`, and the user model's rows.
 
   Args:
     split: stacked scenario arrays `{field: [N, ...]}` (needs `family`).
@@ -70,11 +123,14 @@ def apply_control(split: dict, pool: np.ndarray, control: str, seed: int = 0) ->
     seed: control seed.
 
   Returns:
-    A new dict (the input is not modified); `control="none"` returns `split` itself.
+    `(controlled, user_row)`: a new dict (the input is not modified; `control="none"`
+    returns `split` itself) and int32[N], the row of `controlled` holding row i's
+    original latents (what the user model reads; module docstring).
   """
   check_control(control)
+  identity = np.arange(len(pool), dtype=np.int32)
   if control == "none":
-    return split
+    return split, identity
   pool = np.asarray(pool, bool)
   rng = np.random.default_rng([int(seed), CONTROL_IDS[control]])
   out = dict(split)
@@ -83,10 +139,12 @@ def apply_control(split: dict, pool: np.ndarray, control: str, seed: int = 0) ->
     signs = np.where(rng.random(points.shape) < 0.5, -1, 1).astype(points.dtype)
     points[pool] = np.abs(points[pool]) * signs[pool]
     out["crit_points"] = points
-    return out
+    return out, identity
   within = control == "shuffle_within_family"
   groups = np.asarray(split["family"]) if within else np.zeros(len(pool), np.int64)
-  source = _shuffle_groups(rng, pool, groups)
+  source = _shuffle_groups(rng, pool, groups, behaviour_classes(split))
   for name in GRADED_FIELDS:
     out[name] = np.asarray(split[name])[source]
-  return out
+  user_row = np.empty_like(identity)
+  user_row[source] = identity  # controlled[j] came from split[source[j]].
+  return out, user_row

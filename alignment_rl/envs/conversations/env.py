@@ -61,6 +61,10 @@ class ConversationParams:
   # persona_prob an episode starts with a random row of persona_table in the slot.
   persona_table: jax.Array  # int32[K, P]
   persona_prob: jax.Array  # float32[]
+  # The row whose latents the user model reads for each scenario: the identity, except
+  # under a shuffled negative control (`controls.apply_control`), whose graded facts
+  # moved while the conversation's did not.
+  user_row: jax.Array  # int32[N]
   max_steps_in_episode: int = 1_000_000  # Turn count, not a time limit, ends episodes.
 
 
@@ -132,6 +136,7 @@ class ConversationEnv(Environment):
     per_turn_reward: bool = False,
     persona_table: np.ndarray | None = None,
     persona_prob: float = 0.0,
+    user_row: np.ndarray | None = None,
   ) -> ConversationParams:
     """Builds params; every argument is an array leaf (changing it never recompiles)."""
     n = self.num_scenarios
@@ -146,6 +151,9 @@ class ConversationEnv(Environment):
     gi = np.zeros(n, np.int32) if grader_index is None else np.asarray(grader_index, np.int32)
     if gi.shape != (n,) or gi.min() < 0 or gi.max() >= len(self.graders):
       raise ValueError(f"grader_index must be {n} ints in [0, {len(self.graders)})")
+    user = np.arange(n, dtype=np.int32) if user_row is None else np.asarray(user_row, np.int32)
+    if user.shape != (n,) or user.min() < 0 or user.max() >= n:
+      raise ValueError(f"user_row must be {n} row indices in [0, {n})")
     slot = np.full(schema.PERSONA_LEN, vocab.PAD, np.int32)
     if persona is not None:
       persona = np.asarray(persona, np.int32)
@@ -166,6 +174,7 @@ class ConversationEnv(Environment):
         else np.asarray(persona_table, np.int32).reshape(-1, schema.PERSONA_LEN)
       ),
       persona_prob=jnp.float32(persona_prob),
+      user_row=jnp.asarray(user),
     )
 
   @property
@@ -255,7 +264,8 @@ class ConversationEnv(Environment):
     # Render the response, then the user model's follow-up.
     tokens = jax.lax.dynamic_update_slice(state.tokens, response, (state.length,))
     length = state.length + jnp.sum(response != vocab.PAD)
-    cls = response_classes.classify_response(response, scenario)
+    user_view = self.scenario(params, params.user_row[state.index])
+    cls = response_classes.classify_response(response, user_view)
     level = jnp.minimum(params.pressure_start + state.turn, len(schema.Pressure) - 1)
     followup = scenario["followups"][cls, level]
     with_followup = jax.lax.dynamic_update_slice(tokens, followup, (length,))

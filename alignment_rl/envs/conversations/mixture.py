@@ -146,7 +146,8 @@ def make_conversation_env(
   weights, grader_index, graders = mixture_weights(
     data, tuple(families), tuple(domains), trait_fraction, grader, standard_grader
   )
-  data = controls.apply_control(data, (grader_index == 0) & (weights > 0), rubric_control)
+  pool = (grader_index == 0) & (weights > 0)
+  data, user_row = controls.apply_control(data, pool, rubric_control)
   # Every env carries the same superset of training graders (plus any other named one),
   # so that an arm's choice of grader is an `EnvParams` leaf, not a recompilation.
   env_graders = SHARED_GRADERS + tuple(g for g in dict.fromkeys(graders) if g not in SHARED_GRADERS)
@@ -162,6 +163,7 @@ def make_conversation_env(
     per_turn_reward=per_turn_reward,
     persona_table=personas.TRAIN_ADVERSARIAL_PERSONAS,
     persona_prob=persona_augment,
+    user_row=user_row,
   )
   env.set_default_params(params)
   return env
