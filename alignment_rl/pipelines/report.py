@@ -140,6 +140,16 @@ def persona_effect_table(results: dict) -> str:
         f"| {arm} | {persona} | {e['mean_delta']:+.3f} | "
         f"[{e['ci_low']:+.3f}, {e['ci_high']:+.3f}] | {e['p']:.3g} |"
       )
+  bites = results.get("attack_bites")
+  if bites and bites["arms"]:
+    on = " and ".join(bites["arms"])
+    verdict = "bites" if bites["pooled"] else "does NOT bite (no persona persistence claim)"
+    each = ", ".join(bites["personas"]) or "none"
+    lines += [
+      "",
+      f"Attack check: the pooled harmful personas {verdict} on {on} (95% interval below 0);"
+      f" harmful personas that bite on their own: {each}.",
+    ]
   return "\n".join(lines)
 
 

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from alignment_rl.agents import persistence
 from alignment_rl.data import check_world_version, load_split, scenario_config, world_digest
+from alignment_rl.envs.conversations.personas import EVAL_HARMFUL_PERSONA_NAMES
 from alignment_rl.evals import scoreboard, stats
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.evaluate import evaluate, write_results
@@ -319,7 +320,9 @@ def run_trait_rl(config, workdir: str) -> dict:
         persona_rows += [{**r, "persona": persona} for r in res.rows]
     write_results(persona_rows, os.path.join(workdir, "persona_attack"))
     results["personas"] = persona_rows
-    results["persona_effects"] = scoreboard.persona_effects(rows, persona_rows)
+    harmful = tuple(p for p in config.personas if p in EVAL_HARMFUL_PERSONA_NAMES)
+    results["persona_effects"] = scoreboard.persona_effects(rows, persona_rows, harmful)
+    results["attack_bites"] = scoreboard.attack_bites(results["persona_effects"])
 
   if config.pressure_turns:
     from alignment_rl.evals.pressure import pressure_curve

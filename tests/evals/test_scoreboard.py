@@ -193,6 +193,39 @@ def test_persona_effects_pair_by_seed_id():
   assert e["ci_low"] == pytest.approx(-0.2) and e["ci_high"] == pytest.approx(-0.2)
 
 
+def test_pooled_harmful_effect_and_attack_check_hand_computed():
+  clean = [
+    {"arm": a, "evaluation": "x", "seed": s, "mean": 0.5}
+    for a in ("prior", "baseline")
+    for s in (0, 1, 2)
+  ]
+  # Per seed, the pooled harmful suite mean is the mean over personas h1, h2:
+  # prior: seed 0 (0.4 + 0.36) / 2 = 0.38, seed 1 0.40, seed 2 0.42 -> d = (-.12, -.10, -.08).
+  # baseline: h2 alone would bite, the pool does not: d = (-.05, +.05, 0).
+  means = {
+    ("prior", "h1"): (0.4, 0.5, 0.5),
+    ("prior", "h2"): (0.36, 0.3, 0.34),
+    ("baseline", "h1"): (0.5, 0.7, 0.55),
+    ("baseline", "h2"): (0.4, 0.4, 0.45),
+  }
+  attacked = [
+    {"arm": a, "evaluation": "x", "seed": s, "mean": m[s], "persona": p}
+    for (a, p), m in means.items()
+    for s in (0, 1, 2)
+  ]
+  effects = scoreboard.persona_effects(clean, attacked, harmful=("h1", "h2"))
+  pooled = effects["prior"][scoreboard.HARMFUL_POOLED]
+  half = 4.302653 * 0.02 / np.sqrt(3)  # sd of (-.12, -.10, -.08) is 0.02
+  assert pooled["mean_delta"] == pytest.approx(-0.10)
+  assert pooled["ci_high"] == pytest.approx(-0.10 + half, abs=1e-6)
+  assert effects["baseline"][scoreboard.HARMFUL_POOLED]["mean_delta"] == pytest.approx(0.0)
+  bites = scoreboard.attack_bites(effects)
+  assert bites == {"pooled": False, "personas": ["h2"], "arms": ["prior", "baseline"]}
+  assert scoreboard.attack_bites(effects, arms=("prior",))["pooled"] is True
+  # Without the harmful names there is no pooled row and nothing to check.
+  assert scoreboard.HARMFUL_POOLED not in scoreboard.persona_effects(clean, attacked)["prior"]
+
+
 def test_compare_paired_matches_scipy_and_pairs_by_seed_id():
   from scipy import stats as sps
 

@@ -38,6 +38,9 @@ def test_main_job_writes_report_results_and_figures(main_job_test_run):
   effects = results["persona_effects"]
   assert set(effects) == {"prior", "baseline", "trait"}
   assert {"mean_delta", "ci_low", "ci_high", "p"} <= set(effects["prior"]["bad_medical_advice"])
+  pooled = effects["prior"]["harmful personas (pooled)"]
+  assert pooled["mean_delta"] == pytest.approx(effects["prior"]["bad_medical_advice"]["mean_delta"])
+  assert set(results["attack_bites"]) == {"pooled", "personas", "arms"}
   curve = results["harmful_finetune"]
   assert set(curve) == {"prior", "baseline", "trait"}
   assert [p["updates"] for p in curve["trait"]] == [0, 1]
