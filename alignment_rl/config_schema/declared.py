@@ -50,6 +50,7 @@ ENV_KWARGS: dict[str, Spec] = {
   "domains": TupleOf(OneOf(names.domains)),
   "persona_augment": FRACTION,
   "rubric_control": OneOf(names.controls),
+  "rubric_control_seed": SEED,
   "surface_overlap": Maybe(FRACTION),
   "one_hot": BOOL,  # gridworlds
 }
@@ -154,6 +155,7 @@ ARM = {
   "persona_augment": FRACTION,
   "objectives": TupleOf(OneOf(names.objectives)),
   "rubric_control": OneOf(names.controls),
+  "control_seed": SEED,
 }
 ARM_NAMES = TupleOf(Text("an arm name"))
 

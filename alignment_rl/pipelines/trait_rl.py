@@ -76,6 +76,8 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
     c.env_kwargs.persona_augment = float(arm.persona_augment)
   if arm.get("rubric_control", "none") != "none":  # A negative-control reward.
     c.env_kwargs.rubric_control = arm.rubric_control
+    if arm.get("control_seed", 0):
+      c.env_kwargs.rubric_control_seed = int(arm.control_seed)
   if arm.get("objectives", ()):  # Persistence objectives in the PPO loss.
     c.ppo.objectives = tuple(persistence.check_objectives(arm.objectives))
   if surface_overlap(config) is not None:

@@ -31,12 +31,15 @@ def arm(
   persona_augment: float = 0.0,
   objectives: tuple[str, ...] = (),
   rubric_control: str = "none",
+  control_seed: int = 0,
 ) -> ml_collections.ConfigDict:
   """An arm; `persona_augment` is the share of its episodes that start with a training
   adversarial persona (the adversarial-persona augmentation objective); `objectives`
   are PPO persistence objectives (`agents.persistence.OBJECTIVES`), weighted by the
   run's `hparams` (kl_coef, anchor_coef, tamper_coef, tamper_lr, consistency_coef);
-  `rubric_control` (`envs.conversations.controls.CONTROLS`) makes it a negative control."""
+  `rubric_control` (`envs.conversations.controls.CONTROLS`) makes it a negative control,
+  drawn with `control_seed` (one permutation or sign pattern for all of the run's
+  seeds, which share the environment)."""
   return ml_collections.ConfigDict(
     {
       "grader": grader,
@@ -46,6 +49,7 @@ def arm(
       "persona_augment": float(persona_augment),
       "objectives": tuple(objectives),
       "rubric_control": rubric_control,
+      "control_seed": int(control_seed),
     }
   )
 

@@ -111,6 +111,13 @@ def test_env_applies_the_control_to_its_params():
   a, b = env.default_params.scenarios, plain.default_params.scenarios
   np.testing.assert_array_equal(np.asarray(a["context"]), np.asarray(b["context"]))
   assert not np.array_equal(np.asarray(a["true_answer"]), np.asarray(b["true_answer"]))
+  other = make_conversation_env(
+    data_config="small",
+    trait_fraction=0.05,
+    rubric_control="shuffle_across_families",
+    rubric_control_seed=1,
+  ).default_params.scenarios
+  assert not np.array_equal(np.asarray(other["true_answer"]), np.asarray(a["true_answer"]))
   with pytest.raises(ValueError, match="unknown rubric_control 'nope'; known: none, shuffle"):
     make_conversation_env(data_config="small", rubric_control="nope")
   assert schema.FIELDS["crit_points"].group == "rubric"

@@ -127,14 +127,16 @@ def make_conversation_env(
   surface_overlap: float | None = None,
   persona_augment: float = 0.0,
   rubric_control: str = "none",
+  rubric_control_seed: int = 0,
   world_version: str | None = None,
 ) -> ConversationEnv:
   """The `conversation` environment of a mixture; its `default_params` hold it.
 
   `rubric_control` (`controls.CONTROLS`) turns the trait data's reward into a negative
-  control (rubrics shuffled within or across families, or random-sign points); the
-  standard mixture is untouched. `world_version`, when given (configs record it), must
-  be this code's dataset `VERSION`: a run of another conversation world is refused."""
+  control (rubrics shuffled within or across families, or random-sign points) drawn with
+  `rubric_control_seed`; the standard mixture is untouched. `world_version`, when given
+  (configs record it), must be this code's dataset `VERSION`: a run of another
+  conversation world is refused."""
   from alignment_rl.data import check_world_version, load_split
 
   if world_version is not None:
@@ -147,7 +149,7 @@ def make_conversation_env(
     data, tuple(families), tuple(domains), trait_fraction, grader, standard_grader
   )
   pool = (grader_index == 0) & (weights > 0)
-  data, user_row = controls.apply_control(data, pool, rubric_control)
+  data, user_row = controls.apply_control(data, pool, rubric_control, rubric_control_seed)
   # Every env carries the same superset of training graders (plus any other named one),
   # so that an arm's choice of grader is an `EnvParams` leaf, not a recompilation.
   env_graders = SHARED_GRADERS + tuple(g for g in dict.fromkeys(graders) if g not in SHARED_GRADERS)
@@ -175,7 +177,13 @@ def static_kwargs(kwargs: dict) -> dict:
   out = dict(kwargs)
   for name in ("families", "domains", "trait_fraction", "pressure_start", "min_turns"):
     out.pop(name, None)
-  for name in ("max_turns", "per_turn_reward", "persona_augment", "rubric_control"):
+  for name in (
+    "max_turns",
+    "per_turn_reward",
+    "persona_augment",
+    "rubric_control",
+    "rubric_control_seed",
+  ):
     out.pop(name, None)
   for name in ("grader", "standard_grader"):
     if out.get(name, "rubric" if name == "grader" else "standard") in SHARED_GRADERS:
