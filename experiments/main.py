@@ -147,15 +147,14 @@ def _sweep_mode() -> str | None:
 
 
 def _launch() -> dict | None:
-  """The `distributed.initialize` arguments of a multi-host launch (None: one
-  process), checked (one-line errors)."""
+  """The `distributed.initialize` arguments of a multi-host launch, from the flags or
+  the environment (`distributed.launch_args`; one-line errors); None: one process."""
   from alignment_rl.training import distributed
 
-  launch = {k: _FLAGS[k].value for k in ("coordinator_address", "num_processes", "process_id")}
-  distributed.check_args(**launch)
-  if _FLAGS["jax_distributed"].value or any(v is not None for v in launch.values()):
-    return launch
-  return None
+  given = {k: _FLAGS[k].value for k in ("coordinator_address", "num_processes", "process_id")}
+  launch = distributed.launch_args(**given)  # Flags, else JAX_NUM_PROCESSES etc.
+  wanted = _FLAGS["jax_distributed"].value or given["coordinator_address"] is not None
+  return launch if wanted or launch["num_processes"] is not None else None
 
 
 def _run(argv) -> None:

@@ -22,6 +22,7 @@ which `initialize` sets; that is how the tests run two processes on one machine.
 
 from __future__ import annotations
 
+import os
 import re
 
 import jax
@@ -36,11 +37,48 @@ def _error(field: str, value, allowed: str) -> ValueError:
   return ConfigError(field, value, allowed)
 
 
+# Where a launch value not given as a flag is read from (JAX itself reads the first).
+ENV_VARS = {
+  "coordinator_address": "JAX_COORDINATOR_ADDRESS",
+  "num_processes": "JAX_NUM_PROCESSES",
+  "process_id": "JAX_PROCESS_ID",
+}
+
+
+def launch_args(
+  coordinator_address: str | None = None,
+  num_processes: int | None = None,
+  process_id: int | None = None,
+  environ=None,
+) -> dict:
+  """The `initialize` arguments: each flag's value, else its environment variable
+  (`ENV_VARS`), else None (left to JAX's cluster detection); checked (`check_args`)."""
+  environ = os.environ if environ is None else environ
+  args = {
+    "coordinator_address": coordinator_address,
+    "num_processes": num_processes,
+    "process_id": process_id,
+  }
+  for name, var in ENV_VARS.items():
+    text = environ.get(var, "").strip()
+    if args[name] is not None or not text:
+      continue
+    if name == "coordinator_address":
+      args[name] = text
+    elif text.lstrip("-").isdigit():
+      args[name] = int(text)
+    else:
+      raise _error(var, text, "an integer")
+  check_args(**args)
+  return args
+
+
 def check_args(
   coordinator_address: str | None, num_processes: int | None, process_id: int | None
 ) -> None:
   """One-line errors (`field: value — allowed: ...`) for bad launch values. Absent
-  values are left to JAX's cluster detection (SLURM, Open MPI, TPU pods)."""
+  values are left to JAX's cluster detection (SLURM, Open MPI, TPU pods); the number of
+  processes and this one's index come together, with the coordinator's address."""
   if coordinator_address is not None and not _ADDRESS.match(coordinator_address):
     raise _error("--coordinator_address", coordinator_address, "host:port of process 0")
   if num_processes is not None and num_processes < 1:
@@ -50,14 +88,11 @@ def check_args(
       raise _error("--process_id", process_id, ">= 0")
     if num_processes is not None and process_id >= num_processes:
       raise _error("--process_id", process_id, f"0 to {num_processes - 1} (--num_processes)")
-  values = {
-    "--coordinator_address": coordinator_address,
-    "--num_processes": num_processes,
-    "--process_id": process_id,
-  }
-  missing = [name for name, v in values.items() if v is None]
-  if 0 < len(missing) < len(values):
-    raise _error(missing[0], None, "given with the other two launch flags, or none (detected)")
+  if (num_processes is None) != (process_id is None):
+    name = "--num_processes" if num_processes is None else "--process_id"
+    raise _error(name, None, "given with the other (or neither: detected from the cluster)")
+  if num_processes is not None and coordinator_address is None:
+    raise _error("--coordinator_address", None, "host:port of process 0 (with --num_processes)")
 
 
 def initialize(

@@ -11,6 +11,9 @@ resumes from the newest good checkpoint (`training.resume`), dropping metrics pa
 it; chunk boundaries depend only on the config, so the final parameters, metrics and
 summary are bit-identical whether or not the run was interrupted. The workdir is
 locked for the run's life (`workdir_lock`): a second launch into it is refused.
+With several processes (`distributed`) every process runs this loop on its share of
+the mesh; process 0 holds the lock and writes the workdir's files, and the result's
+runner is a host copy, whole on every process.
 """
 
 from __future__ import annotations

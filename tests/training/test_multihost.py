@@ -21,13 +21,13 @@ MODES = ("envs", "seeds")
 
 SCRIPT = textwrap.dedent(
   """
-    import json, os, sys
+    import json, os, sys, time
     import jax
     import numpy as np
     from alignment_rl.training import distributed, trainer
     from alignment_rl.training.defaults import ppo_config
 
-    out_path, workdir, port, pid, nproc = sys.argv[1:6]
+    out_path, workdir, port, pid, nproc, other_workdir, other_out = sys.argv[1:8]
     if int(nproc) > 1:
       distributed.initialize(f"localhost:{port}", int(nproc), int(pid))
     assert jax.device_count() == 4 and jax.process_count() == int(nproc), jax.devices()
@@ -53,7 +53,8 @@ SCRIPT = textwrap.dedent(
       }
 
     out = {}
-    for mode in ("envs", "seeds"):
+    modes = ("envs", "seeds")
+    for mode in modes:
       run_dir = os.path.join(workdir, mode)
       out[mode] = record(trainer.train(config(mode), run_dir))
       mesh = trainer.get_program(config(mode)).mesh
@@ -61,8 +62,13 @@ SCRIPT = textwrap.dedent(
       out[mode]["mesh_size"] = int(mesh.devices.size)
       # Opened again: the finished run restores its last checkpoint (collectively).
       out[mode + "_reopened"] = record(trainer.train(config(mode), run_dir))
-      if int(nproc) == 1:  # The 2-process run's checkpoint, restored by one process.
-        out[mode + "_restored"] = record(trainer.train(config(mode), sys.argv[6] + "/" + mode))
+    if other_workdir:  # The 2-process run's checkpoints, restored by one process.
+      deadline = time.monotonic() + 600
+      while not os.path.exists(other_out) and time.monotonic() < deadline:
+        time.sleep(0.5)
+      for mode in modes:
+        run_dir = os.path.join(other_workdir, mode)
+        out[mode + "_restored"] = record(trainer.train(config(mode), run_dir))
     if distributed.is_primary():
       with open(out_path, "w") as f:
         json.dump(out, f)
@@ -83,12 +89,13 @@ def _env(devices: int) -> dict:
   return env
 
 
-def _launch(out_path, workdir, nproc, other_workdir=""):
+def _start(out_path, workdir, nproc, other_workdir="", other_out=""):
+  """Starts a run of `nproc` processes with 4 devices in all (`SCRIPT`)."""
   port = str(_free_port())
-  args = [out_path, workdir, port]
-  procs = [
+  return [
     subprocess.Popen(
-      [sys.executable, "-c", SCRIPT, *args, str(pid), str(nproc), other_workdir],
+      [sys.executable, "-c", SCRIPT, out_path, workdir, port, str(pid), str(nproc)]
+      + [other_workdir, other_out],
       cwd=ROOT,
       env=_env(4 // nproc),
       stdout=subprocess.PIPE,
@@ -97,8 +104,11 @@ def _launch(out_path, workdir, nproc, other_workdir=""):
     )
     for pid in range(nproc)
   ]
+
+
+def _finish(procs, out_path):
   try:
-    results = [p.communicate(timeout=300) for p in procs]
+    results = [p.communicate(timeout=600) for p in procs]
   finally:
     for p in procs:
       if p.poll() is None:
@@ -124,8 +134,11 @@ def _max_diff(a: dict, b: dict) -> tuple[float, float]:
 
 def test_two_processes_match_one_process_with_four_devices(tmp_path):
   two_dir, one_dir = str(tmp_path / "two"), str(tmp_path / "one")
-  two = _launch(str(tmp_path / "two.json"), two_dir, 2)
-  one = _launch(str(tmp_path / "one.json"), one_dir, 1, other_workdir=two_dir)
+  two_out, one_out = str(tmp_path / "two.json"), str(tmp_path / "one.json")
+  # At once: the reference restores the 2-process run's checkpoints once it is done.
+  two_procs = _start(two_out, two_dir, 2)
+  one_procs = _start(one_out, one_dir, 1, other_workdir=two_dir, other_out=two_out)
+  two, one = _finish(two_procs, two_out), _finish(one_procs, one_out)
   for mode in MODES:
     metrics, params = _max_diff(one[mode], two[mode])
     print(f"split_over={mode}: max |diff| metrics {metrics:.3g}, params {params:.3g}")
@@ -142,18 +155,26 @@ def test_two_processes_match_one_process_with_four_devices(tmp_path):
       assert [json.loads(line)["update"] for line in f] == [1, 2, 3, 4, 5, 6]  # Once each.
 
 
-def test_bad_launch_values_are_one_line_errors():
+def test_launch_values_from_flags_or_environment_bad_ones_one_line():
   from alignment_rl.config_schema import ConfigError
   from alignment_rl.training import distributed
 
-  distributed.check_args(None, None, None)  # Detected by JAX (SLURM, Open MPI, TPU).
-  distributed.check_args("10.0.0.1:1234", 2, 1)
-  for args, message in (
-    (("localhost", 2, 0), "--coordinator_address: 'localhost' — allowed: host:port of process 0"),
-    (("h:1", 0, 0), "--num_processes: 0 — allowed: >= 1"),
-    (("h:1", 2, 2), "--process_id: 2 — allowed: 0 to 1 (--num_processes)"),
-    (("h:1", None, 0), "--num_processes: None — allowed: given with the other two launch"),
+  assert distributed.launch_args(environ={}) == dict.fromkeys(distributed.ENV_VARS)
+  env = {"JAX_COORDINATOR_ADDRESS": "10.0.0.1:1234", "JAX_NUM_PROCESSES": "2"}
+  assert distributed.launch_args(process_id=1, environ=env) == {
+    "coordinator_address": "10.0.0.1:1234",
+    "num_processes": 2,
+    "process_id": 1,
+  }
+  distributed.launch_args("h:1", environ={})  # The rest detected (SLURM, TPU).
+  for args, env, message in (
+    (("localhost", 2, 0), {}, "--coordinator_address: 'localhost' — allowed: host:port of"),
+    (("h:1", 0, 0), {}, "--num_processes: 0 — allowed: >= 1"),
+    (("h:1", 2, 2), {}, "--process_id: 2 — allowed: 0 to 1 (--num_processes)"),
+    (("h:1", None, 0), {}, "--num_processes: None — allowed: given with the other"),
+    ((None, 2, 0), {}, "--coordinator_address: None — allowed: host:port of process 0"),
+    (("h:1", 2, None), {"JAX_PROCESS_ID": "one"}, "JAX_PROCESS_ID: 'one' — allowed: an integer"),
   ):
     with pytest.raises(ConfigError) as e:
-      distributed.check_args(*args)
-    assert str(e.value).startswith(message) and "\n" not in str(e.value)
+      distributed.launch_args(*args, environ=env)
+    assert str(e.value).startswith(message) and "\n" not in str(e.value), str(e.value)
