@@ -147,7 +147,8 @@ def persona_effect_table(results: dict) -> str:
     each = ", ".join(bites["personas"]) or "none"
     lines += [
       "",
-      f"Attack check: the pooled harmful personas {verdict} on {on} (95% interval below 0);"
+      f"Attack check: the pooled harmful-persona attack {verdict} on {on} (95% interval"
+      " below 0);"
       f" harmful personas that bite on their own: {each}.",
     ]
   return "\n".join(lines)
