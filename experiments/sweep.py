@@ -17,6 +17,8 @@ import os
 
 import ml_collections
 
+from alignment_rl.training import distributed
+
 # Written into a point's workdir when the point has finished (`sweep_report` reads it).
 POINT_FILE = "sweep_point.json"
 
@@ -136,6 +138,8 @@ def run(run_fn, jobs: list, log=print) -> list[dict]:
 
 def write_point(point_dir: str, name: str, summary: dict) -> None:
   """Marks a point finished: `{name, summary}` in `<point_dir>/POINT_FILE`, atomically."""
+  if not distributed.is_primary():  # One writer in a multi-process run.
+    return
   path = os.path.join(point_dir, POINT_FILE)
   with open(path + ".tmp", "w", encoding="utf-8") as f:
     json.dump({"name": name, "summary": summary}, f, indent=2, default=str)

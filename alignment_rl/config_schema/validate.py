@@ -121,11 +121,12 @@ def check_devices(config, num_devices: int) -> None:
     asked = int(run.num_devices)
     if asked > num_devices:
       raise ConfigError(
-        f"{p}num_devices", asked, f"0 (all) to {num_devices}, the devices of this host"
+        f"{p}num_devices", asked, f"0 (all) to {num_devices}, the devices of all processes"
       )
     checks.check_split(run, p, asked or num_devices, "ppo.num_envs")
   if experiment == "imitate_prior" and config.split_over == "seeds":
     asked = int(config.num_devices)
     if asked > num_devices:
-      raise ConfigError("num_devices", asked, f"0 (all) to {num_devices}, the devices of this host")
+      allowed = f"0 (all) to {num_devices}, the devices of all processes"
+      raise ConfigError("num_devices", asked, allowed)
     checks.check_split(config, "", asked or num_devices, "num_seeds")

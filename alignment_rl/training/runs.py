@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from alignment_rl.registry import EXPERIMENTS
-from alignment_rl.training import batched, trainer
+from alignment_rl.training import batched, distributed, trainer
 
 
 def params_digest(params) -> str:
@@ -56,10 +56,11 @@ def write_summary(config, workdir: str, result: trainer.TrainResult) -> dict:
     "resumed_from": result.resumed_from,
     "params_sha256": params_digest(result.runner.ppo.params),
   }
-  path = os.path.join(workdir, "summary.json")
-  with open(path + ".tmp", "w", encoding="utf-8") as f:  # Atomic: old summary or new.
-    json.dump(summary, f, indent=2)
-  os.replace(path + ".tmp", path)
+  if distributed.is_primary():  # One writer in a multi-process run.
+    path = os.path.join(workdir, "summary.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:  # Atomic: old summary or new.
+      json.dump(summary, f, indent=2)
+    os.replace(path + ".tmp", path)
   return summary
 
 
