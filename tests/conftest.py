@@ -54,6 +54,11 @@ SLOW = (
   "tests/training/test_trainer.py::test_gymnax_environment_trains_unchanged",
   "tests/networks/test_fast_paths.py::test_teacher_forced_log_probs_equal_those_of_sampling",
   "tests/training/test_logging.py::test_tensorboard_event_files_without_tensorflow",
+  "tests/evals/test_rollout.py::test_turn_one_equals_grade_policy_when_greedy",
+  "tests/evals/test_rollout.py::test_transformer_input_length_is_checked",
+  "tests/networks/test_networks.py::test_token_networks_ignore_trailing_padding[transformer]",
+  "tests/networks/test_networks.py::test_transformer_is_order_sensitive_and_bag_is_not",
+  "tests/networks/test_networks.py::test_transformer_is_causal",
 )
 
 
@@ -62,7 +67,9 @@ def pytest_collection_modifyitems(config, items):
     item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
     path = os.path.relpath(str(item.path), ROOT).replace(os.sep, "/")
     node = path + "::" + item.name.split("[")[0]
-    if any(node.startswith(s) for s in SLOW):
+    # An entry names a folder, a file, a test (every parametrization) or one
+    # parametrization (`test[param]`).
+    if any(node.startswith(s) or path + "::" + item.name == s for s in SLOW):
       item.add_marker(pytest.mark.slow)
 
 
