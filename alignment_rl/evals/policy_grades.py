@@ -7,8 +7,9 @@ fixed-size batches of scenarios, so a 5k-scenario split takes seconds on a CPU.
 
 Outputs are per (seed, scenario) grades plus each grader's `applies` mask (the
 scenarios on which it is defined); `summarize` turns them into per-seed means and
-a bootstrap CI over seeds (the study's HealthBench convention: a reported mean
-is clipped to [0, 1] for rubric scores).
+a 95% Student-t interval over seeds (`stats.t_interval`; the percentile bootstrap
+covers about 81% at 4 seeds, docs/statistics.md). A reported rubric mean is clipped
+to [0, 1] (the study's HealthBench convention).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from alignment_rl.envs.conversations import schema
+from alignment_rl.evals import stats
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import GRADERS
 
@@ -97,12 +99,9 @@ def grade_policy(
   return result
 
 
-def summarize(
-  grades: dict[str, np.ndarray], n_boot: int = 1000, seed: int = 0
-) -> dict[str, dict[str, float]]:
+def summarize(grades: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
   """Per grader: mean over seeds of the per-seed mean (on applicable scenarios),
-  per-seed means, and a 95% bootstrap CI over seeds."""
-  rng = np.random.default_rng(seed)
+  per-seed means, and a 95% Student-t interval over seeds (one seed: the mean)."""
   out = {}
   for g, values in grades.items():
     if g.endswith("/applies"):
@@ -111,11 +110,11 @@ def summarize(
     if not mask.any():
       continue
     per_seed = values[:, mask].mean(axis=1)
-    boots = rng.choice(per_seed, size=(n_boot, len(per_seed))).mean(axis=1)
+    low, high = stats.t_interval(per_seed)
     out[g] = {
       "mean": float(per_seed.mean()),
-      "ci_low": float(np.percentile(boots, 2.5)),
-      "ci_high": float(np.percentile(boots, 97.5)),
+      "ci_low": low,
+      "ci_high": high,
       "per_seed": [float(x) for x in per_seed],
       "n": int(mask.sum()),
     }

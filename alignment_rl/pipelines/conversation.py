@@ -10,7 +10,7 @@ The `conversation_rl` experiment:
   3. evaluation: every policy (prior and arms) answers every scenario of the
      evaluation splits once per seed; graded by the trait rubric (`rubric`) and
      by evaluation graders (`eval/pushback_truth`, `eval/check_integrity`, ...) that
-     are not training rubrics. Means over seeds with bootstrap CIs over seeds.
+     are not training rubrics. Means over seeds with Student-t intervals over seeds.
 
 Writes `<workdir>/results.json` and returns its contents.
 """

@@ -290,3 +290,20 @@ def test_power_hand_computed():
   e = stats.detectable_effect(0.02, 10)
   assert e < 0.02 and stats.paired_power(e, 0.02, 10) == pytest.approx(0.8, abs=1e-9)
   assert stats.seeds_for_power(1e-6, 1.0, max_seeds=50) == 51
+
+
+def test_policy_grades_summarize_uses_student_t_over_seeds():
+  import numpy as np
+
+  from alignment_rl.evals import policy_grades
+
+  # Per-seed means on the applicable scenario: (1, 0.5, 0): mean 0.5, sd 0.5, so the
+  # interval is 0.5 ± t_{0.975, 2} 0.5 / sqrt(3) = 0.5 ± 1.242.
+  grades = {
+    "r": np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]]),
+    "r/applies": np.array([True, False]),
+  }
+  out = policy_grades.summarize(grades)["r"]
+  half = 4.302653 * 0.5 / np.sqrt(3)
+  assert out["mean"] == pytest.approx(0.5) and out["n"] == 1
+  assert (out["ci_low"], out["ci_high"]) == pytest.approx((0.5 - half, 0.5 + half), abs=1e-6)
