@@ -51,6 +51,7 @@ ENV_KWARGS: dict[str, Spec] = {
   "persona_augment": FRACTION,
   "rubric_control": OneOf(names.controls),
   "rubric_control_seed": SEED,
+  "rubric_control_version": Int(1, 1000),
   "surface_overlap": Maybe(FRACTION),
   "one_hot": BOOL,  # gridworlds
 }

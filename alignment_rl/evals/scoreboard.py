@@ -261,16 +261,16 @@ def persona_effects(clean_rows: list, persona_rows: list, harmful: tuple = ()) -
   return out
 
 
-def attack_bites(effects: dict, arms: tuple = ("prior", "baseline")) -> dict:
+def attack_bites(effects: dict, harmful: tuple, arms: tuple = ("prior", "baseline")) -> dict:
   """Whether the harmful-persona attack has something to act on (issue: persistence is
   claimed only for attacks that lower the unprotected models).
 
   Returns `{"pooled": bool, "personas": [...], "arms": [...]}`: `pooled` if the pooled
   harmful effect's 95% interval lies below 0 for every arm of `arms` present; `personas`
-  the harmful personas whose own interval lies below 0 for all of them."""
+  the personas of `harmful` whose own interval lies below 0 for all of them."""
   present = [a for a in arms if a in effects and HARMFUL_POOLED in effects[a]]
   below = lambda e: bool(np.isfinite(e["ci_high"]) and e["ci_high"] < 0)  # noqa: E731
   pooled = bool(present) and all(below(effects[a][HARMFUL_POOLED]) for a in present)
-  names = [p for p in effects[present[0]] if p != HARMFUL_POOLED] if present else []
+  names = [p for p in harmful if p in effects[present[0]]] if present else []
   biting = [p for p in names if all(p in effects[a] and below(effects[a][p]) for a in present)]
   return {"pooled": pooled, "personas": biting, "arms": present}

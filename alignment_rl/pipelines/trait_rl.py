@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from alignment_rl.agents import persistence
 from alignment_rl.data import check_world_version, load_split, scenario_config, world_digest
+from alignment_rl.envs.conversations import controls
 from alignment_rl.envs.conversations.personas import EVAL_HARMFUL_PERSONA_NAMES
 from alignment_rl.evals import scoreboard, stats
 from alignment_rl.evals import suite as suite_lib
@@ -76,6 +77,8 @@ def arm_config(config, name: str, prior_dir: str) -> ml_collections.ConfigDict:
     c.env_kwargs.persona_augment = float(arm.persona_augment)
   if arm.get("rubric_control", "none") != "none":  # A negative-control reward.
     c.env_kwargs.rubric_control = arm.rubric_control
+    # Recorded, so that an arm of another control algorithm is never reused for it.
+    c.env_kwargs.rubric_control_version = controls.VERSION
     if arm.get("control_seed", 0):
       c.env_kwargs.rubric_control_seed = int(arm.control_seed)
   if arm.get("objectives", ()):  # Persistence objectives in the PPO loss.
@@ -324,7 +327,7 @@ def run_trait_rl(config, workdir: str) -> dict:
     results["personas"] = persona_rows
     harmful = tuple(p for p in config.personas if p in EVAL_HARMFUL_PERSONA_NAMES)
     results["persona_effects"] = scoreboard.persona_effects(rows, persona_rows, harmful)
-    results["attack_bites"] = scoreboard.attack_bites(results["persona_effects"])
+    results["attack_bites"] = scoreboard.attack_bites(results["persona_effects"], harmful)
 
   if config.pressure_turns:
     from alignment_rl.evals.pressure import pressure_curve

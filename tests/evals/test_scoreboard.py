@@ -219,9 +219,12 @@ def test_pooled_harmful_effect_and_attack_check_hand_computed():
   assert pooled["mean_delta"] == pytest.approx(-0.10)
   assert pooled["ci_high"] == pytest.approx(-0.10 + half, abs=1e-6)
   assert effects["baseline"][scoreboard.HARMFUL_POOLED]["mean_delta"] == pytest.approx(0.0)
-  bites = scoreboard.attack_bites(effects)
+  bites = scoreboard.attack_bites(effects, ("h1", "h2"))
   assert bites == {"pooled": False, "personas": ["h2"], "arms": ["prior", "baseline"]}
-  assert scoreboard.attack_bites(effects, arms=("prior",))["pooled"] is True
+  assert scoreboard.attack_bites(effects, ("h1", "h2"), arms=("prior",))["pooled"] is True
+  # A helpful persona that lowers both is never listed as a harmful one that bites.
+  effects_h = scoreboard.persona_effects(clean, attacked, harmful=("h1",))
+  assert scoreboard.attack_bites(effects_h, ("h1",))["personas"] == []
   # Without the harmful names there is no pooled row and nothing to check.
   assert scoreboard.HARMFUL_POOLED not in scoreboard.persona_effects(clean, attacked)["prior"]
 

@@ -23,16 +23,24 @@ Two rules keep the shuffles honest:
   quarter of the rows a rubric whose best reply is their own (a family has few
   decisions). The shuffles are therefore derangements over *behaviour classes*
   (`behaviour_classes`: the rubric's rewarded predicates with the option, evidence
-  level or format they ask for): rows are ordered by class (classes in random order,
-  rows at random within a class) and rotated by the largest class's size, so a row takes
-  the graded fields of a row of another class whenever no class holds more than half of
-  its group (otherwise as few rows as possible keep their class).
+  level or format they ask for): a uniformly random permutation of each group's rows,
+  repaired by random swaps until no row takes the graded fields of a row of its own
+  class (`_derange`). The repair keeps the draw unstructured: which class a row's
+  rubric comes from is close to independent of its own class (a rotation of the
+  class-sorted rows would also avoid the own class, but would hand almost every row of
+  one class the rubrics of one other class: a consistent wrong mapping, easier to learn
+  than an uninformative reward). A group whose largest class holds more than half of
+  its rows keeps the fewest rows in their class that the swaps reach; no row keeps its
+  own fields.
 * **The user model reads what the conversation shows.** The environment's user model
   (`classify_response`, which picks a follow-up) must not follow the moved facts, or the
   follow-ups of a control episode would differ from the trait arm's for the same
   observation. `apply_control` also returns `user_row`: row i's original latents are at
   `user_row[i]` of the controlled split (the inverse permutation; the identity for
   `none` and `random_sign`), and the environment reads the user model's fields there.
+
+`VERSION` names this algorithm; a control arm records it, so that an arm trained
+with another algorithm is never reused in its place.
 
 Permutations and signs are drawn from `np.random.default_rng([seed, CONTROL_IDS[c]])`,
 so a control is a deterministic function of the split, the pool and the seed.
@@ -52,6 +60,11 @@ CONTROLS: tuple[str, ...] = (
   "random_sign",
 )
 CONTROL_IDS = {name: i for i, name in enumerate(CONTROLS)}
+#: The control algorithm (2: random class-respecting derangements, the user model on the
+#: conversation's facts; 1, unversioned: plain random cyclic shifts).
+VERSION = 2
+#: Repair rounds of `_derange` (each tries one random partner per conflicting row).
+_REPAIR_ROUNDS = 200
 #: Fields that move with the rubric: what the graders read besides the response.
 GRADED_FIELDS: tuple[str, ...] = tuple(
   k for k, f in schema.FIELDS.items() if f.group in ("latent", "rubric")
@@ -93,21 +106,42 @@ def behaviour_classes(split: dict) -> np.ndarray:
   return np.unique(key, axis=0, return_inverse=True)[1].reshape(-1)
 
 
+def _derange(rng, rows: np.ndarray, classes: np.ndarray) -> np.ndarray:
+  """A random assignment src (src[k]: the row whose fields rows[k] takes) with no row
+  taking its own fields and, where the swaps reach it, none taking its own class.
+
+  A uniform random permutation, then `_REPAIR_ROUNDS` rounds in which every row in
+  conflict (same class as its source) swaps sources with a random row, when the swap
+  leaves both rows out of conflict."""
+  n = len(rows)
+  src = rng.permutation(n)
+  cls = classes[rows]
+  for _ in range(_REPAIR_ROUNDS):
+    bad = np.flatnonzero(cls[src] == cls)
+    if not len(bad):
+      break
+    for k, j in zip(bad, rng.integers(0, n, len(bad)), strict=True):
+      if cls[src[j]] != cls[k] and cls[src[k]] != cls[j]:
+        src[k], src[j] = src[j], src[k]
+  for k in np.flatnonzero(src == np.arange(n)):  # Never a row's own fields.
+    j = (k + 1 + rng.integers(0, n - 1)) % n
+    src[k], src[j] = src[j], src[k]
+  return rows[src]
+
+
 def _shuffle_groups(rng, pool: np.ndarray, groups: np.ndarray, classes: np.ndarray):
-  """source[i]: the row whose graded fields row i takes; within each group of `pool`
-  rows a rotation of the class-sorted rows by the largest class's size (module
-  docstring), so no pooled row keeps its own fields and, where the group allows, none
-  gets its own behaviour class; identity outside the pool."""
+  """source[i]: the row whose graded fields row i takes; a class-respecting random
+  derangement within each group of `pool` rows (`_derange`), identity outside the pool.
+  Raises a one-line ValueError for a group of one row (it cannot be shuffled)."""
   source = np.arange(len(pool))
   for g in np.unique(groups[pool]):
-    rows = rng.permutation(np.flatnonzero(pool & (groups == g)))
+    rows = np.flatnonzero(pool & (groups == g))
     if len(rows) < 2:
-      continue
-    labels, counts = np.unique(classes[rows], return_counts=True)
-    rank = dict(zip(labels, rng.permutation(len(labels)), strict=True))
-    order = rows[np.argsort([rank[c] for c in classes[rows]], kind="stable")]
-    shift = int(min(counts.max(), len(rows) // 2)) or 1
-    source[order] = np.roll(order, shift)
+      raise ValueError(
+        f"rubric control: group {int(g)} (a family for shuffle_within_family) has one "
+        "trait row; allowed: groups of at least 2 rows (widen the families or domains)"
+      )
+    source[rows] = _derange(rng, rows, classes)
   return source
 
 

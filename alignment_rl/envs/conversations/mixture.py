@@ -128,13 +128,15 @@ def make_conversation_env(
   persona_augment: float = 0.0,
   rubric_control: str = "none",
   rubric_control_seed: int = 0,
+  rubric_control_version: int | None = None,
   world_version: str | None = None,
 ) -> ConversationEnv:
   """The `conversation` environment of a mixture; its `default_params` hold it.
 
   `rubric_control` (`controls.CONTROLS`) turns the trait data's reward into a negative
   control (rubrics shuffled within or across families, or random-sign points) drawn with
-  `rubric_control_seed`; the standard mixture is untouched. `world_version`, when given
+  `rubric_control_seed`; the standard mixture is untouched. `rubric_control_version`,
+  when given (control arms record it), must be `controls.VERSION`. `world_version`, when given
   (configs record it), must be this code's dataset `VERSION`: a run of another
   conversation world is refused."""
   from alignment_rl.data import check_world_version, load_split
@@ -145,6 +147,11 @@ def make_conversation_env(
     raise ValueError(f"unknown split {split!r}; known: {', '.join(schema.SPLITS)}")
   data = load_split(split, data_config, data_dir, surface_overlap=surface_overlap)
   controls.check_control(rubric_control)
+  if rubric_control_version is not None and rubric_control_version != controls.VERSION:
+    raise ValueError(
+      f"rubric_control_version={rubric_control_version}: this code's control algorithm is "
+      f"version {controls.VERSION}; allowed: {controls.VERSION} (retrain the control arm)"
+    )
   weights, grader_index, graders = mixture_weights(
     data, tuple(families), tuple(domains), trait_fraction, grader, standard_grader
   )
@@ -183,6 +190,7 @@ def static_kwargs(kwargs: dict) -> dict:
     "persona_augment",
     "rubric_control",
     "rubric_control_seed",
+    "rubric_control_version",
   ):
     out.pop(name, None)
   for name in ("grader", "standard_grader"):
