@@ -55,6 +55,7 @@ SLOW = (
   "tests/networks/test_fast_paths.py::test_teacher_forced_log_probs_equal_those_of_sampling",
   "tests/training/test_logging.py::test_tensorboard_event_files_without_tensorflow",
   "tests/evals/test_rollout.py::test_turn_one_equals_grade_policy_when_greedy",
+  "tests/evals/test_control_draws.py::test_control_check_measures_the_controls_against_a_plain_permutation",
   "tests/evals/test_rollout.py::test_transformer_input_length_is_checked",
   "tests/networks/test_networks.py::test_token_networks_ignore_trailing_padding[transformer]",
   "tests/networks/test_networks.py::test_transformer_is_order_sensitive_and_bag_is_not",

@@ -39,3 +39,19 @@ def test_hand_computed_draw_average(tmp_path, capsys):
   assert "| control_shuffle_family | 0.500, 0.500 |" in capsys.readouterr().out
   with pytest.raises(SystemExit):
     control_draws.main([str(tmp_path / "missing")])
+
+
+def test_control_check_measures_the_controls_against_a_plain_permutation():
+  from experiments import control_check
+
+  rows = control_check.check("small", num_rows=48)
+  assert [(r["control"], r["draw"].split()[0]) for r in rows] == [
+    ("shuffle_within_family", "plain"),
+    ("shuffle_within_family", "control"),
+    ("shuffle_across_families", "plain"),
+    ("shuffle_across_families", "control"),
+  ]
+  plain, ours = rows[0], rows[1]
+  assert ours["same_class"] < 0.02 < plain["same_class"]
+  assert ours["still_optimal"] < plain["still_optimal"]
+  assert all(0 < r["top_source_share"] < 0.6 for r in rows)
