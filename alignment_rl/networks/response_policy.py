@@ -143,10 +143,16 @@ class ResponseActorCritic(nn.Module):
     last_mask = self._last_position_mask()
     prev = jnp.full(context.shape[:-1], self.num_actions, jnp.int32)
     acts, lps = [], []
-    for k, k_key in enumerate(jax.random.split(key, self.max_response_len)):
+    # Every position's Gumbel noise in one batched draw before the loop: the same
+    # bits as `jax.random.categorical(split(key, R)[k], logp)` draws at position k
+    # (argmax of logp + gumbel(k_key, logp.shape)), in one threefry call instead of R.
+    shape = context.shape[:-1] + (self.num_actions,)
+    keys = jax.random.split(key, self.max_response_len)
+    gumbel = jax.vmap(lambda k: jax.random.gumbel(k, shape))(keys)
+    for k in range(self.max_response_len):
       g = self.cell.step(g, xi_c + table[prev])
       logp = jax.nn.log_softmax((self.policy_out(g) + last_mask[k]) / temperature)
-      a = jax.random.categorical(k_key, logp)
+      a = jnp.argmax(logp + gumbel[k], axis=-1)
       acts.append(a)
       lps.append(jnp.take_along_axis(logp, a[..., None], -1)[..., 0])
       prev = a

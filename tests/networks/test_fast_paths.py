@@ -1,6 +1,7 @@
 """The fast implementations equal plain references: the counts-times-table bag of
-tokens, the conv encoder without mask or bias terms, the split GRU cell, and the
-teacher-forced response head against step-by-step sampling."""
+tokens, the conv encoder without mask or bias terms, the split GRU cell, the
+teacher-forced response head against step-by-step sampling, and sampling with all
+positions' Gumbel noise drawn at once against `jax.random.categorical` per position."""
 
 import flax.linen as nn
 import jax
@@ -11,7 +12,7 @@ import pytest
 from alignment_rl.networks import initializers
 from alignment_rl.networks.encoders import BagOfTokensEncoder, ConvEncoder, token_counts
 from alignment_rl.networks.gru import FusedGRUCell
-from alignment_rl.networks.response_policy import ResponseActorCritic
+from alignment_rl.networks.response_policy import ResponseActorCritic, response_mask
 
 V = 40
 
@@ -145,3 +146,38 @@ def test_teacher_forced_log_probs_equal_those_of_sampling(encoder):
   np.testing.assert_allclose(lp * mask, log_probs, atol=1e-5)
   np.testing.assert_allclose(value_tf, value, atol=1e-6)
   assert float(mask.sum()) > 9  # Some responses are longer than one token.
+
+
+def test_sampling_with_batched_gumbel_noise_equals_per_position_categorical():
+  """`sample` draws every position's Gumbel noise in one call; the actions, log-probs
+  and values are bit for bit those of `jax.random.categorical` at each position."""
+
+  class PerPosition(ResponseActorCritic):
+    def sample(self, context, key, temperature=1.0):  # The plain form, token by token.
+      h = self.encode(context)
+      g, xi_c, table = self._head_inputs(h)
+      last_mask = self._last_position_mask()
+      prev = jnp.full(context.shape[:-1], self.num_actions, jnp.int32)
+      acts, lps = [], []
+      for k, k_key in enumerate(jax.random.split(key, self.max_response_len)):
+        g = self.cell.step(g, xi_c + table[prev])
+        logp = jax.nn.log_softmax((self.policy_out(g) + last_mask[k]) / temperature)
+        a = jax.random.categorical(k_key, logp)
+        acts.append(a)
+        lps.append(jnp.take_along_axis(logp, a[..., None], -1)[..., 0])
+        prev = a
+      actions = jnp.stack(acts, -1)
+      mask = response_mask(actions, self.eot_action)
+      actions = jnp.where(mask > 0, actions, self.eot_action)
+      return actions, jnp.stack(lps, -1) * mask, mask, self.value(h)
+
+  args = (12, V, 6, 0, "bag_of_tokens", 20, 16)
+  net, ref = ResponseActorCritic(*args, system_len=3), PerPosition(*args, system_len=3)
+  ctx = _tokens((9, 20), seed=5, pad_from=15)
+  params = _perturbed(net.init(jax.random.PRNGKey(0), ctx, jnp.zeros((9, 6), jnp.int32)), 0.3)
+  for seed in range(3):
+    key = jax.random.PRNGKey(seed)
+    fast = jax.jit(lambda p, c, k: net.apply(p, c, k, method="sample"))(params, ctx, key)
+    plain = jax.jit(lambda p, c, k: ref.apply(p, c, k, method="sample"))(params, ctx, key)
+    for x, y in zip(fast, plain, strict=True):
+      np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
