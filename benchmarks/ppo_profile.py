@@ -18,7 +18,11 @@ as its own jitted program (median of `--repeats` warm calls, compilation apart):
 
 and XLA's cost analysis (FLOPs) of the whole update, reported per graded turn and
 as a fraction of the machine's matmul ceiling, measured in the same script with a
-plain float32 `jnp.dot` of `--matmul_n` square matrices.
+plain float32 `jnp.dot` of `--matmul_n` square matrices. XLA counts a while loop's
+body once, whatever its trip count, so that figure holds one rollout step and one
+of the update's SGD steps; the "every loop iteration counted" figures add the other
+(T - 1) rollout steps and (epochs x minibatches - 1) gradient and optimizer steps
+from the cost analyses of those pieces.
 
   python benchmarks/ppo_profile.py --repeats=5
 """
@@ -179,8 +183,20 @@ def profile(
   opt_j = jax.jit(jax.vmap(opt_step))
   rows["optimizer"] = _row(opt_j, runner.ppo.params, grads, runner.ppo.opt_state, repeats=repeats)
   rows["optimizer"]["s"] *= n_mb
+  # XLA's cost analysis counts a while loop's body once, whatever its trip count, so
+  # `flops` (the whole update) holds one rollout step and one SGD step. Add the others:
+  # (T - 1) sampling + environment steps and (E * M - 1) gradient + optimizer steps.
+  f_sample = flops_of(sample, runner.ppo.params, obs0, keys)
+  f_env = flops_of(env_step, env_keys, runner.env_state, a0, params_env)
+  f_grad = flops_of(grad, runner.ppo.params, mb, hp)
+  f_opt = flops_of(opt_j, runner.ppo.params, grads, runner.ppo.opt_state)
+  flops_loops = flops + (p.num_steps - 1) * (f_sample + f_env) + (n_mb - 1) * (f_grad + f_opt)
   upd_s = rows["update"]["s"]
   return dict(
+    flops_loops_per_turn=flops_loops / turns,
+    ceiling_fraction_loops=flops_loops / upd_s / ceiling,
+    grad_flops=f_grad,
+    grad_ceiling_fraction=n_mb * f_grad / rows["backward"]["s"] / ceiling,
     encoder=encoder,
     turns_per_update=turns,
     turns_per_s=turns / upd_s,
@@ -218,6 +234,13 @@ def main() -> None:
       f"{100 * r['ceiling_fraction']:.1f}% of the matmul ceiling; {r['runs']} runs together: "
       f"{r['turns_per_s_runs']:,.0f} graded turns/s, "
       f"{100 * r['ceiling_fraction_runs']:.1f}% of the ceiling"
+    )
+    print(
+      f"  with every loop iteration counted (cost analysis counts a loop body once): "
+      f"{r['flops_loops_per_turn'] / 1e6:.2f} MFLOP/turn = "
+      f"{100 * r['ceiling_fraction_loops']:.1f}% of the ceiling; one minibatch gradient "
+      f"{r['grad_flops'] / 1e9:.2f} GFLOP, all of the update's at "
+      f"{100 * r['grad_ceiling_fraction']:.1f}% of the ceiling"
     )
     print("| phase | ms per update (median) | share of update | first call s |")
     print("|---|---:|---:|---:|")
