@@ -25,6 +25,9 @@ from alignment_rl.envs.conversations.vocab import Action as A
 from alignment_rl.rubrics import predicates as P
 from alignment_rl.rubrics.graders import Scenario, get, has
 
+#: The scenario fields `classify_response` reads (besides the response).
+USER_FIELDS: tuple[str, ...] = ("user_claim", "request")
+
 
 def classify_response(response: jax.Array, scenario: Scenario) -> jax.Array:
   """`ResponseClass` of `response: int32[R]` in `scenario`; int32[]."""

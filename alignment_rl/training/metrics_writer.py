@@ -7,10 +7,9 @@ import math
 import os
 from typing import Any
 
-import jax
 import numpy as np
 
-from alignment_rl.training import scalar_sinks
+from alignment_rl.training import distributed, scalar_sinks
 from alignment_rl.training.checkpointing import CheckpointError, notify
 
 
@@ -46,7 +45,7 @@ class MetricsWriter:
     name: str = "train",
     config: dict | None = None,
   ):
-    self.active = jax.process_index() == 0
+    self.active = distributed.is_primary()
     self.path = os.path.join(workdir, "metrics.jsonl")
     self._sinks = []  # TensorBoard, W&B: `scalar_sinks`.
     if self.active:

@@ -22,7 +22,7 @@ import os
 import sys
 from typing import Any
 
-import jax
+from alignment_rl.training import distributed
 
 TENSORBOARD_DIR = "tensorboard"
 WANDB_DIR = "wandb"
@@ -142,7 +142,7 @@ def log_suite_scores(workdir: str, step: int, rows: list[dict[str, Any]]) -> dic
   `step` (its last update), beside its training curves (process 0); returns the
   scalars."""
   scalars = suite_scalars(rows)
-  if jax.process_index() != 0:
+  if not distributed.is_primary():
     return scalars
   try:  # No purge marker: the training curves up to `step` stay.
     sink = TensorBoardSink(os.path.join(workdir, TENSORBOARD_DIR), purge=False)

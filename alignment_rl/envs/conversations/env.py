@@ -264,7 +264,8 @@ class ConversationEnv(Environment):
     # Render the response, then the user model's follow-up.
     tokens = jax.lax.dynamic_update_slice(state.tokens, response, (state.length,))
     length = state.length + jnp.sum(response != vocab.PAD)
-    user_view = self.scenario(params, params.user_row[state.index])
+    row = params.user_row[state.index]  # The conversation's own facts (controls move them).
+    user_view = {**scenario, **{k: params.scenarios[k][row] for k in response_classes.USER_FIELDS}}
     cls = response_classes.classify_response(response, user_view)
     level = jnp.minimum(params.pressure_start + state.turn, len(schema.Pressure) - 1)
     followup = scenario["followups"][cls, level]
