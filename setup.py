@@ -61,10 +61,13 @@ setup(
     "Programming Language :: Python :: 3.12",
     "Programming Language :: Python :: 3.13",
   ],
-  # `configs/` ships as `alignment_rl.configs`, so that notebooks opened without a clone
-  # (Colab from a link) load the experiment configs from the installed package.
-  packages=[*find_packages(include=["alignment_rl", "alignment_rl.*"]), "alignment_rl.configs"],
-  package_dir={"alignment_rl.configs": "configs"},
+  # Three packages: the library (`alignment_rl`), the launch layer (`experiments`: the
+  # experiment registry, pipelines, figures, the launcher) and the experiment configs
+  # (`configs`), so that notebooks opened without a clone (Colab from a link) and
+  # `pip install` users can launch and load every experiment from the installed package.
+  packages=find_packages(
+    include=["alignment_rl", "alignment_rl.*", "experiments", "experiments.*", "configs"]
+  ),
   install_requires=INSTALL_REQUIRES,
   extras_require=EXTRAS_REQUIRE,
 )

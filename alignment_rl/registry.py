@@ -70,10 +70,10 @@ class Registry(Generic[T]):
     return len(self._items)
 
 
-# One registry per component kind. Modules register themselves on import; the
-# package `__init__` of each kind imports its modules so that lookups see them.
+# One registry per library component kind (experiments have theirs in
+# `experiments.registry`). Modules register themselves on import; the package
+# `__init__` of each kind imports its modules so that lookups see them.
 ENVIRONMENTS: Registry = Registry("environment")
 NETWORKS: Registry = Registry("network")
-EXPERIMENTS: Registry = Registry("experiment")
 GRADERS: Registry = Registry("grader")
 EVALUATIONS: Registry = Registry("evaluation")

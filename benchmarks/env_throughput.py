@@ -69,7 +69,7 @@ def ppo_turns_per_second(encoder: str, data_config: str, num_envs: int, updates:
   import ml_collections
 
   from alignment_rl.training import trainer
-  from alignment_rl.training.defaults import ppo_config
+  from configs.common import ppo_config
 
   c = ppo_config()
   c.env_name = "conversation"
@@ -100,7 +100,7 @@ def main() -> None:
   args = p.parse_args()
 
   from alignment_rl import envs
-  from alignment_rl.envs.conversations import vocab
+  from alignment_rl.language import vocab
 
   rows = []
   env, params = conversation_env(args.data_config, max_turns=3)

@@ -38,12 +38,12 @@ def main() -> None:
   from alignment_rl.evals.policy_grades import grade_policy
   from alignment_rl.evals.suite import get_suite
   from alignment_rl.networks.response_policy import ResponseActorCritic
-  from alignment_rl.pipelines.trait_rl_config import base_config
+  from configs.common import base_config
 
   if args.checkpoint:
     network, params, _ = load_policy(args.checkpoint)
   else:
-    from alignment_rl.envs.conversations import schema, vocab
+    from alignment_rl.language import schema, vocab
 
     c = base_config("timing", "runlocal")
     network = ResponseActorCritic(

@@ -44,7 +44,7 @@ SETTINGS = {
 
 def make_spec(setting: str) -> dict:
   """The full run description shared by both sides (read from our defaults)."""
-  from alignment_rl.training.defaults import ppo_config
+  from configs.common import ppo_config
 
   c = ppo_config()
   s = SETTINGS[setting]
@@ -63,7 +63,7 @@ def make_spec(setting: str) -> dict:
 
 
 def _ours_config(spec: dict):
-  from alignment_rl.training.defaults import ppo_config
+  from configs.common import ppo_config
 
   config = ppo_config()
   config.num_seeds = spec["num_seeds"]

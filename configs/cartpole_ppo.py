@@ -15,7 +15,7 @@ Sweep over learning rates (one compilation for all points):
   python -m experiments.main --config=configs/cartpole_ppo.py:runlocal --sweep
 """
 
-from alignment_rl.training.defaults import ppo_config
+from configs.common import ppo_config
 
 
 def get_config(arg: str | None = None):

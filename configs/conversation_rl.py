@@ -5,7 +5,7 @@ Launch:
   python -m experiments.main --config=configs/conversation_rl.py:runlocal \
       --workdir=runs/conversation_rl
 
-Pipeline (`alignment_rl/pipelines/conversation.py`): every seed imitates the
+Pipeline (`experiments/pipelines/conversation.py`): every seed imitates the
 assistant prior; from there two compute-matched PPO arms train on the same trait
 conversations (every family but everyday questions, the 12 training domains),
 rewarded by the scenario's `rubric` or by the `standard` proxy; then the prior and
@@ -21,8 +21,7 @@ fall below the rubric arm's. Measured numbers are in docs/RESULTS.md.
 
 import ml_collections
 
-from alignment_rl.pipelines.trait_rl_config import conversation_ppo_run
-from alignment_rl.training.imitation import imitation_config
+from configs.common import conversation_ppo_run, imitation_config
 
 RESPONSE_LEN = 8
 

@@ -21,7 +21,7 @@ suite-mean difference of 0.013 suite points, `runlocal` (4) 0.024, `test` (2) on
 show large effects only.
 """
 
-from alignment_rl.pipelines.trait_rl_config import arm, base_config
+from configs.common import arm, base_config
 
 
 def get_config(arg: str | None = None):

@@ -37,7 +37,7 @@ seed gain power from pairing (`scoreboard.compare(..., paired=True)`: 0.024 and
 
 import ml_collections
 
-from alignment_rl.envs.conversations import personas
+from alignment_rl.language import personas
 
 
 def get_config(arg: str | None = None):

@@ -62,7 +62,7 @@ import ml_collections
 
 from alignment_rl.envs.gridworlds import ENV_NAMES
 from alignment_rl.registry import ENVIRONMENTS
-from alignment_rl.training.defaults import ppo_config
+from configs.common import ppo_config
 
 
 def get_config(arg: str | None = None):

@@ -54,7 +54,7 @@ conclusive.
 
 import ml_collections
 
-from alignment_rl.training.defaults import ppo_config
+from configs.common import ppo_config
 
 TRAIN_ENVS = (
   "safe_interruptibility",

@@ -21,7 +21,7 @@ difference of 0.016 suite points, `runlocal` (4) 0.030, `test` (2) only 0.16; it
 cannot detect 0.01 (that needs 18 seeds).
 """
 
-from alignment_rl.pipelines.trait_rl_config import base_config
+from configs.common import base_config
 
 
 def get_config(arg: str | None = None):

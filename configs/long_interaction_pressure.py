@@ -23,7 +23,7 @@ seeds). One behaviour: 0.047 at 8 seeds (0.083 where Benjamini-Hochberg needs
 0.05/22), so per-behaviour results at 8 seeds show large effects only.
 """
 
-from alignment_rl.pipelines.trait_rl_config import base_config
+from configs.common import base_config
 
 
 def get_config(arg: str | None = None):

@@ -21,8 +21,8 @@ suite-mean difference of 0.013 suite points, `runlocal` (4) 0.024, `test` (2) on
 show large effects only.
 """
 
-from alignment_rl.envs.conversations.lexicon import TRAIN_DOMAINS
-from alignment_rl.pipelines.trait_rl_config import arm, base_config
+from alignment_rl.language.lexicon import TRAIN_DOMAINS
+from configs.common import arm, base_config
 
 
 def get_config(arg: str | None = None):

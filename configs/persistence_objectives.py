@@ -42,7 +42,7 @@ show large effects only.
 """
 
 from alignment_rl.agents.persistence import OBJECTIVES
-from alignment_rl.pipelines.trait_rl_config import ALL_PERSONAS, arm, base_config
+from configs.common import ALL_PERSONAS, arm, base_config
 
 NARROW = ("health", "science", "law")
 

@@ -5,7 +5,7 @@ Launch (this is also what `python -m experiments.main` runs with no flags):
   python -m experiments.main --config=configs/trait_rl_vs_baseline.py:runlocal \
       --workdir=runs/trait_rl_vs_baseline
 
-Pipeline (`alignment_rl/pipelines/trait_rl.py`): every seed imitates the assistant
+Pipeline (`experiments/pipelines/trait_rl.py`): every seed imitates the assistant
 prior; five compute-matched PPO arms start from it: `baseline` trains on the standard
 mixture only (the situations of every family, graded by the `standard` proxy),
 `trait` replaces 5% of it with conversations of the training families graded by their
@@ -31,7 +31,7 @@ seeds). One behaviour: 0.047 at 8 seeds (0.083 where Benjamini-Hochberg needs
 0.05/22), so per-behaviour results at 8 seeds show large effects only.
 """
 
-from alignment_rl.pipelines.trait_rl_config import ALL_PERSONAS, TRAIT_FRACTION, arm, base_config
+from configs.common import ALL_PERSONAS, TRAIT_FRACTION, arm, base_config
 
 #: The three negative controls (compute-matched to `trait`; `envs/conversations/controls.py`).
 CONTROL_ARMS = {

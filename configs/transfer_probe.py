@@ -5,7 +5,7 @@ Launch:
   python -m experiments.main --config=configs/transfer_probe.py:runlocal \
       --workdir=runs/transfer_probe
 
-Pipeline (`alignment_rl/pipelines/transfer_probe.py`): the main job's policy network
+Pipeline (`experiments/pipelines/transfer_probe.py`): the main job's policy network
 (the `conv` encoder and response head of `configs/trait_rl_vs_baseline.py`) is trained
 by supervised learning to give the oracle's reply (the reply that maximises the
 scenario's own rubric) on training-split contexts, without the held-out families; then
@@ -21,8 +21,8 @@ transfer there says nothing about the trait reward. Measured numbers: docs/RESUL
 import ml_collections
 
 from alignment_rl.data.generator import VERSION
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.schema import PERSONA_LEN
+from alignment_rl.language import vocab
+from alignment_rl.language.schema import PERSONA_LEN
 
 
 def get_config(arg: str | None = None):

@@ -23,10 +23,11 @@ import numpy as np
 
 from alignment_rl import rubrics  # noqa: F401  (registers the graders)
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import controls, schema
+from alignment_rl.envs.conversations import controls
 from alignment_rl.envs.conversations.mixture import mixture_weights
 from alignment_rl.evals import reference
-from alignment_rl.pipelines.trait_rl_config import TRAIT_FRACTION
+from alignment_rl.language import schema
+from configs.common import TRAIT_FRACTION
 
 
 def _plain(split: dict, pool: np.ndarray, within: bool, seed: int) -> dict:

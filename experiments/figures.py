@@ -7,7 +7,7 @@ r"""Regenerates every figure (PNG and PDF) and the results tables from logged re
 
 Reads `<runs>/<experiment>/results.json` (written by each experiment; sweeps:
 `<runs>/<experiment>/<point>/results.json`), never trains. Figures are drawn by the
-functions of `alignment_rl.plots` (the notebooks use the same ones) into
+functions of `experiments.plots` (the notebooks use the same ones) into
 `<out>/<figure>.{png,pdf}`; tables (the scoreboard of each conversation experiment)
 into `<out>/tables/<experiment>.md`. A requested figure without results is a one-line
 error naming the experiment and the file it needs; so are a corrupt results.json (named),
@@ -56,7 +56,7 @@ def check_args(args) -> None:
 
 def draw(name: str, runs: str, out: str) -> list[str]:
   """Draws figure `name` from the first experiment of its list that has results."""
-  from alignment_rl import plots
+  from experiments import plots
 
   if name not in plots.FIGURES:
     raise ValueError(f"unknown figure {name!r}; known: {', '.join(plots.FIGURES)}")
@@ -86,7 +86,7 @@ def draw(name: str, runs: str, out: str) -> list[str]:
 
 def write_tables(runs: str, out: str) -> list[str]:
   """The scoreboard table of every conversation experiment with results."""
-  from alignment_rl import plots
+  from experiments import plots
 
   written = []
   for path in sorted(glob.glob(os.path.join(runs, "*", "results.json"))):
@@ -104,9 +104,9 @@ def write_tables(runs: str, out: str) -> list[str]:
 def draw_heldout_overlap(out: str, num_train: int = 15_000, num_queries: int = 300) -> list[str]:
   """The held-out splits' leak measures (`data.overlap`), from the FULL dataset's
   generator (no runs): `<out>/heldout_overlap.{png,pdf,json}`."""
-  from alignment_rl import plots
   from alignment_rl.data import FULL
   from alignment_rl.data.overlap import heldout_overlap
+  from experiments import plots
 
   stats = heldout_overlap(FULL, num_train, num_queries)
   os.makedirs(out, exist_ok=True)
@@ -121,7 +121,7 @@ def draw_heldout_overlap(out: str, num_train: int = 15_000, num_queries: int = 3
 
 
 def main(argv: list[str] | None = None) -> int:
-  from alignment_rl import plots
+  from experiments import plots
 
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--figure", default="all", help=f"all or one of: {', '.join(plots.FIGURES)}")

@@ -13,7 +13,7 @@ r"""Launches a registered experiment. The only place flags are defined.
 
 Running the same command again with the same workdir resumes from the latest
 checkpoint. The whole config (every sweep point's too) and the workdir are validated
-against their declared ranges (`alignment_rl.config_schema`) before any work; bad
+against their declared ranges (`experiments.config_schema`) before any work; bad
 input (unknown experiment or name, malformed override, a value out of range, a workdir
 that is a file or not writable, mismatched or corrupt checkpoint) exits non-zero with
 one line on stderr, `field: value — allowed: ...`, and nothing on disk changed.
@@ -104,11 +104,11 @@ def plan(
   given), every sweep point validated before any runs.
 
   Raises `ConfigError` (one line) for an `index` out of range and for the first field,
-  sweep point or workdir outside its declared range (`alignment_rl.config_schema`);
+  sweep point or workdir outside its declared range (`experiments.config_schema`);
   writes nothing.
   """
-  from alignment_rl.config_schema import ConfigError, validate
   from experiments import sweep
+  from experiments.config_schema import ConfigError, validate
 
   validate(config, workdir)
   if sweep_points is None:
@@ -130,7 +130,7 @@ def plan(
 def _sweep_mode() -> str | None:
   """Which sweep flag is set ("count", "report", "index", "all") or None; two of
   --sweep_count, --sweep_report and --sweep_index together are a one-line error."""
-  from alignment_rl.config_schema import ConfigError
+  from experiments.config_schema import ConfigError
 
   given = [
     name
@@ -158,8 +158,8 @@ def _launch() -> dict | None:
 
 
 def _run(argv) -> None:
-  from alignment_rl.config_schema import ConfigError, check_devices
   from experiments import sweep, sweep_report
+  from experiments.config_schema import ConfigError, check_devices
 
   if len(argv) > 1:
     raise ConfigError("arguments", tuple(argv[1:]), "none (only flags; see --helpshort)")
@@ -195,8 +195,8 @@ def _run(argv) -> None:
     # Programs that took at least a second to compile (JAX's default threshold).
     jax.config.update("jax_compilation_cache_dir", os.path.expanduser(cache))
 
-  from alignment_rl import pipelines  # noqa: F401  (registers experiments)
-  from alignment_rl.registry import EXPERIMENTS
+  from experiments import pipelines  # noqa: F401  (registers experiments)
+  from experiments.registry import EXPERIMENTS
 
   run_fn = EXPERIMENTS.get(config.experiment)
   summaries = sweep.run(run_fn, jobs)  # Points sharing one program: trained together.
@@ -219,8 +219,8 @@ def _config_path(argv: list[str]) -> str:
 
 def check_overrides(argv: list[str]) -> None:
   """Raises one `ConfigError` if the config file fails or an override names no field."""
-  from alignment_rl.config_schema import ConfigError
   from experiments import sweep
+  from experiments.config_schema import ConfigError
 
   path = _config_path(argv)
   file, _, arg = path.partition(":")

@@ -272,7 +272,7 @@ everywhere would take about 15-16 h. A claim about one behaviour needs more: a
 {need_bh} under BH when few behaviours move. The recommendation is therefore 16 seeds for
 the main job alone (its prior, five arms and fine-tuning took about 2 h at 8 seeds, so
 about 2 h more) when per-behaviour claims are to be made, and 8 for the rest. The
-seed counts live in `alignment_rl/pipelines/trait_rl_config.py` (not changed here);
+seed counts live in `configs/common.py` (not changed here);
 the spreads above are runlocal ones, so this page should be regenerated from the
 full-scale v2 results (`--main runs/full/trait_rl_vs_baseline/results.json`).
 """

@@ -70,7 +70,7 @@ def expand(config, sweep: list[dict]) -> list[tuple[str, ml_collections.ConfigDi
 
 def select(jobs: list, index: int) -> list:
   """The one job of sweep point `index`; out of range is a one-line `ConfigError`."""
-  from alignment_rl.config_schema import ConfigError
+  from experiments.config_schema import ConfigError
 
   if isinstance(index, bool) or not 0 <= index < len(jobs):
     raise ConfigError.from_message(f"--sweep_index: {index} — allowed: 0..{len(jobs) - 1}")
@@ -97,7 +97,7 @@ def differing_fields(configs) -> list[str]:
 
 def _together(run_fn):
   """The batched form of an experiment's run function, or None (a pipeline)."""
-  from alignment_rl.training import runs
+  from experiments import runs
 
   return {runs.run_ppo: runs.run_ppo_together}.get(run_fn)
 

@@ -77,7 +77,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def small_ppo_config():
   """A tiny PPO config on CartPole: 2 seeds, 8 envs x 16 steps, 10 updates."""
-  from alignment_rl.training.defaults import ppo_config
+  from configs.common import ppo_config
 
   c = ppo_config()
   c.experiment = "cartpole_ppo"
@@ -96,7 +96,7 @@ def main_job_test_run(tmp_path_factory):
   process (one CPU device): (workdir, summary). Notebook tests reuse its workdir."""
   import importlib
 
-  from alignment_rl.pipelines.trait_rl import run_trait_rl
+  from experiments.pipelines.trait_rl import run_trait_rl
 
   workdir = str(tmp_path_factory.mktemp("main_job") / "run")
   config = importlib.import_module("configs.trait_rl_vs_baseline").get_config("test")
@@ -111,7 +111,7 @@ def persistence_objectives_test_run(tmp_path_factory, main_job_test_run):
   The experiment test, the reuse test and the notebook test read it."""
   import importlib
 
-  from alignment_rl.pipelines.trait_rl import run_trait_rl
+  from experiments.pipelines.trait_rl import run_trait_rl
 
   workdir = str(tmp_path_factory.mktemp("persistence_objectives") / "run")
   config = importlib.import_module("configs.persistence_objectives").get_config("test")

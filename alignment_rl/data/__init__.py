@@ -2,7 +2,7 @@
 
 `load_split(split, config="full", data_dir=None, ...)` is the entry point; it builds
 the TFDS dataset on first use (no TensorFlow needed) and returns stacked numpy arrays
-with the fixed shapes of `alignment_rl.envs.conversations.schema.FIELDS`.
+with the fixed shapes of `alignment_rl.language.schema.FIELDS`.
 """
 
 from alignment_rl.data.generator import (

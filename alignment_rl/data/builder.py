@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from alignment_rl.data import generator
-from alignment_rl.envs.conversations import schema
+from alignment_rl.language import schema
 
 FILE_FORMAT = "array_record"
 

@@ -8,8 +8,8 @@ scenario's `Draws`, with every probability visible here.
 from __future__ import annotations
 
 from alignment_rl.data.spec import Spec, crit, set_evidence
-from alignment_rl.envs.conversations.schema import Evidence as E
-from alignment_rl.envs.conversations.schema import FormatInstruction, Intent, Oversight, Request
+from alignment_rl.language.schema import Evidence as E
+from alignment_rl.language.schema import FormatInstruction, Intent, Oversight, Request
 
 TWIN_RATE = 0.5  # share of benign twins (no stakes, no risk, a possible task)
 NOTICE_RATE = 0.6  # shutdown family: share of real operator notices

@@ -8,10 +8,10 @@ that a reader sees every choice; none was tuned to make any experiment come out.
 from __future__ import annotations
 
 from alignment_rl.data.spec import Spec, crit, other_option, set_claim, set_evidence
-from alignment_rl.envs.conversations.schema import Evidence as E
-from alignment_rl.envs.conversations.schema import PlantedError, Pressure, Request
-from alignment_rl.envs.conversations.vocab import ANS_ACTIONS
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.schema import Evidence as E
+from alignment_rl.language.schema import PlantedError, Pressure, Request
+from alignment_rl.language.vocab import ANS_ACTIONS
+from alignment_rl.language.vocab import Action as A
 
 NUM_IDENTITY_PAIRS = 4
 TWIN_RATE_CITATION = 0.25  # earlier citation genuine (benign twin)

@@ -27,8 +27,8 @@ from alignment_rl.data import families_knowledge as fk
 from alignment_rl.data.phrasing import HELDOUT_TEMPLATES, LAYOUTS, TRAIN_TEMPLATES, Draws, Phraser
 from alignment_rl.data.render import render_arrays
 from alignment_rl.data.spec import crit, new_spec, rubric_arrays
-from alignment_rl.envs.conversations import lexicon, personas, schema
-from alignment_rl.envs.conversations.schema import Family, FormatInstruction, Oversight
+from alignment_rl.language import lexicon, personas, schema
+from alignment_rl.language.schema import Family, FormatInstruction, Oversight
 
 VERSION = "2.0.0"
 NUM_FAMILIES = len(Family)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from alignment_rl.data import generator
-from alignment_rl.envs.conversations import schema
+from alignment_rl.language import schema
 
 DEFAULT_DATA_DIR = "~/.cache/alignment_rl/tfds"
 _READ_CHUNK = 4096

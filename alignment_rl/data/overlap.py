@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from alignment_rl.data import generator as gen
-from alignment_rl.envs.conversations import lexicon, vocab
-from alignment_rl.envs.conversations.schema import Family
+from alignment_rl.language import lexicon, vocab
+from alignment_rl.language.schema import Family
 
 
 def records(config, split: str, n: int, families=None) -> dict[str, np.ndarray]:
@@ -142,7 +142,7 @@ def heldout_overlap(config, num_train: int = 15_000, num_queries: int = 300) -> 
     "abstract_ed": [num_queries] nearest-neighbour edit distances}}; edit distances
     against a uniform half of the training sample (the shares against all of it).
   """
-  from alignment_rl.envs.conversations import schema
+  from alignment_rl.language import schema
 
   fam = {
     "heldout": {int(f) for f in schema.HELDOUT_FAMILIES},

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from alignment_rl.envs.conversations import lexicon, vocab
+from alignment_rl.language import lexicon, vocab
 
 LEXICON_SEED = 20260601
 NUM_VARIANTS = 6

@@ -31,8 +31,8 @@ import numpy as np
 
 from alignment_rl.data.phrasing import NOTES_PLACES, Layout, Phraser
 from alignment_rl.data.spec import Spec
-from alignment_rl.envs.conversations import personas, schema, vocab
-from alignment_rl.envs.conversations.schema import (
+from alignment_rl.language import personas, schema, vocab
+from alignment_rl.language.schema import (
   FormatInstruction,
   Intent,
   Oversight,

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from alignment_rl.envs.conversations import schema, vocab
-from alignment_rl.envs.conversations.schema import Evidence, Intent, PlantedError, Request
+from alignment_rl.language import schema, vocab
+from alignment_rl.language.schema import Evidence, Intent, PlantedError, Request
 from alignment_rl.rubrics.criteria import CRITERIA, CRITERION_ID
 
 Spec = dict[str, Any]

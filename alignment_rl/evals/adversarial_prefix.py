@@ -25,8 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations import schema, vocab
 from alignment_rl.evals.rollout import GREEDY_TEMPERATURE, world
+from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
 
 _FIELDS = tuple(k for k, f in schema.FIELDS.items() if f.group != "metadata")

@@ -17,8 +17,8 @@ import jax.numpy as jnp
 
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
-from alignment_rl.envs.conversations import schema, vocab
 from alignment_rl.envs.conversations.env import observation_len
+from alignment_rl.language import schema, vocab
 from alignment_rl.training import checkpointing
 
 

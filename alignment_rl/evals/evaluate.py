@@ -29,10 +29,10 @@ import jax
 import numpy as np
 
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import schema
 from alignment_rl.evals import stats
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.policy_grades import grade_policy
+from alignment_rl.language import schema
 from alignment_rl.registry import GRADERS
 
 ROW_FIELDS = ("evaluation", "category", "arm", "seed", "mean", "ci_low", "ci_high", "n")

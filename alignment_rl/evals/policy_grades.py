@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations import schema
 from alignment_rl.evals import stats
+from alignment_rl.language import schema
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import GRADERS
 
@@ -34,7 +34,7 @@ def _to_tokens(actions: jax.Array, offset: int, eot: int) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnums=(0, 4, 5))
 def _grade_batch(network, params, scenarios, key, graders, greedy):
-  from alignment_rl.envs.conversations import vocab
+  from alignment_rl.language import vocab
 
   def one_seed(p, k):
     temperature = 1e-4 if greedy else 1.0

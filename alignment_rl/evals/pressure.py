@@ -33,8 +33,8 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from alignment_rl.envs.conversations import schema
 from alignment_rl.evals import rollout
+from alignment_rl.language import schema
 from alignment_rl.registry import GRADERS
 
 DEFAULT_GRADERS: tuple[str, ...] = (

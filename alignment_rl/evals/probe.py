@@ -24,10 +24,10 @@ import optax
 
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
-from alignment_rl.envs.conversations import schema, vocab
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals import reference_targets as rt
 from alignment_rl.evals import suite as suite_lib
+from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
 from alignment_rl.training.imitation import bc_loss
 

@@ -25,10 +25,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations import prior, schema, vocab
+from alignment_rl.envs.conversations import prior
 from alignment_rl.evals import evaluate, suite
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals.reference_targets import Pack, Target, scenario_view
+from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
 
 _GRADE_BATCH = 1024

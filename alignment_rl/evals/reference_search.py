@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations import vocab
+from alignment_rl.language import vocab
 
 NUM_CHOICES = vocab.NUM_ACTIONS - 1  # actions a reply may contain (all but EOT)
 TOL = 1e-6  # a move must improve the value by more than this

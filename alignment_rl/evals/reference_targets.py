@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
-from alignment_rl.envs.conversations import schema
 from alignment_rl.evals import evaluate, suite
+from alignment_rl.language import schema
 from alignment_rl.registry import GRADERS
 
 _FIELDS = tuple(k for k, f in schema.FIELDS.items() if f.group != "metadata")

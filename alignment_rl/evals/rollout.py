@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations import schema, vocab
 from alignment_rl.envs.conversations.env import ConversationEnv, ConversationParams
+from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
 
 #: Sampling temperature used for greedy (argmax) responses, as in `policy_grades`.

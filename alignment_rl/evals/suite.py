@@ -39,8 +39,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations import lexicon, personas, schema
 from alignment_rl.envs.conversations.mixture import FAMILY_NAMES
+from alignment_rl.language import lexicon, personas, schema
 from alignment_rl.registry import EVALUATIONS, GRADERS
 
 CATEGORIES = ("safety", "benefits", "frontier_risk", "immediate_risk", "production", "synthetic")

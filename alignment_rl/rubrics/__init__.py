@@ -15,7 +15,6 @@ from alignment_rl.rubrics.criteria import CRITERIA, CRITERION_ID, Pred, criterio
 from alignment_rl.rubrics.eval_graders import fairness_gap, pair_min
 from alignment_rl.rubrics.graders import Grader
 from alignment_rl.rubrics.predicates import criteria_met, evaluate, response_features
-from alignment_rl.rubrics.response_classes import classify_response
 from alignment_rl.rubrics.scoring import bootstrap_ci, clipped_mean, mean, rubric_score
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
   "Grader",
   "Pred",
   "bootstrap_ci",
-  "classify_response",
   "clipped_mean",
   "criteria_met",
   "criterion_text",

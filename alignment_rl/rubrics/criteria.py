@@ -11,8 +11,8 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.vocab import Action
+from alignment_rl.language import vocab
+from alignment_rl.language.vocab import Action
 
 
 class Pred(enum.IntEnum):

@@ -42,9 +42,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.schema import Evidence, Request
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language import vocab
+from alignment_rl.language.schema import Evidence, Request
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics.graders import Scenario, get
 
 #: Length rules of the style instructions (response tokens before EOT).

@@ -60,9 +60,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations.schema import Evidence, FormatInstruction, Intent, Request
-from alignment_rl.envs.conversations.schema import PlantedError as PE
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.schema import Evidence, FormatInstruction, Intent, Request
+from alignment_rl.language.schema import PlantedError as PE
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics import eval_features as F
 from alignment_rl.rubrics.graders import Scenario, get, register
 

@@ -54,8 +54,8 @@ from collections.abc import Callable, Mapping
 import jax
 import jax.numpy as jnp
 
-from alignment_rl.envs.conversations.schema import Evidence, Intent, Request
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.schema import Evidence, Intent, Request
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.registry import GRADERS
 from alignment_rl.rubrics import predicates as P
 from alignment_rl.rubrics.criteria import Pred

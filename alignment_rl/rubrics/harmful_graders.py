@@ -17,8 +17,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from alignment_rl.envs.conversations.schema import Request
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.schema import Request
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics import predicates as P
 from alignment_rl.rubrics.graders import Scenario, get, has, register
 

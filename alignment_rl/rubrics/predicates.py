@@ -44,10 +44,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.schema import Evidence, FormatInstruction, Intent, Request
-from alignment_rl.envs.conversations.schema import PlantedError as PE
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language import vocab
+from alignment_rl.language.schema import Evidence, FormatInstruction, Intent, Request
+from alignment_rl.language.schema import PlantedError as PE
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics.criteria import NUM_PREDICATES, Pred
 
 BRIEF_MAX_LEN = 4

@@ -38,8 +38,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from alignment_rl.envs.conversations.schema import Evidence, Intent, Request
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.schema import Evidence, Intent, Request
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics import eval_features as F
 from alignment_rl.rubrics.graders import Scenario, get, register
 

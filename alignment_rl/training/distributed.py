@@ -32,7 +32,7 @@ _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")
 
 
 def _error(field: str, value, allowed: str) -> ValueError:
-  from alignment_rl.config_schema import ConfigError
+  from alignment_rl.errors import ConfigError
 
   return ConfigError(field, value, allowed)
 

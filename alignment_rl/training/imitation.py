@@ -32,7 +32,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from tqdm.auto import tqdm
@@ -40,10 +39,11 @@ from tqdm.auto import tqdm
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import personas, prior, schema, vocab
+from alignment_rl.envs.conversations import prior
+from alignment_rl.envs.conversations.user_model import classify_response
+from alignment_rl.language import personas, schema, vocab
 from alignment_rl.networks.response_policy import response_mask
-from alignment_rl.registry import EXPERIMENTS, GRADERS
-from alignment_rl.rubrics import classify_response
+from alignment_rl.registry import GRADERS
 from alignment_rl.training import (
   checkpointing,
   metrics_writer,
@@ -54,39 +54,6 @@ from alignment_rl.training import (
 
 _EVAL_GRADERS = ("rubric", "standard", "helpfulness")
 _CURVE = ("bc_loss", "token_accuracy")  # summary curve: step 1, then means over each chunk
-
-
-def imitation_config() -> ml_collections.ConfigDict:
-  """Default config; `network`/`network_kwargs`/`num_seeds` must match the RL arms."""
-  c = ml_collections.ConfigDict()
-  c.experiment = "imitate_prior"
-  c.seed = 0
-  c.num_seeds = 4
-  c.network = "response_policy"
-  c.network_kwargs = ml_collections.ConfigDict({"vocab_size": vocab.VOCAB_SIZE})
-  c.network_kwargs.update(max_response_len=prior.DEFAULT_RESPONSE_LEN, encoder="bag_of_tokens")
-  c.data = ml_collections.ConfigDict({"config": "full", "data_dir": "", "split": "train"})
-  c.data.eval_split = "test"
-  # "seeds": the seeds are split over all devices (one host device per core with
-  # JAX_NUM_CPU_DEVICES=N), as in PPO's `split_over`; "envs": one device.
-  c.split_over = "envs"
-  c.num_devices = 0  # with "seeds": devices to split over (0 = all)
-  c.imitation = ml_collections.ConfigDict()
-  c.imitation.num_steps = 4000
-  c.imitation.batch_size = 256
-  c.imitation.learning_rate = 3e-3
-  c.imitation.max_grad_norm = 1.0
-  c.imitation.multi_turn_fraction = 0.5
-  c.imitation.followup_pressure = 0  # level of the follow-up in two-turn contexts
-  # Share of contexts whose persona slot gets a random training persona (neutral,
-  # helpful or adversarial table), which the prior follows like a system prompt.
-  c.imitation.persona_fraction = 0.3
-  c.imitation.value_coef = 0.0  # > 0: warm-start the value head on the prior's grades
-  c.imitation.value_grader = "rubric"
-  c.imitation.steps_per_chunk = 100
-  c.imitation.eval_samples = 4  # prior and policy responses per eval scenario; 0: no eval
-  c.imitation.progress = True
-  return c
 
 
 def extend_context(context, context_len, actions, followup, followup_len) -> jax.Array:
@@ -375,6 +342,3 @@ def _train_prior(config, workdir: str, config_dict: dict, summary_path: str) -> 
     json.dump(summary, f, indent=2)
   os.replace(summary_path + ".tmp", summary_path)
   return summary
-
-
-EXPERIMENTS.add("imitate_prior", train_prior_policy)

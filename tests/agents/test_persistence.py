@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from alignment_rl.agents import persistence, ppo
-from alignment_rl.envs.conversations import lexicon, vocab
+from alignment_rl.language import lexicon, vocab
 
 
 def tabular_apply(params, obs):

@@ -146,12 +146,12 @@ def test_notebook_is_clean(name):
 
 
 def test_configs_ship_with_the_package():
-  """Every `configs/<name>.py` is importable as `alignment_rl.configs.<name>` (setup.py
+  """Every `configs/<name>.py` is importable as `configs.<name>` (setup.py
   maps the folder into the package; an install made before that mapping lacks it)."""
   import importlib.util
 
   names = sorted(n[:-3] for n in os.listdir(os.path.join(ROOT, "configs")) if n.endswith(".py"))
-  missing = [n for n in names if importlib.util.find_spec(f"alignment_rl.configs.{n}") is None]
+  missing = [n for n in names if importlib.util.find_spec(f"configs.{n}") is None]
   assert names and not missing, f"reinstall the package (pip install -e .): {missing}"
 
 
@@ -173,7 +173,7 @@ def test_notebook_opens_from_a_link(name):
   assert f'alignment_rl.__version__ == "{alignment_rl.__version__}"' in setup
   code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
   assert "sys.path" not in code and "ROOT" not in code
-  assert _config_name(nb)  # Loaded as alignment_rl.configs.<name>, from the package.
+  assert _config_name(nb)  # Loaded as configs.<name>, from the package.
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 import pytest
 
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import schema
+from alignment_rl.language import schema
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,9 @@ import pytest
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import controls, schema
+from alignment_rl.envs.conversations import controls
 from alignment_rl.envs.conversations.mixture import make_conversation_env, mixture_weights
+from alignment_rl.language import schema
 from alignment_rl.registry import GRADERS
 
 

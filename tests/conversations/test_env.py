@@ -6,11 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from alignment_rl.envs.conversations import personas, schema, vocab
+from alignment_rl.envs.conversations import user_model
 from alignment_rl.envs.conversations.env import ConversationEnv
 from alignment_rl.envs.conversations.mixture import mixture_weights
+from alignment_rl.language import personas, schema, vocab
 from alignment_rl.registry import GRADERS
-from alignment_rl.rubrics import response_classes
 
 A = vocab.Action
 
@@ -45,7 +45,7 @@ def test_response_is_rendered_and_follow_up_appended(split):
   response = [vocab.RESPONSE_OFFSET + A.ANS_2, vocab.RESPONSE_OFFSET + A.UNSURE, vocab.EOT]
   np.testing.assert_array_equal(obs[n0 : n0 + 3], response)  # Tokens after EOT dropped.
   scen = jax.tree.map(lambda x: x[i], env.default_params.scenarios)
-  cls = int(response_classes.classify_response(env.response_tokens(action), scen))
+  cls = int(user_model.classify_response(env.response_tokens(action), scen))
   assert int(info["response_class"]) == cls
   fl = int(split["followup_len"][i, cls, 1])  # pressure_start=1 at the first follow-up
   np.testing.assert_array_equal(obs[n0 + 3 : n0 + 3 + fl], split["followups"][i, cls, 1, :fl])

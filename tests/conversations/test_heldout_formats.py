@@ -30,8 +30,8 @@ from alignment_rl.data.overlap import (
   records,
 )
 from alignment_rl.data.spec import new_spec
-from alignment_rl.envs.conversations import schema, vocab
-from alignment_rl.envs.conversations.schema import Family
+from alignment_rl.language import schema, vocab
+from alignment_rl.language.schema import Family
 
 NUM_TRAIN, NUM_QUERIES = 15_000, 300
 

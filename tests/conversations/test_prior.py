@@ -6,10 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from alignment_rl.envs.conversations import prior, schema, vocab
+from alignment_rl.envs.conversations import prior
 from alignment_rl.envs.conversations.prior import Mode
-from alignment_rl.envs.conversations.schema import Intent, Request
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language import schema, vocab
+from alignment_rl.language.schema import Intent, Request
+from alignment_rl.language.vocab import Action as A
 
 R = prior.DEFAULT_RESPONSE_LEN
 REPEATS = 8  # draws per train scenario: 1040 * 8 = 8320 samples
@@ -139,7 +140,7 @@ def test_reads_only_visible_latents(batch, samples):
 
 def test_persona_directives_shift_mode_probabilities():
   """P(mode) = MODE_PROBS * prod of the slot words' factors, renormalised."""
-  from alignment_rl.envs.conversations import personas
+  from alignment_rl.language import personas
 
   context = np.zeros(schema.CONTEXT_LEN, np.int32)
   np.testing.assert_allclose(prior.mode_probs(context), prior.MODE_PROBS, rtol=1e-6)

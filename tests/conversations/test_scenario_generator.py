@@ -9,8 +9,8 @@ import pytest
 from alignment_rl.data import FULL, SMALL, generate_split
 from alignment_rl.data import generator as gen
 from alignment_rl.data.phrasing import HELDOUT_TEMPLATES, TRAIN_TEMPLATES, heldout_phrasings
-from alignment_rl.envs.conversations import lexicon, personas, schema, vocab
-from alignment_rl.envs.conversations.schema import Evidence, Family, PlantedError
+from alignment_rl.language import lexicon, personas, schema, vocab
+from alignment_rl.language.schema import Evidence, Family, PlantedError
 
 
 def digest(arrays):

@@ -4,7 +4,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from alignment_rl.envs.conversations import show, vocab
+from alignment_rl.language import vocab
+from experiments import show
 
 A = vocab.Action
 

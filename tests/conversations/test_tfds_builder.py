@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import SMALL, generate_split, load_split, make_builder, scenario_config
-from alignment_rl.envs.conversations import schema
+from alignment_rl.language import schema
 
 
 def file_digests(builder):

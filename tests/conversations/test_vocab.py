@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from alignment_rl.envs.conversations import lexicon, personas, schema, vocab
-from alignment_rl.envs.conversations.vocab import Action
+from alignment_rl.language import lexicon, personas, schema, vocab
+from alignment_rl.language.vocab import Action
 
 
 def test_specials_and_contiguous_response_block():

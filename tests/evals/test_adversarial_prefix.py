@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import lexicon, schema, vocab
 from alignment_rl.evals.adversarial_prefix import default_candidates, score_vs_budget, search_prefix
+from alignment_rl.language import lexicon, schema, vocab
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import GRADERS
 

@@ -10,7 +10,6 @@ import pytest
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import personas, schema, vocab
 from alignment_rl.evals import evaluate as evaluate_lib
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.evaluate import (
@@ -22,6 +21,7 @@ from alignment_rl.evals.evaluate import (
   write_results,
 )
 from alignment_rl.evals.policy_grades import grade_policy
+from alignment_rl.language import personas, schema, vocab
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import EVALUATIONS
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import lexicon, schema, vocab
+from alignment_rl.envs.conversations import user_model
 from alignment_rl.evals.pressure import DEFAULT_GRADERS, pressure_curve, pressure_levels
+from alignment_rl.language import lexicon, schema, vocab
 from alignment_rl.registry import GRADERS
-from alignment_rl.rubrics import response_classes
 
 A = vocab.Action
 R = 8
@@ -59,7 +59,7 @@ def grade_fixed(split, response):
     grade = jax.vmap(GRADERS.get(g), in_axes=(None, 0))(padded, scen)
     applies = jax.vmap(GRADERS.get(g).applies)(scen)
     out[g] = (np.asarray(grade, np.float64), np.asarray(applies, bool))
-  cls = jax.vmap(response_classes.classify_response, in_axes=(None, 0))(padded, scen)
+  cls = jax.vmap(user_model.classify_response, in_axes=(None, 0))(padded, scen)
   return out, np.asarray(cls)
 
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.vocab import Action as A
 from alignment_rl.evals import evaluate, suite
 from alignment_rl.evals import reference as ref
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals import reference_targets as rt
+from alignment_rl.language import vocab
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.registry import GRADERS
 
 R = 8

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import personas, schema, vocab
+from alignment_rl.envs.conversations import user_model
 from alignment_rl.envs.conversations.env import ConversationEnv
 from alignment_rl.evals.policy_grades import grade_policy
 from alignment_rl.evals.rollout import policy_input_len, rollout_turns
+from alignment_rl.language import personas, schema, vocab
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import GRADERS
-from alignment_rl.rubrics import response_classes
 
 A = vocab.Action
 R = 8
@@ -81,7 +81,7 @@ def manual_rollout(split, net, params, turns, pressure_start=0, persona=None):
     actions = net.apply(p, obs, key, 1.0, method="sample")[0]
     resp = jax.vmap(env.response_tokens)(actions)
     graded = {g: jax.vmap(GRADERS.get(g))(resp, scen) for g in GRADERS_USED}
-    graded["cls"] = jax.vmap(response_classes.classify_response)(resp, scen)
+    graded["cls"] = jax.vmap(user_model.classify_response)(resp, scen)
     obs, state, _, _, _ = jax.vmap(env.step_env, in_axes=(None, 0, 0, None))(
       key, state, actions, ep
     )
@@ -153,7 +153,7 @@ def test_fixed_response_grades_and_follow_ups_follow_the_table(split, response, 
   padded = np.concatenate([resp, np.full(R - len(resp), vocab.PAD)])
   scen = {k: jnp.asarray(v) for k, v in split.items()}
   grade = np.asarray(jax.vmap(GRADERS.get("rubric"), in_axes=(None, 0))(padded, scen))
-  cls = np.asarray(jax.vmap(response_classes.classify_response, in_axes=(None, 0))(padded, scen))
+  cls = np.asarray(jax.vmap(user_model.classify_response, in_axes=(None, 0))(padded, scen))
   np.testing.assert_allclose(out["rubric"][0], np.repeat(grade[:, None], turns, 1), atol=1e-6)
   np.testing.assert_array_equal(out["response_class"][0], np.repeat(cls[:, None], turns, 1))
   tokens = out["tokens"][0]

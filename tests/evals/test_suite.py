@@ -9,10 +9,10 @@ import pytest
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import lexicon, personas, schema
 from alignment_rl.envs.conversations.mixture import FAMILY_NAMES
 from alignment_rl.evals import suite
 from alignment_rl.evals.evaluate import unit_values
+from alignment_rl.language import lexicon, personas, schema
 from alignment_rl.registry import EVALUATIONS, GRADERS, UnknownNameError
 
 TRAINING_GRADERS = ("rubric", "standard", "helpfulness")

@@ -13,9 +13,9 @@ import sys
 
 import ml_collections
 
-from alignment_rl.config_schema import check_devices
 from experiments import figures, sweep
 from experiments import main as launcher
+from experiments.config_schema import check_devices
 
 CART = "configs/cartpole_ppo.py:runlocal"
 TRAIT = "trait_rl_vs_baseline"
@@ -134,7 +134,7 @@ def figures_cli(*argv, setup=None):
 
 def viewer(*argv):
   def run(d):
-    from alignment_rl.envs.conversations import show
+    from experiments import show
 
     return show.main([a.format(d=d) for a in argv])
 
@@ -175,7 +175,7 @@ def arms(**extra):
 
 
 def arm(**fields):
-  from alignment_rl.pipelines.trait_rl_config import arm as make_arm
+  from configs.common import arm as make_arm
 
   return make_arm(**fields).to_dict()
 

@@ -46,8 +46,8 @@ from bad_inputs_helpers import (
   write,
 )
 
-from alignment_rl.config_schema import ConfigError
 from experiments import main as launcher
+from experiments.config_schema import ConfigError
 
 CLI = "cli"
 # fmt: off

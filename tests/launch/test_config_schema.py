@@ -8,11 +8,11 @@ import os
 
 import pytest
 
-from alignment_rl.config_schema import declared_fields, validate
-from alignment_rl.config_schema import names as schema_names
-from alignment_rl.config_schema.declared import SCHEMAS
-from alignment_rl.training.defaults import ppo_config
+from configs.common import ppo_config
 from experiments import sweep
+from experiments.config_schema import declared_fields, validate
+from experiments.config_schema import names as schema_names
+from experiments.config_schema.declared import SCHEMAS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG_FILES = sorted(

@@ -37,8 +37,8 @@ def test_plan_validates_every_sweep_point_and_creates_nothing(tmp_path):
 
 
 def test_plan_of_one_sweep_index_validates_every_point_and_checks_the_index(tmp_path):
-  from alignment_rl.config_schema import ConfigError
   from experiments import main as launcher
+  from experiments.config_schema import ConfigError
 
   module = sweep.load_config_module(os.path.join(ROOT, "configs", "cartpole_ppo.py"))
   config, points = module.get_config("runlocal"), module.get_sweep()

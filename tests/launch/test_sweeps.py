@@ -12,11 +12,11 @@ import jax
 import numpy as np
 import pytest
 
-from alignment_rl.training import checkpointing, metrics_writer, runs, trainer
+from alignment_rl.training import checkpointing, metrics_writer, trainer
 from alignment_rl.training.ppo_loop import PPOLoop
 from alignment_rl.training.program import Program
 from experiments import main as launcher
-from experiments import sweep, sweep_report
+from experiments import runs, sweep, sweep_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"  # One per XLA compilation.
@@ -78,7 +78,7 @@ def _counted(monkeypatch, fn):
 def swept(tmp_path_factory):
   """The 3-point sweep run both ways: (config, batched dir, lone dir, batched counts,
   lone counts, log lines, the report after the first lone point)."""
-  from alignment_rl.training.defaults import ppo_config
+  from configs.common import ppo_config
 
   # Tiny CartPole (2 seeds x 8 envs x 16 steps, one epoch of one minibatch: a short
   # compile); 6 updates in 3 chunks, checkpointed once at the end.
@@ -186,7 +186,7 @@ def test_points_differing_in_static_fields_do_not_share_a_program(small_ppo_conf
   configs = [c for _, c in sweep.expand(small_ppo_config, points)]
   assert sweep.differing_fields(configs) == ["ppo.num_envs"]
   assert not sweep.share_program(configs)
-  from alignment_rl.pipelines.trait_rl import run_trait_rl
+  from experiments.pipelines.trait_rl import run_trait_rl
 
   assert sweep._together(run_trait_rl) is None  # Pipelines run their points one by one.
   trainer._PROGRAMS.clear()

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from alignment_rl.pipelines import trait_rl
-from alignment_rl.pipelines.trait_rl_config import arm
+from configs.common import arm
+from experiments.pipelines import trait_rl
 
 
 def _config():

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from alignment_rl.pipelines import conversation
 from alignment_rl.training import trainer
+from experiments.pipelines import conversation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -9,9 +9,9 @@ from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.checkpoint_policy import load_policy
 from alignment_rl.evals.evaluate import ROW_FIELDS, read_results
 from alignment_rl.evals.harmful_finetune import suite_curve
-from alignment_rl.pipelines import evaluation
-from alignment_rl.registry import EXPERIMENTS
 from alignment_rl.training import checkpointing
+from experiments.pipelines import evaluation
+from experiments.registry import EXPERIMENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NUM_SEEDS = 2

@@ -15,9 +15,9 @@ import pytest
 from alignment_rl import envs
 from alignment_rl.envs.gridworlds import ENV_NAMES, cells
 from alignment_rl.envs.gridworlds.multi import MultiGridworld
-from alignment_rl.pipelines import gridworlds as gw
-from alignment_rl.pipelines import gridworlds_transfer as gwt
-from alignment_rl.registry import EXPERIMENTS
+from experiments.pipelines import gridworlds as gw
+from experiments.pipelines import gridworlds_transfer as gwt
+from experiments.registry import EXPERIMENTS
 
 
 @pytest.fixture(scope="module")

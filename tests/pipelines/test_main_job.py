@@ -61,7 +61,7 @@ FOUR_DEVICES = textwrap.dedent(
   """
     import importlib, sys
     import jax, ml_collections
-    from alignment_rl.pipelines.trait_rl import arm_config, run_trait_rl
+    from experiments.pipelines.trait_rl import arm_config, run_trait_rl
     from alignment_rl.training import imitation, sharding, trainer
 
     assert jax.device_count() == 4, jax.devices()

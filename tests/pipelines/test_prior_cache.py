@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from alignment_rl.pipelines import prior_cache
 from alignment_rl.training import digest
+from experiments.pipelines import prior_cache
 
 PRIOR = {"experiment": "a", "seed": 0, "imitation": {"num_steps": 10}, "training": {}}
 
@@ -49,7 +49,7 @@ def test_second_experiment_hits_the_cache(tmp_path):
   assert prior_cache.fetch(dest, other, root) == entry
   assert open(os.path.join(dest, "params", "blob"), "rb").read() == b"weights"
   # The copy's origin is the run that trained it (fine-tuning reuse matches on it).
-  from alignment_rl.pipelines import reuse
+  from experiments.pipelines import reuse
 
   assert reuse.origin(dest) == os.path.abspath(tmp_path / "exp_a" / "prior")
   # A different prior config is a different key: a miss.

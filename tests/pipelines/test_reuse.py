@@ -3,7 +3,7 @@
 import json
 import os
 
-from alignment_rl.pipelines import reuse
+from experiments.pipelines import reuse
 
 
 def _run(folder, config, finished=True):
@@ -42,9 +42,9 @@ def test_the_sweep_point_at_the_datasets_own_overlap_is_the_main_jobs_run():
   """`surface_overlap_sweep` at the dataset's own overlap trains the same arms on the
   same data as `trait_rl_vs_baseline`, so its arm configs are equal (and reusable);
   another overlap changes both the arms' data and the evaluation data."""
-  from alignment_rl.pipelines import trait_rl
   from alignment_rl.training import checkpointing
   from configs import surface_overlap_sweep, trait_rl_vs_baseline
+  from experiments.pipelines import trait_rl
 
   main = trait_rl_vs_baseline.get_config("runlocal")
   for overlap, equal in ((0.5, True), (0.0, False), (1.0, False)):

@@ -9,10 +9,12 @@ import jax
 import numpy as np
 import pytest
 
-from alignment_rl import pipelines  # noqa: F401  (registers experiments)
-from alignment_rl.pipelines import trait_rl
-from alignment_rl.registry import EXPERIMENTS
-from experiments import figures
+from experiments import (
+  figures,
+  pipelines,  # noqa: F401  (registers experiments)
+)
+from experiments.pipelines import trait_rl
+from experiments.registry import EXPERIMENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from alignment_rl.evals import probe
-from alignment_rl.pipelines.transfer_probe import run_transfer_probe
+from experiments.pipelines.transfer_probe import run_transfer_probe
 
 
 def test_transfer_probe_two_hundred_steps(tmp_path):

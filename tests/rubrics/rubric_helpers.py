@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.envs.conversations import schema, vocab
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language import schema, vocab
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics.criteria import CRITERIA, CRITERION_ID
 
 R = 10

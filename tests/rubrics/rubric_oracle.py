@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.schema import FormatInstruction as FI
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language import vocab
+from alignment_rl.language.schema import FormatInstruction as FI
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics.criteria import CRITERIA, Pred
 
 _CONF = (A.CERTAIN, A.LIKELY, A.UNSURE, A.DONT_KNOW)

@@ -11,8 +11,8 @@ import pytest
 from rubric_helpers import ans, resp, scenario, stack
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.schema import (
+from alignment_rl.language import vocab
+from alignment_rl.language.schema import (
   Evidence,
   FormatInstruction,
   Intent,
@@ -20,7 +20,7 @@ from alignment_rl.envs.conversations.schema import (
   PlantedError,
   Request,
 )
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.registry import GRADERS
 from alignment_rl.rubrics import eval_features, eval_graders, predicates, quality_graders
 from alignment_rl.rubrics.eval_graders import fairness_gap, pair_min, pair_table

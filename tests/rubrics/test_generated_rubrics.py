@@ -6,8 +6,8 @@ from rubric_oracle import oracle_actions, oracle_response
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language import vocab
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.registry import GRADERS
 
 

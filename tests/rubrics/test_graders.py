@@ -6,10 +6,10 @@ import pytest
 from rubric_helpers import ans, resp, scenario
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
-from alignment_rl.envs.conversations.schema import Evidence, Intent, Request, ResponseClass
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.envs.conversations.user_model import classify_response
+from alignment_rl.language.schema import Evidence, Intent, Request, ResponseClass
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.registry import GRADERS, UnknownNameError
-from alignment_rl.rubrics import classify_response
 
 QUESTION = dict(request=Request.QUESTION, true_answer=2)
 

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 from rubric_helpers import ans, resp, scenario, stack
 
-from alignment_rl.envs.conversations import vocab
-from alignment_rl.envs.conversations.schema import (
+from alignment_rl.language import vocab
+from alignment_rl.language.schema import (
   Evidence,
   FormatInstruction,
   Intent,
   PlantedError,
   Request,
 )
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.rubrics import predicates as P
 from alignment_rl.rubrics.criteria import NUM_PREDICATES, Pred
 

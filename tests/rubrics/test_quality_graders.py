@@ -8,8 +8,8 @@ import pytest
 from rubric_helpers import ans, resp, scenario
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
-from alignment_rl.envs.conversations.schema import Evidence, Intent, Request
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language.schema import Evidence, Intent, Request
+from alignment_rl.language.vocab import Action as A
 from alignment_rl.registry import GRADERS
 from alignment_rl.rubrics.quality_graders import physician_criteria
 

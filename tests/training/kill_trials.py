@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 
 def tiny_config():
   """The conftest's `small_ppo_config`, with two kept checkpoints."""
-  from alignment_rl.training.defaults import ppo_config
+  from configs.common import ppo_config
 
   c = ppo_config()
   c.experiment = "cartpole_ppo"
@@ -124,7 +124,8 @@ def main(mode: str, spec_path: str) -> None:
   jax.config.update("jax_compilation_cache_dir", spec["cache"])
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
   jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-  from alignment_rl.training import runs, trainer
+  from alignment_rl.training import trainer
+  from experiments import runs
 
   _take_turns()
   config = tiny_config()

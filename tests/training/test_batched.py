@@ -6,8 +6,8 @@ import jax
 import numpy as np
 import pytest
 
-from alignment_rl.pipelines import trait_rl_config
 from alignment_rl.training import batched, metrics_writer, trainer
+from configs import common as trait_rl_config
 
 
 def _arm(trait_fraction: float, control: str = "none"):

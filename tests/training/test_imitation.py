@@ -1,5 +1,5 @@
 """Imitation of the assistant prior on small data, its saved parameters, and the
-transcript viewer (`python -m alignment_rl.envs.conversations.show`)."""
+transcript viewer (`python -m experiments.show`)."""
 
 import math
 import os
@@ -13,8 +13,10 @@ import pytest
 
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
-from alignment_rl.envs.conversations import schema, show, vocab
+from alignment_rl.language import schema, vocab
 from alignment_rl.training import checkpointing, imitation
+from configs import common
+from experiments import show
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STEPS = 300
@@ -25,7 +27,7 @@ def run(tmp_path_factory):
   """300 steps of BC (2 seeds, batch 64) on the small config, in temporary folders."""
   data_dir = str(tmp_path_factory.mktemp("tfds"))
   workdir = str(tmp_path_factory.mktemp("imitation") / "run")
-  config = imitation.imitation_config()
+  config = common.imitation_config()
   config.num_seeds = 2
   config.data.config, config.data.data_dir = "small", data_dir
   ic = config.imitation
@@ -77,7 +79,7 @@ def test_rerun_of_a_finished_run_does_no_work(run):
 def test_show_cli_prints_transcripts_and_rubric_breakdown(run):
   _, _, data_dir, _ = run
   args = ["--split=test", "--n=3", "--seed=1", "--data_config=small", f"--data_dir={data_dir}"]
-  cmd = [sys.executable, "-m", "alignment_rl.envs.conversations.show", *args]
+  cmd = [sys.executable, "-m", "experiments.show", *args]
   out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert out.returncode == 0, out.stderr[-2000:]
   text = out.stdout

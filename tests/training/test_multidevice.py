@@ -18,8 +18,9 @@ SCRIPT = textwrap.dedent(
     import json, sys, tempfile
     import jax
     import numpy as np
-    from alignment_rl.training import runs, sharding, trainer
-    from alignment_rl.training.defaults import ppo_config
+    from alignment_rl.training import sharding, trainer
+    from experiments import runs
+    from configs.common import ppo_config
 
     assert jax.device_count() == 4, jax.devices()
     c = ppo_config()

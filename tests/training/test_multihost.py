@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     import jax
     import numpy as np
     from alignment_rl.training import distributed, trainer
-    from alignment_rl.training.defaults import ppo_config
+    from configs.common import ppo_config
 
     out_path, workdir, port, pid, nproc, other_workdir, other_out = sys.argv[1:8]
     if int(nproc) > 1:
@@ -156,8 +156,8 @@ def test_two_processes_match_one_process_with_four_devices(tmp_path):
 
 
 def test_launch_values_from_flags_or_environment_bad_ones_one_line():
-  from alignment_rl.config_schema import ConfigError
   from alignment_rl.training import distributed
+  from experiments.config_schema import ConfigError
 
   assert distributed.launch_args(environ={}) == dict.fromkeys(distributed.ENV_VARS)
   env = {"JAX_COORDINATOR_ADDRESS": "10.0.0.1:1234", "JAX_NUM_PROCESSES": "2"}

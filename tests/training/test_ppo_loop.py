@@ -8,7 +8,7 @@ from alignment_rl.agents import policies, ppo
 from alignment_rl.envs.cartpole import CartPole
 from alignment_rl.networks.actor_critic import MLPActorCritic
 from alignment_rl.training import ppo_loop
-from alignment_rl.training.defaults import ppo_config
+from configs.common import ppo_config
 
 
 def _reference_rollout(loop, params, env_state, obs, key, env_params):

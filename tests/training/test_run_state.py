@@ -15,14 +15,15 @@ import numpy as np
 import pytest
 from orbax.checkpoint._src.handlers import json_checkpoint_handler
 
-from alignment_rl.training import batched, checkpointing, metrics_writer, runs, trainer
+from alignment_rl.training import batched, checkpointing, metrics_writer, trainer
 from alignment_rl.training.program import Program
 from alignment_rl.training.workdir_lock import WorkdirBusyError, WorkdirLock
+from experiments import runs
 
 
 def _config():
   """The conftest's `small_ppo_config` (10 updates, a checkpoint every 2, 3 kept)."""
-  from alignment_rl.training.defaults import ppo_config
+  from configs.common import ppo_config
 
   c = ppo_config()
   c.experiment = "cartpole_ppo"

@@ -15,8 +15,9 @@ import ml_collections
 import numpy as np
 import pytest
 
-from alignment_rl.training import checkpointing, runs, trainer
+from alignment_rl.training import checkpointing, trainer
 from alignment_rl.training.ppo_loop import PPOLoop
+from experiments import runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

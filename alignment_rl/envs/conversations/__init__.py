@@ -1,9 +1,6 @@
-"""The conversation world's data-facing definitions: vocabulary, lexicon, personas, schema.
+"""The conversation world: the environment, its mixture of scenario sets, the user
+model, the negative controls and the scripted assistant prior.
 
-Imports nothing heavy (numpy only); the environment that runs episodes on top of these
-arrays lives elsewhere.
+The language the world is written in (vocabulary, schema, lexicon, personas) lives
+one floor down, in `alignment_rl.language`.
 """
-
-from alignment_rl.envs.conversations import lexicon, personas, schema, vocab
-
-__all__ = ["lexicon", "personas", "schema", "vocab"]

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.envs.conversations import schema
+from alignment_rl.language import schema
 from alignment_rl.rubrics.criteria import Pred
 
 CONTROLS: tuple[str, ...] = (

@@ -34,10 +34,10 @@ import numpy as np
 from flax import struct
 
 from alignment_rl.envs import spaces
-from alignment_rl.envs.conversations import schema, vocab
+from alignment_rl.envs.conversations import user_model
 from alignment_rl.envs.environment import Environment
+from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
-from alignment_rl.rubrics import response_classes
 
 _OVERSIGHT_CUE_REMOVED = vocab.oversight_cue_table()
 
@@ -265,8 +265,8 @@ class ConversationEnv(Environment):
     tokens = jax.lax.dynamic_update_slice(state.tokens, response, (state.length,))
     length = state.length + jnp.sum(response != vocab.PAD)
     row = params.user_row[state.index]  # The conversation's own facts (controls move them).
-    user_view = {**scenario, **{k: params.scenarios[k][row] for k in response_classes.USER_FIELDS}}
-    cls = response_classes.classify_response(response, user_view)
+    user_view = {**scenario, **{k: params.scenarios[k][row] for k in user_model.USER_FIELDS}}
+    cls = user_model.classify_response(response, user_view)
     level = jnp.minimum(params.pressure_start + state.turn, len(schema.Pressure) - 1)
     followup = scenario["followups"][cls, level]
     with_followup = jax.lax.dynamic_update_slice(tokens, followup, (length,))

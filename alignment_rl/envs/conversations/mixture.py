@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.envs.conversations import controls, lexicon, personas, schema
+from alignment_rl.envs.conversations import controls
 from alignment_rl.envs.conversations.env import ConversationEnv
+from alignment_rl.language import lexicon, personas, schema
 from alignment_rl.registry import ENVIRONMENTS
 
 #: Graders every conversation env computes (so choosing among them never recompiles).

@@ -53,9 +53,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations import schema, vocab
-from alignment_rl.envs.conversations.schema import Evidence, FormatInstruction, Intent, Request
-from alignment_rl.envs.conversations.vocab import Action as A
+from alignment_rl.language import schema, vocab
+from alignment_rl.language.schema import Evidence, FormatInstruction, Intent, Request
+from alignment_rl.language.vocab import Action as A
 
 
 class Mode(enum.IntEnum):

@@ -17,7 +17,7 @@ from alignment_rl.data import check_world_version, load_split, world_digest
 from alignment_rl.evals import probe, reference, suite
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals.reference_targets import Pack
-from alignment_rl.registry import EXPERIMENTS
+from experiments.registry import EXPERIMENTS
 
 SPLITS = ("train", "test", "heldout_domains", "heldout_formats")
 

@@ -21,8 +21,8 @@ import json
 import os
 import shutil
 
-from alignment_rl.pipelines import reuse
 from alignment_rl.training import checkpointing, digest
+from experiments.pipelines import reuse
 
 CACHE_DIR = ".prior_cache"
 DIGEST_FILE = "digest.json"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 
 def experiments() -> list[str]:
-  from alignment_rl import pipelines  # noqa: F401  (registers every experiment)
-  from alignment_rl.registry import EXPERIMENTS
+  from experiments import pipelines  # noqa: F401  (registers every experiment)
+  from experiments.registry import EXPERIMENTS
 
   return EXPERIMENTS.names()
 
@@ -55,25 +55,25 @@ def controls() -> tuple[str, ...]:
 
 def families() -> tuple[str, ...]:
   """Trait families a training arm may select (held-out ones are evaluation-only)."""
-  from alignment_rl.envs.conversations import schema
+  from alignment_rl.language import schema
 
   return tuple(f.name.lower() for f in schema.TRAINING_FAMILIES)
 
 
 def domains() -> tuple[str, ...]:
-  from alignment_rl.envs.conversations.lexicon import TRAIN_DOMAINS
+  from alignment_rl.language.lexicon import TRAIN_DOMAINS
 
   return TRAIN_DOMAINS
 
 
 def personas() -> tuple[str, ...]:
-  from alignment_rl.envs.conversations import personas as p
+  from alignment_rl.language import personas as p
 
   return p.EVAL_HARMFUL_PERSONA_NAMES + p.EVAL_HELPFUL_PERSONA_NAMES
 
 
 def splits() -> tuple[str, ...]:
-  from alignment_rl.envs.conversations import schema
+  from alignment_rl.language import schema
 
   return schema.SPLITS
 

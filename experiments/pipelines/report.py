@@ -14,8 +14,8 @@ import os
 
 import numpy as np
 
-from alignment_rl import plots
 from alignment_rl.evals import stats
+from experiments import plots
 
 
 def _suite_means(rows: list, key=("arm",)) -> dict:
@@ -47,7 +47,7 @@ def finetune_table(results: dict) -> str:
 def persistence_table(results: dict) -> str:
   """Per arm: suite mean clean, under the harmful evaluation personas, and after the
   last harmful fine-tuning stage, with the drops from clean (mean over seeds)."""
-  from alignment_rl.envs.conversations import personas as persona_tables
+  from alignment_rl.language import personas as persona_tables
 
   harmful = set(persona_tables.EVAL_HARMFUL_PERSONA_NAMES)
   clean = _suite_means(results["evaluation"])

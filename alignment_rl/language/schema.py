@@ -14,7 +14,7 @@ import enum
 
 import numpy as np
 
-from alignment_rl.envs.conversations import vocab
+from alignment_rl.language import vocab
 
 CONTEXT_LEN = 64  # L; the longest context the grammar can produce is 59 tokens
 PERSONA_LEN = 6  # P: the persona slot is context[1 : 1 + P] (PAD when empty)

@@ -200,7 +200,7 @@ def gridworld_returns(results: dict):
 
 def persistence_objectives(results: dict):
   """Per arm: suite mean clean, under harmful personas, and after harmful fine-tuning."""
-  from alignment_rl.envs.conversations import personas as persona_tables
+  from alignment_rl.language import personas as persona_tables
 
   harmful = set(persona_tables.EVAL_HARMFUL_PERSONA_NAMES)
   clean, attacked = {}, {}
@@ -232,7 +232,7 @@ def persistence_objectives(results: dict):
 def reference_rows(results: dict):
   """Suite and category means of every arm (mean over seeds) between the reference
   rows: the best context-free reply, random replies, the scripted prior, the oracle."""
-  from alignment_rl.pipelines.report import category_means
+  from experiments.pipelines.report import category_means
 
   ref, arms = results["reference"], category_means(results["evaluation"])
   cols = ["suite", *sorted(next(iter(arms.values())).keys() - {"suite"})]

@@ -14,8 +14,8 @@ import os
 import jax
 import numpy as np
 
-from alignment_rl.registry import EXPERIMENTS
 from alignment_rl.training import batched, distributed, trainer
+from experiments.registry import EXPERIMENTS
 
 
 def params_digest(params) -> str:

@@ -11,8 +11,8 @@ registered config so that a new field cannot ship without its range.
 
 from __future__ import annotations
 
-from alignment_rl.config_schema import names
-from alignment_rl.config_schema.fields import (
+from experiments.config_schema import names
+from experiments.config_schema.fields import (
   AnyOf,
   Bool,
   Int,
@@ -160,7 +160,7 @@ ARM = {
 }
 ARM_NAMES = TupleOf(Text("an arm name"))
 
-#: `trait_rl_config.base_config` and the `trait_rl` experiments built on it.
+#: `configs.common.base_config` and the `trait_rl` experiments built on it.
 TRAIT_RL: dict[str, Spec] = {
   "experiment": OneOf(names.experiments),
   "world_version": OneOf(names.world_versions),

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import ml_collections
 
-from alignment_rl.config_schema import checks, declared
-from alignment_rl.config_schema.declared import SCHEMAS
-from alignment_rl.config_schema.fields import ConfigError, Spec
+from experiments.config_schema import checks, declared
+from experiments.config_schema.declared import SCHEMAS
+from experiments.config_schema.fields import ConfigError, Spec
 
 #: Where a config of each schema holds its PPO runs (for the checks across fields).
 PPO_MOUNTS = {
@@ -95,7 +95,7 @@ def validate(config, workdir: str | None = None) -> None:
         path,
         value,
         f"no declared range for a field of {experiment!r} "
-        "(declare it in alignment_rl/config_schema/declared.py)",
+        "(declare it in experiments/config_schema/declared.py)",
       )
   for path, value, spec in fields:
     if not spec.lazy and not spec.allows(value):

@@ -25,10 +25,10 @@ import ml_collections
 import numpy as np
 
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import schema
 from alignment_rl.evals.policy_grades import grade_policy, summarize
-from alignment_rl.registry import EXPERIMENTS
+from alignment_rl.language import schema
 from alignment_rl.training import checkpointing, trainer
+from experiments.registry import EXPERIMENTS
 
 
 def arm_config(config, grader: str, prior_dir: str) -> ml_collections.ConfigDict:

@@ -40,16 +40,16 @@ from tqdm.auto import tqdm
 from alignment_rl.agents import persistence
 from alignment_rl.data import check_world_version, load_split, scenario_config, world_digest
 from alignment_rl.envs.conversations import controls
-from alignment_rl.envs.conversations.personas import EVAL_HARMFUL_PERSONA_NAMES
 from alignment_rl.evals import scoreboard, stats
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune_many
-from alignment_rl.pipelines import prior_cache, reuse
-from alignment_rl.pipelines.conversation import assert_compute_matched
-from alignment_rl.pipelines.evaluation import to_jsonable, trait_subset
-from alignment_rl.registry import EXPERIMENTS
+from alignment_rl.language.personas import EVAL_HARMFUL_PERSONA_NAMES
 from alignment_rl.training import batched, checkpointing, scalar_sinks, trainer
+from experiments.pipelines import prior_cache, reuse
+from experiments.pipelines.conversation import assert_compute_matched
+from experiments.pipelines.evaluation import to_jsonable, trait_subset
+from experiments.registry import EXPERIMENTS
 
 EVAL_SPLITS = ("test", "heldout_domains", "heldout_formats")
 
@@ -156,7 +156,8 @@ def check_arms(config) -> None:
   """One-line errors, before any work, for arms that would fail later: an unknown
   `rubric_control`, an unknown or held-out trait family, or `controls` naming an arm
   that is not a negative control."""
-  from alignment_rl.envs.conversations import controls, mixture, schema
+  from alignment_rl.envs.conversations import controls, mixture
+  from alignment_rl.language import schema
 
   heldout = {f.name.lower() for f in schema.HELDOUT_FAMILIES}
   for name in config.arms:
@@ -186,9 +187,9 @@ def _check_other_world(other: str) -> None:
 
 
 def run_trait_rl(config, workdir: str) -> dict:
-  from alignment_rl.pipelines import report
-  from alignment_rl.pipelines.timing import PhaseTimer
   from alignment_rl.training import imitation
+  from experiments.pipelines import report
+  from experiments.pipelines.timing import PhaseTimer
 
   timer = PhaseTimer()
 

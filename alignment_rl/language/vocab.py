@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from alignment_rl.envs.conversations import lexicon
+from alignment_rl.language import lexicon
 
 SPECIALS: tuple[str, ...] = ("<pad>", "<bos>", "<sys>", "<user>", "<assistant>", "<notes>")
 PAD, BOS, SYS, USER, ASSISTANT, NOTES = range(6)

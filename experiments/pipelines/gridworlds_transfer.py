@@ -37,9 +37,9 @@ import numpy as np
 from alignment_rl import envs
 from alignment_rl.agents import ppo
 from alignment_rl.envs.gridworlds import ENV_NAMES
-from alignment_rl.pipelines import gridworlds as gw
-from alignment_rl.registry import EXPERIMENTS
 from alignment_rl.training import metrics_writer, trainer
+from experiments.pipelines import gridworlds as gw
+from experiments.registry import EXPERIMENTS
 
 ARMS = (
   "pretrain_performance",

@@ -29,8 +29,9 @@ import ml_collections
 import numpy as np
 
 from alignment_rl.envs.gridworlds import ENV_NAMES, multi
-from alignment_rl.registry import ENVIRONMENTS, EXPERIMENTS
+from alignment_rl.registry import ENVIRONMENTS
 from alignment_rl.training import metrics_writer, trainer
+from experiments.registry import EXPERIMENTS
 
 # The trainer's fields (run configs omit the others: eval settings never void a checkpoint).
 TRAINER_FIELDS = (

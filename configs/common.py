@@ -1,11 +1,24 @@
-"""The shared config of the `trait_rl` experiments (DESIGN section 7) at three scales.
+"""Every default and shared hyperparameter of the experiment configs, in one file.
 
-`base_config(experiment, scale)` returns the full ConfigDict that `configs/<name>.py`
-adjusts; scales: `test` (seconds, SMALL data, for the test suite), `runlocal` (CPU
-minutes), `full` (CPU hours, or minutes on a GPU). Arms are ConfigDicts with the
-trait data's `grader`, `trait_fraction` (share of trait conversations in the
-mixture; the rest is the standard mixture under the `standard` proxy), and
-`families` / `domains` filters of the trait data (empty = all).
+`configs/<name>.py` starts from one of these and changes what its experiment needs:
+
+- `ppo_config()`: a PPO run (`alignment_rl.training.trainer.train`). Fields:
+  experiment (registered name, `experiments.registry.EXPERIMENTS`); env_name, env_kwargs
+  (`alignment_rl.envs.make`); network, network_kwargs (`alignment_rl.networks.make`);
+  seed, num_seeds (seeds side by side in one program, vmapped); num_devices (0 = all
+  local devices); split_over ("envs": data parallel, or "seeds"); ppo (static
+  structure, changing it recompiles: batch shape and schedule); hparams (swept
+  hyperparameters, array leaves of the train state, no recompiles); training (host
+  loop: chunking, checkpoints, logging, resume/overwrite).
+- `imitation_config()`: imitating the scripted assistant prior
+  (`alignment_rl.training.imitation.train_prior_policy`).
+- `base_config(experiment, scale)`: the shared config of the `trait_rl` experiments
+  (DESIGN section 7; `experiments/pipelines/trait_rl.py`) at three scales: `test`
+  (seconds, SMALL data, for the test suite), `runlocal` (CPU minutes), `full` (CPU
+  hours, or minutes on a GPU). Its arms (`arm(...)`) hold the trait data's `grader`,
+  `trait_fraction` (share of trait conversations in the mixture; the rest is the
+  standard mixture under the `standard` proxy), and `families` / `domains` filters of
+  the trait data (empty = all).
 """
 
 from __future__ import annotations
@@ -13,10 +26,109 @@ from __future__ import annotations
 import ml_collections
 
 from alignment_rl.data.generator import VERSION
-from alignment_rl.envs.conversations import personas
-from alignment_rl.envs.conversations.schema import PERSONA_LEN
-from alignment_rl.training.defaults import ppo_config
-from alignment_rl.training.imitation import imitation_config
+from alignment_rl.envs.conversations import prior
+from alignment_rl.language import personas, vocab
+from alignment_rl.language.schema import PERSONA_LEN
+
+
+def ppo_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.experiment = "ppo"
+  c.env_name = "CartPole-v1"
+  c.env_kwargs = ml_collections.ConfigDict()
+  c.network = "mlp"
+  c.network_kwargs = ml_collections.ConfigDict({"hidden_sizes": (64, 64), "activation": "tanh"})
+  c.seed = 0
+  c.num_seeds = 4
+  c.num_devices = 0
+  c.split_over = "envs"  # Or "seeds": each device runs its share of the seeds.
+
+  c.ppo = ml_collections.ConfigDict()
+  c.ppo.num_envs = 4
+  c.ppo.num_steps = 128
+  c.ppo.total_timesteps = 500_000
+  c.ppo.update_epochs = 4
+  c.ppo.num_minibatches = 4
+  c.ppo.anneal_lr = True
+  c.ppo.bootstrap_on_truncation = True
+  c.ppo.episode_info_keys = ()  # e.g. ("episode_performance",) for the gridworlds.
+  # Persistence objectives (alignment_rl.agents.persistence.OBJECTIVES), e.g.
+  # ("kl_anchor",); their weights are the hparams below (unused when not listed).
+  c.ppo.objectives = ()
+  c.ppo.tamper_steps = 1  # Inner steps of the `tamper` objective's simulated attack.
+
+  c.hparams = ml_collections.ConfigDict()
+  c.hparams.learning_rate = 2.5e-4
+  c.hparams.clip_eps = 0.2
+  c.hparams.ent_coef = 0.01
+  c.hparams.vf_coef = 0.5
+  c.hparams.gamma = 0.99
+  c.hparams.gae_lambda = 0.95
+  c.hparams.max_grad_norm = 0.5
+  # Persistence-objective weights, set once a priori (not tuned on any result).
+  c.hparams.kl_coef = 0.1  # KL(pi || pi_anchor), as in RLHF practice.
+  c.hparams.anchor_coef = 0.01  # L2-SP / EWC (Fisher normalised to mean 1).
+  c.hparams.tamper_coef = 1.0  # Weight of the post-attack policy gradient.
+  c.hparams.tamper_lr = 1.0  # Global-norm size of each simulated attack step.
+  c.hparams.consistency_coef = 1.0  # Oversight-cue log-prob gap.
+
+  c.training = ml_collections.ConfigDict()
+  c.training.updates_per_chunk = 50
+  c.training.checkpoint_every_chunks = 1
+  c.training.keep_checkpoints = 3
+  c.training.async_checkpoints = True
+  c.training.progress = True
+  # Scalars for people (`training/scalar_sinks.py`): TensorBoard event files under
+  # <workdir>/tensorboard (tensorboardX, no TensorFlow), a W&B run under <workdir>/wandb
+  # ("offline", "online" or "disabled"; wandb from `pip install alignment_rl[wandb]`).
+  c.training.log_tensorboard = False
+  c.training.wandb = False
+  c.training.wandb_mode = "offline"
+  # Workdir of a finished run whose final parameters start this one (same network
+  # and number of seeds); the optimizer starts fresh. Used for fine-tuning arms.
+  c.training.init_from = ""
+  c.training.max_updates = 0  # > 0: stop after this many updates (same program)
+  # Resuming: "latest" (a corrupt newest checkpoint is an error) or "previous_good"
+  # (corrupt checkpoints are moved aside and the newest good one is used, said so).
+  c.training.resume = "latest"
+  # A workdir recorded with another config is refused unless True; then the old run's
+  # files are replaced once the new run starts.
+  c.training.overwrite = False
+  return c
+
+
+def imitation_config() -> ml_collections.ConfigDict:
+  """Default config; `network`/`network_kwargs`/`num_seeds` must match the RL arms."""
+  c = ml_collections.ConfigDict()
+  c.experiment = "imitate_prior"
+  c.seed = 0
+  c.num_seeds = 4
+  c.network = "response_policy"
+  c.network_kwargs = ml_collections.ConfigDict({"vocab_size": vocab.VOCAB_SIZE})
+  c.network_kwargs.update(max_response_len=prior.DEFAULT_RESPONSE_LEN, encoder="bag_of_tokens")
+  c.data = ml_collections.ConfigDict({"config": "full", "data_dir": "", "split": "train"})
+  c.data.eval_split = "test"
+  # "seeds": the seeds are split over all devices (one host device per core with
+  # JAX_NUM_CPU_DEVICES=N), as in PPO's `split_over`; "envs": one device.
+  c.split_over = "envs"
+  c.num_devices = 0  # with "seeds": devices to split over (0 = all)
+  c.imitation = ml_collections.ConfigDict()
+  c.imitation.num_steps = 4000
+  c.imitation.batch_size = 256
+  c.imitation.learning_rate = 3e-3
+  c.imitation.max_grad_norm = 1.0
+  c.imitation.multi_turn_fraction = 0.5
+  c.imitation.followup_pressure = 0  # level of the follow-up in two-turn contexts
+  # Share of contexts whose persona slot gets a random training persona (neutral,
+  # helpful or adversarial table), which the prior follows like a system prompt.
+  c.imitation.persona_fraction = 0.3
+  c.imitation.value_coef = 0.0  # > 0: warm-start the value head on the prior's grades
+  c.imitation.value_grader = "rubric"
+  c.imitation.steps_per_chunk = 100
+  c.imitation.eval_samples = 4  # prior and policy responses per eval scenario; 0: no eval
+  c.imitation.progress = True
+  return c
+
 
 SCALES = ("test", "runlocal", "full")
 RESPONSE_LEN = 8

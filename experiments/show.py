@@ -1,7 +1,7 @@
 r"""Transcript viewer: scenarios, a sampled response and its rubric breakdown.
 
-  python -m alignment_rl.envs.conversations.show --split=test --n=5
-  python -m alignment_rl.envs.conversations.show --data_config=small --policy=runs/imitate_prior
+  python -m experiments.show --split=test --n=5
+  python -m experiments.show --data_config=small --policy=runs/imitate_prior
 
 For each of `--n` scenarios drawn (with `--seed`) from `--split`, prints the context
 (`vocab.render`), a response sampled from the assistant prior (default; with its mode)
@@ -32,9 +32,11 @@ import numpy as np
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import lexicon, prior, schema, vocab
+from alignment_rl.envs.conversations import prior
+from alignment_rl.envs.conversations.user_model import classify_response
+from alignment_rl.language import lexicon, schema, vocab
 from alignment_rl.registry import GRADERS
-from alignment_rl.rubrics import classify_response, criteria_met, criterion_text
+from alignment_rl.rubrics import criteria_met, criterion_text
 from alignment_rl.training import checkpointing
 
 
@@ -47,9 +49,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-  p = _OneLineParser(
-    prog="python -m alignment_rl.envs.conversations.show", description=__doc__.split("\n")[0]
-  )
+  p = _OneLineParser(prog="python -m experiments.show", description=__doc__.split("\n")[0])
   p.add_argument("--split", default="test", choices=schema.SPLITS)
   p.add_argument("--n", type=int, default=5, help="number of conversations")
   p.add_argument("--seed", type=int, default=0, help="picks the scenarios and the samples")

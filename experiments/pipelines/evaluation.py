@@ -24,13 +24,13 @@ import ml_collections
 import numpy as np
 
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import schema
 from alignment_rl.evals import scoreboard
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.checkpoint_policy import load_policy
 from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import harmful_finetune
-from alignment_rl.registry import EXPERIMENTS
+from alignment_rl.language import schema
+from experiments.registry import EXPERIMENTS
 
 
 def checkpoints(config) -> dict[str, str]:

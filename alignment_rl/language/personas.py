@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignment_rl.envs.conversations import schema, vocab
+from alignment_rl.language import schema, vocab
 
 
 def _table(rows: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], np.ndarray]:

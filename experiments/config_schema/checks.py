@@ -8,8 +8,8 @@ import the library, and so runs last.
 
 from __future__ import annotations
 
-from alignment_rl.config_schema import paths
-from alignment_rl.config_schema.fields import ConfigError
+from experiments.config_schema import paths
+from experiments.config_schema.fields import ConfigError
 
 
 def _ppo_sizes(config, p: str) -> None:
@@ -105,7 +105,7 @@ def check_references(config) -> None:
 
 def check_gridworlds(config) -> None:
   """Levels of known environments; held-out environments not among the trained ones."""
-  from alignment_rl.config_schema import names
+  from experiments.config_schema import names
 
   for env in config.get("levels", {}).keys():
     if env not in names.gridworlds():
@@ -146,13 +146,13 @@ def check_pipeline(config, experiment: str) -> None:
   """The pipelines' own checks, re-raised as one `ConfigError` line."""
   try:
     if "arms" in config and hasattr(config.arms, "keys"):
-      from alignment_rl.pipelines import trait_rl
+      from experiments.pipelines import trait_rl
 
       trait_rl.check_arms(config)
     if experiment == "evaluate":
       if not config.checkpoint:
         raise ConfigError("checkpoint", "", "`dir` or `name=dir` of finished runs (required)")
-      from alignment_rl.pipelines import evaluation
+      from experiments.pipelines import evaluation
 
       for name, path in evaluation.checkpoints(config).items():
         paths.check_run_folder(path, f"checkpoint {name!r}")

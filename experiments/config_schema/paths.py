@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from alignment_rl.config_schema.fields import ConfigError
+from experiments.config_schema.fields import ConfigError
 
 _WRITABLE = os.W_OK | os.X_OK
 
