@@ -28,6 +28,8 @@ EXTRAS_REQUIRE = {
     "pytest>=8,<10",
     "pytest-xdist>=3.6,<4",
     "ruff>=0.17.6,<0.18",
+    # The layers contract of pyproject.toml ([tool.importlinter]), checked by CI.
+    "import-linter>=2.1,<3",
     "gymnax>=0.0.8,<2",
     "nbclient>=0.10,<0.11",
     "nbformat>=5.10,<6",
