@@ -8,7 +8,7 @@ fits of one evaluation independently (the shared prior's correlation, which narr
 the difference, is left out). Each simulated replicate picks a fit uniformly, draws S
 seeds and checks whether the interval holds the fit's mean (or difference of means);
 the Monte Carlo standard error of a coverage c over R replicates is
-sqrt(c (1 - c) / R). Intervals: Student-t (`stats.t_interval`), the percentile
+sqrt(c (1 - c) / R). Intervals (`stats.mean_interval`): Student-t, the percentile
 bootstrap and BCa (Efron 1987: bias correction z0 and jackknife acceleration) with
 `N_BOOT` resamples. Used by `experiments/stats_page.py` and the coverage test.
 """
@@ -16,7 +16,6 @@ bootstrap and BCa (Efron 1987: bias correction z0 and jackknife acceleration) wi
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from alignment_rl.evals import stats
 
@@ -61,33 +60,26 @@ def draw(rng: np.random.Generator, fit, reps: int, seeds: int):
 
 def covers_t(x: np.ndarray, true: np.ndarray, level: float = 0.95) -> np.ndarray:
   """bool[R]: whether each row's Student-t interval holds its true mean."""
-  lo, hi = stats.t_interval(x, level, axis=1)
+  lo, hi = stats.mean_interval(x, level, axis=1)
   return (lo <= true) & (true <= hi)
 
 
 def covers_bootstrap(x, true, rng, bca: bool = False, level: float = 0.95, chunk: int = 500):
-  """bool[R]: whether each row's percentile (or BCa) bootstrap interval holds its true
-  mean. BCa: z0 = Phi^-1(share of resample means below the mean), acceleration
-  a = sum(u^3) / (6 (sum(u^2))^1.5) with u the jackknife deviations, and the levels
-  Phi(z0 + (z0 + z_q) / (1 - a (z0 + z_q)))."""
+  """bool[R]: whether each row's percentile (or BCa) bootstrap interval
+  (`stats.mean_interval`, nearest-rank quantiles of `N_BOOT` resamples) holds its true
+  mean; rows are resampled `chunk` at a time, drawing from `rng` in row order."""
   out = []
   for k in range(0, len(x), chunk):
-    xs, t = x[k : k + chunk], true[k : k + chunk]
-    r, s = xs.shape
-    boot = np.take_along_axis(xs[:, None, :], rng.integers(0, s, (r, N_BOOT, s)), 2).mean(2)
-    boot.sort(axis=1)
-    q = np.broadcast_to(np.array([(1 - level) / 2, (1 + level) / 2]), (r, 2))
-    if bca:
-      prop = (boot < xs.mean(1, keepdims=True)).mean(1)
-      z0 = special.ndtri(np.clip(prop, 0.5 / N_BOOT, 1 - 0.5 / N_BOOT))[:, None]
-      jack = (xs.sum(1, keepdims=True) - xs) / (s - 1)
-      u = jack.mean(1, keepdims=True) - jack
-      den = 6 * (u**2).sum(1) ** 1.5
-      acc = np.where(den > 0, (u**3).sum(1) / np.where(den > 0, den, 1.0), 0.0)[:, None]
-      z = special.ndtri(q) + z0
-      q = special.ndtr(z0 + z / (1 - acc * z))
-    idx = np.clip(np.round(q * (N_BOOT - 1)).astype(int), 0, N_BOOT - 1)
-    lo, hi = np.take_along_axis(boot, idx, 1).T
+    lo, hi = stats.mean_interval(
+      x[k : k + chunk],
+      level,
+      axis=1,
+      method="bca" if bca else "percentile",
+      n_boot=N_BOOT,
+      seed=rng,
+      nearest_rank=True,
+    )
+    t = true[k : k + chunk]
     out.append((lo <= t) & (t <= hi))
   return np.concatenate(out)
 

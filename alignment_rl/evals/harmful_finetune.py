@@ -9,7 +9,7 @@ the run's PPO settings), and after every stage the whole evaluation suite is run
 on every seed. The same config from different start models is compute-matched:
 same updates, samples and network.
 
-Outputs (`harmful_finetune`): tidy rows as `evaluate` writes them plus an `updates`
+Outputs (`harmful_finetune`): tidy rows as `evaluate_suite` writes them plus an `updates`
 field (0 = before the attack), and a degradation curve per stage: per-seed means over
 the suite ("suite"), over its health evaluations ("health") and over the rest
 ("non_health").
@@ -24,7 +24,7 @@ import numpy as np
 
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.checkpoint_policy import load_policy
-from alignment_rl.evals.evaluate import evaluate
+from alignment_rl.evals.suite_runner import evaluate_suite
 
 
 def attack_config(
@@ -157,7 +157,7 @@ def harmful_finetune_many(
         params[n] = jax.device_put(result.runner.ppo.params, jax.devices()[0])
     updates = stage * updates_per_stage
     for n in names:
-      res = evaluate(
+      res = evaluate_suite(
         network,
         params[n],
         suite,

@@ -24,6 +24,7 @@ import optax
 
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
+from alignment_rl.data.select import split_rows
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals import reference_targets as rt
 from alignment_rl.evals import suite as suite_lib
@@ -38,8 +39,7 @@ HELDOUT_GROUPS = ("heldout_domains", "heldout_formats", "heldout_families")
 
 def training_rows(train: dict, max_scenarios: int, seed: int = 0) -> np.ndarray:
   """Indices of up to `max_scenarios` train scenarios outside the held-out families."""
-  keep = ~np.isin(train["family"], [int(f) for f in schema.HELDOUT_FAMILIES])
-  idx = np.flatnonzero(keep)
+  idx = np.flatnonzero(split_rows(train, exclude_families=schema.HELDOUT_FAMILIES))
   return np.sort(np.random.default_rng(seed).permutation(idx)[:max_scenarios])
 
 
@@ -116,7 +116,7 @@ def run_probe(
     {"groups": {group: mean}, "evaluations": {name: score}, "oracle_train_rubric",
     "final_bc_loss", "train_scenarios"}.
   """
-  from alignment_rl.evals.evaluate import evaluate
+  from alignment_rl.evals.suite_runner import evaluate_suite
 
   train = splits["train"]
   idx = training_rows(train, train_scenarios, seed)
@@ -134,7 +134,7 @@ def run_probe(
   )
   stacked = jax.tree.map(lambda x: x[None], params)
   evaluations = suite_lib.get_suite(suite_name)
-  res = evaluate(
+  res = evaluate_suite(
     network,
     stacked,
     suite_name,

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
-from alignment_rl.evals import evaluate, suite
+from alignment_rl.evals import eval_spec, suite_runner
 from alignment_rl.language import schema
 from alignment_rl.registry import GRADERS
 
@@ -27,20 +27,20 @@ _CELLS = 1 << 17  # (reply, scenario) grader calls per compiled scoring call
 
 def scenario_view(data: dict, idx: np.ndarray, persona: str | None = None) -> dict:
   """The non-metadata fields of scenarios `idx` ({field: [n, ...]}), with `persona`
-  written into the context's persona slot as `evaluate` does."""
+  written into the context's persona slot as `evaluate_suite` does."""
   sub = {k: np.asarray(data[k])[idx] for k in _FIELDS}
   if persona is not None:
     sub["context"] = sub["context"].copy()
     lo, hi = schema.PERSONA_SLOT
-    sub["context"][:, lo:hi] = suite.persona_tokens(persona)
+    sub["context"][:, lo:hi] = eval_spec.persona_tokens(persona)
   return sub
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Target:
   """A grader on fixed scenarios `idx` of a split. With an `evaluation`, reduced exactly
-  as the suite reduces it (`evaluate.unit_values`, then the mean over units, clipped for
-  `evaluate.CLIPPED_GRADERS`); without one, the plain mean grade (a training reward)."""
+  as the suite reduces it (`suite_runner.unit_values`, then the mean over units, clipped for
+  `suite_runner.CLIPPED_GRADERS`); without one, the plain mean grade (a training reward)."""
 
   name: str
   grader: str
@@ -82,7 +82,7 @@ class Pack:
   def _units(self, t: Target, grades: np.ndarray) -> np.ndarray:
     if t.evaluation is None:
       return np.asarray(grades, np.float64)
-    return evaluate.unit_values(t.evaluation, grades, self.splits[t.split], t.idx)
+    return suite_runner.unit_values(t.evaluation, grades, self.splits[t.split], t.idx)
 
   def score(self, replies: np.ndarray) -> np.ndarray:
     """float64[M, T]: each of M fixed replies int32[M, R] on each target (NaN: no units)."""
@@ -101,7 +101,7 @@ class Pack:
       if self.units[k]:
         group, cols = self.slices[k]
         values[:, k] = self._units(t, grades[group][:, cols]).mean(axis=1)
-        if t.evaluation is not None and t.grader in evaluate.CLIPPED_GRADERS:
+        if t.evaluation is not None and t.grader in suite_runner.CLIPPED_GRADERS:
           values[:, k] = np.clip(values[:, k], 0.0, 1.0)
     return values
 

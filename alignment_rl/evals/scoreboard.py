@@ -1,16 +1,16 @@
 """The scoreboard: per-evaluation and per-behaviour arm differences, p and BH q, headline.
 
-Input is tidy rows (`evaluate.ROW_FIELDS`) of any number of arms; a comparison takes
+Input is tidy rows (`suite_runner.ROW_FIELDS`) of any number of arms; a comparison takes
 a treatment arm and a baseline arm and tests, per evaluation, the difference of the
 per-seed metrics: by the paired t-test on per-seed differences when the arms share
 each seed's start model (`paired=True`, seeds matched by id), else by Welch's t-test
-(`stats`). The primary count is over disjoint behaviours (`suite.Evaluation.behaviour`:
+(`stats`). The primary count is over disjoint behaviours (`eval_spec.EvalSpec.behaviour`:
 a behaviour's per-seed score is the unweighted mean of its evaluations' per-seed
 metrics, one test per behaviour, Benjamini–Hochberg over the behaviours); the
 per-evaluation list, with BH over every evaluation, is secondary (evaluations of one
 behaviour on subsets or re-phrasings would count its evidence more than once). The
 refusal-stratified re-analysis repeats the comparison on the samples where neither
-arm refused (`stats.refusal_stratified`).
+arm refused (`arm_comparison.refusal_stratified`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import collections
 
 import numpy as np
 
-from alignment_rl.evals import stats
+from alignment_rl.evals import arm_comparison, stats
 
 TESTS = {True: "paired t (per-seed differences)", False: "Welch t (unpaired)"}
 
 
 def behaviour_of(name: str) -> str:
-  """The behaviour a registered evaluation declares (`suite.Evaluation.behaviour`);
+  """The behaviour a registered evaluation declares (`eval_spec.EvalSpec.behaviour`);
   for an unregistered name, its part before the first "/" (the suite's default)."""
   from alignment_rl.evals import suite  # Registers the evaluations (imports JAX).
 
@@ -61,7 +61,7 @@ def compare_scores(a: dict, b: dict, paired: bool, alpha: float = stats.ALPHA) -
     seeds), "behaviour_headline" (primary), "comparisons": rows keyed "evaluation",
     "headline" (secondary, over every evaluation)}.
   """
-  compare_fn = stats.compare_arms_paired if paired else stats.compare_arms
+  compare_fn = arm_comparison.compare_arms_paired if paired else arm_comparison.compare_arms
   comparisons = compare_fn(a, b, alpha)
   shared = {n: a[n] for n in set(a) & set(b)}
   ba, bb = behaviour_scores(shared), behaviour_scores({n: b[n] for n in shared})
@@ -78,9 +78,9 @@ def compare_scores(a: dict, b: dict, paired: bool, alpha: float = stats.ALPHA) -
     "test": TESTS[paired],
     "alpha": alpha,
     "behaviours": behaviours,
-    "behaviour_headline": stats.headline(behaviours, alpha, unit="behaviours"),
+    "behaviour_headline": arm_comparison.headline(behaviours, alpha, unit="behaviours"),
     "comparisons": comparisons,
-    "headline": stats.headline(comparisons, alpha),
+    "headline": arm_comparison.headline(comparisons, alpha),
   }
 
 
@@ -95,11 +95,11 @@ def per_seed(rows: list, arm: str) -> dict[str, np.ndarray]:
 
 def arm_summary(rows: list, arm: str) -> dict[str, dict]:
   """{evaluation: {"mean", "ci_low", "ci_high", "seeds"}}: mean over seeds and a 95%
-  Student-t interval over seeds (`stats.t_interval`; finite seeds only)."""
+  Student-t interval over seeds (`stats.mean_interval`; finite seeds only)."""
   out = {}
   for name, values in per_seed(rows, arm).items():
     finite = values[np.isfinite(values)]
-    low, high = stats.t_interval(finite) if len(finite) else (np.nan, np.nan)
+    low, high = stats.mean_interval(finite) if len(finite) else (np.nan, np.nan)
     out[name] = {
       "mean": float(finite.mean()) if len(finite) else float("nan"),
       "ci_low": float(low),
@@ -158,7 +158,7 @@ def compare_paired(rows: list, treatment: str, other: str, alpha: float = stats.
 def compare_refusal_stratified(
   samples_a: dict, samples_b: dict, alpha: float = stats.ALPHA, paired: bool = False
 ) -> dict:
-  """`compare_scores` on samples where neither arm refused (`evaluate.SuiteResult.samples`,
+  """`compare_scores` on samples where neither arm refused (`suite_runner.SuiteResult.samples`,
   [S, N] per evaluation, seeds in one order); `paired` as in `compare`.
 
   Evaluations where some seed keeps no sample are left out.
@@ -168,7 +168,9 @@ def compare_refusal_stratified(
     sa, sb = samples_a[name], samples_b[name]
     if sa["values"].shape != sb["values"].shape or sa["values"].shape[1] == 0:
       continue
-    ma, mb = stats.refusal_stratified(sa["values"], sb["values"], sa["refused"], sb["refused"])
+    ma, mb = arm_comparison.refusal_stratified(
+      sa["values"], sb["values"], sa["refused"], sb["refused"]
+    )
     if np.all(np.isfinite(ma)) and np.all(np.isfinite(mb)):
       a[name], b[name] = ma, mb
   return compare_scores(a, b, paired, alpha)
@@ -200,8 +202,8 @@ def format_scoreboard(rows: list, arms: tuple[str, ...], comparison: dict | None
   if comparison:
     lines.append("")
     if "behaviour_headline" in comparison:
-      lines += ["Primary: " + stats.format_headline(comparison["behaviour_headline"]), ""]
-    lines.append(stats.format_headline(comparison["headline"]))
+      lines += ["Primary: " + arm_comparison.format_headline(comparison["behaviour_headline"]), ""]
+    lines.append(arm_comparison.format_headline(comparison["headline"]))
   return "\n".join(lines)
 
 
@@ -217,7 +219,7 @@ def suite_mean_per_seed(rows: list, arm: str, persona: str | None = None) -> dic
 
 def paired_effect(after: np.ndarray, before: np.ndarray, level: float = 0.95) -> dict:
   """Mean of the per-seed differences d = after - before with a Student-t interval
-  (`stats.t_interval`) and the paired t-test's two-sided p (`stats.paired_t_test`);
+  (`stats.mean_interval`) and the paired t-test's two-sided p (`stats.paired_t_test`);
   seeds are paired (the same start model). From `stats.SIGN_FLIP_MIN_SEEDS` seeds the
   exact sign-flip p ("p_sign_flip") is added as a check. NaN interval and p with
   fewer than 2 seeds."""
@@ -225,7 +227,7 @@ def paired_effect(after: np.ndarray, before: np.ndarray, level: float = 0.95) ->
   out = {"mean_delta": float(d.mean()) if len(d) else float("nan"), "seeds": len(d)}
   if len(d) < 2:
     return {**out, "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
-  low, high = stats.t_interval(d, level)
+  low, high = stats.mean_interval(d, level)
   out |= {"ci_low": low, "ci_high": high, "p": stats.paired_t_test(after, before).p_value}
   if len(d) >= stats.SIGN_FLIP_MIN_SEEDS:
     out["p_sign_flip"] = stats.sign_flip_p(d)

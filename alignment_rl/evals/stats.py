@@ -1,13 +1,16 @@
-"""Host-side statistics comparing training arms over an evaluation suite (DESIGN 6).
+"""Host-side statistics over seeds: tests, the interval of a mean, power (DESIGN 6).
 
 Tests come from `scipy.stats`: the paired t-test on per-seed differences for arms that
 share each seed's start model (Student 1908; `ttest_rel`), Welch's t-test for unpaired
 arms (Welch 1947; `ttest_ind(equal_var=False)`), the exact sign-flip test as a check at
 8 or more seeds (Fisher 1935; `permutation_test`), and Benjamini & Hochberg (1995)
-q-values (`false_discovery_control`). Intervals over seeds are Student-t intervals;
-their coverage at 4 and 8 seeds is simulated in `experiments/stats_page.py` (the
-percentile bootstrap undercovers there). Power is that of the two-sided paired t-test
-(the noncentral t; Cohen 1988). The significance level is `ALPHA` throughout.
+q-values (`false_discovery_control`). `mean_interval` is the one interval of a mean:
+Student-t over seeds (every report), the percentile bootstrap over an evaluation's
+scenarios (the suite's per-seed rows), and both bootstraps of the coverage study; their
+coverage at 4 and 8 seeds is simulated in `experiments/stats_page.py` (the percentile
+bootstrap undercovers there). Power is that of the two-sided paired t-test (the
+noncentral t; Cohen 1988). The significance level is `ALPHA` throughout. Comparisons of
+arms over many evaluations are in `evals/arm_comparison.py`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate, optimize
+from scipy import integrate, optimize, special
 from scipy import stats as sps
 
 #: Two-sided significance level of every test, and the BH false discovery rate.
@@ -25,6 +28,8 @@ ALPHA = 0.05
 #: Seeds from which the exact sign-flip test is reported (at S seeds its smallest
 #: two-sided p is 2 / 2^S: 0.125 at 4 seeds, 0.0078 at 8).
 SIGN_FLIP_MIN_SEEDS = 8
+#: The methods of `mean_interval`.
+INTERVAL_METHODS = ("t", "percentile", "bca")
 
 
 class TTestResult(NamedTuple):
@@ -32,9 +37,6 @@ class TTestResult(NamedTuple):
   df: float
   p_value: float
   mean_diff: float
-
-
-WelchResult = TTestResult  # The name older callers use.
 
 
 def _as_vector(x: ArrayLike, name: str, min_len: int) -> np.ndarray:
@@ -132,121 +134,97 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
   return q.reshape(p.shape)
 
 
-def t_interval(values: ArrayLike, level: float = 0.95, axis: int = -1):
-  """Student-t interval of the mean over `axis`: mean ± t_{(1+level)/2, n-1} s / sqrt(n)
-  (s with ddof=1). Vectorised; n == 1 gives (v, v).
+def mean_interval(
+  values: ArrayLike,
+  level: float = 0.95,
+  axis: int = -1,
+  *,
+  method: str = "t",
+  n_boot: int = 1000,
+  seed: int | np.random.Generator = 0,
+  nearest_rank: bool = False,
+):
+  """Two-sided interval of the mean over `axis` that covers it with probability `level`.
+
+  Methods (`INTERVAL_METHODS`), with n values along `axis`:
+    "t": Student-t, mean ± t_{(1+level)/2, n-1} s / sqrt(n) (s with ddof=1); NaN values
+      give NaN bounds. The interval of every report over seeds.
+    "percentile": the percentile bootstrap: the ((1-level)/2, (1+level)/2) quantiles of
+      the means of `n_boot` size-n resamples with replacement, the resample indices drawn
+      as one `rng.integers(0, n, [..., n_boot, n])` (rng = `default_rng(seed)`). Quantiles
+      interpolate linearly (`np.quantile`), or with `nearest_rank` are the order
+      statistics at round(q (n_boot - 1)). Undercovers over a few seeds (about 81% at 4
+      and 90% at 8, docs/statistics.md); the suite's rows use it over scenarios.
+    "bca": bias-corrected and accelerated bootstrap (Efron 1987) on the same draws:
+      z0 = Phi^-1(share of resample means below the mean, clipped to
+      [0.5 / n_boot, 1 - 0.5 / n_boot]), acceleration a = sum(u^3) / (6 (sum(u^2))^1.5)
+      with u the jackknife deviations, levels Phi(z0 + (z0 + z_q) / (1 - a (z0 + z_q)));
+      always nearest-rank.
+  n == 1 gives (v, v) (the bootstraps then draw nothing).
+
+  Args:
+    values: float array; the bootstraps need finite values.
+    level: coverage in (0, 1).
+    axis: the axis of the n values.
+    method: one of `INTERVAL_METHODS`.
+    n_boot: bootstrap resamples (bootstraps only).
+    seed: an int seed, or a `np.random.Generator` to draw from (bootstraps only).
+    nearest_rank: nearest-rank percentile quantiles (method "percentile" only).
 
   Returns:
     (low, high): float64 arrays of the shape of `values` without `axis` (floats for 1-D).
   """
   v = np.asarray(values, np.float64)
+  if method not in INTERVAL_METHODS:
+    raise ValueError(f"method must be one of {INTERVAL_METHODS}, got {method!r}")
   if not 0.0 < level < 1.0:
     raise ValueError(f"level must be in (0, 1), got {level}")
-  n = v.shape[axis]
-  if n < 1:
-    raise ValueError("t_interval needs at least one value")
-  mean = v.mean(axis=axis)
-  half = 0.0 if n == 1 else sps.t.ppf(0.5 + level / 2, n - 1) * v.std(axis=axis, ddof=1) / n**0.5
-  low, high = mean - half, mean + half
+  if v.ndim == 0 or v.shape[axis] < 1:
+    raise ValueError(f"mean_interval needs at least one value, got shape {v.shape}")
+  if method == "t":
+    n = v.shape[axis]
+    mean = v.mean(axis=axis)
+    half = 0.0 if n == 1 else sps.t.ppf(0.5 + level / 2, n - 1) * v.std(axis=axis, ddof=1) / n**0.5
+    low, high = mean - half, mean + half
+  else:
+    if n_boot < 1:
+      raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    if not np.all(np.isfinite(v)):
+      raise ValueError("bootstrap intervals need finite values")
+    low, high = _bootstrap(np.moveaxis(v, axis, -1), level, method, n_boot, seed, nearest_rank)
   return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
 
 
-def bootstrap_mean_ci(
-  values: ArrayLike,
-  n_boot: int = 1000,
-  confidence: float = 0.95,
-  seed: int | np.random.Generator = 0,
-) -> tuple[float, float]:
-  """Percentile bootstrap CI of the mean: the ((1-c)/2, (1+c)/2) quantiles of the
-  means of `n_boot` size-n resamples drawn with replacement (deterministic per `seed`).
-  Not for intervals over a few seeds: it covers about 81% at 4 and 90% at 8 seeds
-  (docs/statistics.md); kept for the coverage comparison.
-
-  Args:
-    values: [n] finite values, n >= 1 (n == 1 gives (v, v)).
-    seed: an int seed, or a `np.random.Generator` to draw from.
-  """
-  v = _as_vector(values, "values", 1)
-  if not 0.0 < confidence < 1.0:
-    raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-  if n_boot < 1:
-    raise ValueError(f"n_boot must be >= 1, got {n_boot}")
-  if v.shape[0] == 1:
-    return float(v[0]), float(v[0])
+def _bootstrap(v, level, method, n_boot, seed, nearest_rank):
+  """(low, high) of `mean_interval`'s bootstraps over the last axis of float64 `v`."""
+  n = v.shape[-1]
+  if n == 1:
+    return v[..., 0], v[..., 0]
   rng = np.random.default_rng(seed)
-  means = v[rng.integers(0, v.shape[0], size=(n_boot, v.shape[0]))].mean(axis=1)
-  lo, hi = np.quantile(means, [(1.0 - confidence) / 2, (1.0 + confidence) / 2])
-  return float(lo), float(hi)
+  idx = rng.integers(0, n, (*v.shape[:-1], n_boot, n))
+  means = np.take_along_axis(v[..., None, :], idx, -1).mean(-1)  # [..., n_boot]
+  q = np.array([(1.0 - level) / 2, (1.0 + level) / 2])
+  if method == "percentile" and not nearest_rank:
+    low, high = np.quantile(means, q, axis=-1)
+    return low, high
+  means.sort(axis=-1)
+  q = np.broadcast_to(q, (*v.shape[:-1], 2))
+  if method == "bca":
+    share = (means < v.mean(-1, keepdims=True)).mean(-1)
+    z0 = special.ndtri(np.clip(share, 0.5 / n_boot, 1 - 0.5 / n_boot))[..., None]
+    jack = (v.sum(-1, keepdims=True) - v) / (n - 1)
+    u = jack.mean(-1, keepdims=True) - jack
+    den = 6 * (u**2).sum(-1) ** 1.5
+    acc = np.where(den > 0, (u**3).sum(-1) / np.where(den > 0, den, 1.0), 0.0)[..., None]
+    z = special.ndtri(q) + z0
+    q = special.ndtr(z0 + z / (1 - acc * z))
+  rank = np.clip(np.round(q * (n_boot - 1)).astype(int), 0, n_boot - 1)
+  low, high = np.moveaxis(np.take_along_axis(means, rank, -1), -1, 0)
+  return low, high
 
 
-def _compare(test, a: dict, b: dict, alpha: float, key: str) -> list[dict]:
-  rows = []
-  for name in sorted(set(a) & set(b)):
-    try:
-      r = test(a[name], b[name])
-    except ValueError as err:
-      raise ValueError(f"evaluation {name!r}: {err}") from None
-    mean_a, mean_b = float(np.mean(a[name])), float(np.mean(b[name]))
-    row = {key: name, "mean_a": mean_a, "mean_b": mean_b, "delta": mean_a - mean_b}
-    rows.append(row | {"t": r.t, "df": r.df, "p_value": r.p_value})
-  q = benjamini_hochberg([r["p_value"] for r in rows])
-  for row, qi in zip(rows, q, strict=True):
-    row["q_value"] = float(qi)
-    row["significant"] = bool(qi < alpha)
-  return rows
-
-
-def compare_arms(a: dict, b: dict, alpha: float = ALPHA, key: str = "evaluation") -> list[dict]:
-  """Welch-tests arm A (treatment) against an unpaired arm B on every shared evaluation.
-
-  Args:
-    a: evaluation name -> [n_a] per-seed scores of arm A (higher is better).
-    b: evaluation name -> [n_b] per-seed scores of arm B.
-    alpha: false discovery rate for `significant`.
-    key: the name of the row's label field ("evaluation" or "behaviour").
-
-  Returns:
-    One dict per evaluation in both arms, sorted by name, with keys `key`, mean_a,
-    mean_b, delta (= mean_a - mean_b), t, df, p_value, q_value (BH over the compared
-    evaluations) and significant (q_value < alpha).
-  """
-  return _compare(welch_t_test, a, b, alpha, key)
-
-
-def compare_arms_paired(
-  a: dict, b: dict, alpha: float = ALPHA, key: str = "evaluation"
-) -> list[dict]:
-  """As `compare_arms`, with the paired t-test (`paired_t_test`, df = S - 1) on the
-  per-seed differences a[s] - b[s]: for arms that share each seed's start model.
-
-  Args:
-    a, b: name -> [S] per-seed scores, aligned by seed (same order).
-  """
-  return _compare(paired_t_test, a, b, alpha, key)
-
-
-def headline(comparisons: list[dict], alpha: float = ALPHA, unit: str = "evaluations") -> dict:
-  """Counts {n, improved (delta > 0), significant_improvements (delta > 0, q < alpha),
-  significant_regressions (delta < 0, q < alpha), mean_delta, unit} over comparison rows."""
-  deltas = np.array([c["delta"] for c in comparisons], np.float64)
-  sig = np.array([c["q_value"] < alpha for c in comparisons], bool)
-  return {
-    "n": len(comparisons),
-    "improved": int(np.sum(deltas > 0)),
-    "significant_improvements": int(np.sum((deltas > 0) & sig)),
-    "significant_regressions": int(np.sum((deltas < 0) & sig)),
-    "mean_delta": float(deltas.mean()) if len(deltas) else float("nan"),
-    "unit": unit,
-  }
-
-
-def format_headline(h: dict, alpha: float = ALPHA) -> str:
-  """One line, e.g. '12 of 53 evaluations improved (mean Δ +0.091); 5 significant ...'."""
-  return (
-    f"{h['improved']} of {h['n']} {h.get('unit', 'evaluations')} improved "
-    f"(mean Δ {h['mean_delta']:+.3f}); {h['significant_improvements']} significant after "
-    f"Benjamini–Hochberg (q < {alpha:g}); {h['significant_regressions']} significant regressions"
-  )
+#: The Student-t `mean_interval` under its former name (callers move to `mean_interval`).
+t_interval = mean_interval
 
 
 def _power_one(nc: float, df: float, crit: float) -> float:
@@ -295,32 +273,3 @@ def detectable_effect(sd: float, seeds: int, power: float = 0.8, alpha: float = 
   while f(hi) < 0:
     hi *= 2
   return float(optimize.brentq(f, 0.0, hi, xtol=1e-12 * sd))
-
-
-def refusal_stratified(
-  scores_a: ArrayLike, scores_b: ArrayLike, refused_a: ArrayLike, refused_b: ArrayLike
-) -> tuple[np.ndarray, np.ndarray]:
-  """Per-seed means of both arms over the samples on which neither arm refused.
-
-  keep[s, i] = ~refused_a[s, i] & ~refused_b[s, i];
-  mean_x[s] = sum_i keep[s, i] scores_x[s, i] / sum_i keep[s, i] (NaN if nothing kept).
-
-  Args:
-    scores_a, scores_b: [S, N] float scores (seeds x the same N samples).
-    refused_a, refused_b: [S, N] bool refusal flags.
-
-  Returns:
-    (mean_a, mean_b), float64[S] each.
-  """
-  arrays = [np.asarray(x) for x in (scores_a, scores_b, refused_a, refused_b)]
-  shapes = [x.shape for x in arrays]
-  if len(set(shapes)) != 1 or len(shapes[0]) != 2:
-    raise ValueError(f"refusal_stratified: inputs must share one [S, N] shape, got {shapes}")
-  keep = ~arrays[2].astype(bool) & ~arrays[3].astype(bool)
-  count = keep.sum(axis=1)
-
-  def kept_mean(scores: np.ndarray) -> np.ndarray:
-    total = np.where(keep, scores.astype(np.float64), 0.0).sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-  return kept_mean(arrays[0]), kept_mean(arrays[1])

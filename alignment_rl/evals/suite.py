@@ -1,12 +1,8 @@
-"""The evaluation suite (v2): named evaluations in the study's six categories (DESIGN 6).
+"""The evaluation suite (v2): the registered evaluations in six categories (DESIGN 6).
 
-An `Evaluation` is a split and filter of scenarios, an evaluation grader (never a
-training rubric, except the synthetic scores, which are the scenarios' own rubrics on
-the held-out families), a metric where higher is better, a sample count, and the
-`behaviour` it measures (evaluations of the same behaviour on other splits, domains or
-under other personas share it, so an analysis can count disjoint behaviours).
-Evaluations are registered in `alignment_rl.registry.EVALUATIONS`; `SUITES` names
-collections of them ("full": every registered evaluation).
+Every evaluation is an `EvalSpec` (`evals/eval_spec.py`) registered in
+`alignment_rl.registry.EVALUATIONS`; `SUITES` names collections of them ("full": every
+registered evaluation).
 
 Every behaviour evaluation runs over a whole scenario family, its benign twins included
 (a twin is the same situation without the cue that calls for caution: a genuine
@@ -22,137 +18,20 @@ evaluations run on the health domain of the test and held-out-format splits. The
 synthetic category is the scenarios' own rubric on each held-out family
 (`schema.HELDOUT_FAMILIES`, never in any arm's training data), on the test split and on
 the held-out domains.
-
-Metrics (per seed; higher is better):
-  mean      the grader's mean over the selected scenarios where it applies;
-            1 - mean for bad-event graders (`higher_is_better=False`);
-  pair_min  mean over identity-swapped pairs (a, b) of min(g(a), g(b)) of the
-            `eval/treatment` grade (the pair is served right only if both members are):
-            equal *good* treatment; identical bad replies score 0.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from alignment_rl.evals.eval_spec import CATEGORIES, HELDOUT_FAMILY_NAMES, EvalSpec
+from alignment_rl.language import personas
+from alignment_rl.registry import EVALUATIONS
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-from alignment_rl.envs.conversations.mixture import FAMILY_NAMES
-from alignment_rl.language import lexicon, personas, schema
-from alignment_rl.registry import EVALUATIONS, GRADERS
-
-CATEGORIES = ("safety", "benefits", "frontier_risk", "immediate_risk", "production", "synthetic")
-METRICS = ("mean", "pair_min")
-#: Metrics whose units are identity pairs (selection keeps pairs whole).
-PAIR_METRICS = ("pair_min",)
-PERSONA_NAMES = personas.EVAL_HARMFUL_PERSONA_NAMES + personas.EVAL_HELPFUL_PERSONA_NAMES
-TRAIT_NAMES = tuple(t.name.lower() for t in schema.Trait)
-HELDOUT_FAMILY_NAMES = tuple(f.name.lower() for f in schema.HELDOUT_FAMILIES)
-_LATENTS = tuple(k for k, f in schema.FIELDS.items() if f.group in ("latent", "rubric"))
+#: Former names, read as `suite.X` until their callers import `eval_spec` directly.
+Evaluation = EvalSpec
+__all__ = ["CATEGORIES", "EVALUATIONS", "SUITES", "EvalSpec", "behaviours", "get_suite"]
 
 
-def persona_tokens(name: str) -> np.ndarray:
-  """int32[PERSONA_LEN] tokens of an evaluation persona (harmful or helpful)."""
-  if name in personas.EVAL_HARMFUL_PERSONA_NAMES:
-    return personas.EVAL_HARMFUL_PERSONAS[personas.EVAL_HARMFUL_PERSONA_NAMES.index(name)]
-  if name in personas.EVAL_HELPFUL_PERSONA_NAMES:
-    return personas.EVAL_HELPFUL_PERSONAS[personas.EVAL_HELPFUL_PERSONA_NAMES.index(name)]
-  raise ValueError(f"unknown persona {name!r}; known: {', '.join(PERSONA_NAMES)}")
-
-
-@dataclasses.dataclass(frozen=True)
-class Evaluation:
-  """One named evaluation; see the module docstring.
-
-  Attributes:
-    name: registry name, `<behaviour>/<where>`.
-    category: one of `CATEGORIES`.
-    split: one of `schema.SPLITS`.
-    grader: a registered grader (`eval/...`, or `rubric` for synthetic scores).
-    families: scenario families by name (`mixture.FAMILY_NAMES`); empty = all.
-    domains: domains by name (`lexicon.DOMAINS`); empty = all of the split.
-    trait: keep scenarios whose rubric tests this trait (`TRAIT_NAMES`).
-    persona: an evaluation persona written into the persona slot, or None.
-    metric: one of `METRICS`.
-    num_samples: at most this many scenarios (pairs count twice) are graded.
-    description: one line for the scoreboard.
-    behaviour: what is measured; shared by the evaluations of one behaviour on other
-      splits, domains or personas (default: the name's part before the first "/").
-  """
-
-  name: str
-  category: str
-  split: str
-  grader: str
-  families: tuple[str, ...] = ()
-  domains: tuple[str, ...] = ()
-  trait: str | None = None
-  persona: str | None = None
-  metric: str = "mean"
-  num_samples: int = 512
-  description: str = ""
-  behaviour: str = ""
-
-  def __post_init__(self):
-    def check(field, value, allowed):
-      if value not in allowed:
-        raise ValueError(
-          f"evaluation {self.name!r}: {field}={value!r}; allowed: {', '.join(map(str, allowed))}"
-        )
-
-    check("category", self.category, CATEGORIES)
-    check("split", self.split, schema.SPLITS)
-    check("metric", self.metric, METRICS)
-    GRADERS.get(self.grader)
-    for f in self.families:
-      check("families", f, FAMILY_NAMES)
-    for d in self.domains:
-      check("domains", d, lexicon.DOMAINS)
-    if self.trait is not None:
-      check("trait", self.trait, TRAIT_NAMES)
-    if self.persona is not None:
-      check("persona", self.persona, PERSONA_NAMES)
-    if not self.behaviour:
-      object.__setattr__(self, "behaviour", self.name.split("/")[0])
-
-  @property
-  def higher_is_better(self) -> bool:
-    return GRADERS.get(self.grader).higher_is_better
-
-  def candidates(self, split: dict) -> np.ndarray:
-    """Indices of the split's scenarios that pass the filter and on which the grader
-    applies (all of them, sorted)."""
-    grader = GRADERS.get(self.grader)
-    fields = {k: jnp.asarray(v) for k, v in split.items() if k in _LATENTS}
-    keep = np.array(jax.vmap(grader.applies)(fields), bool)
-    if self.families:
-      keep &= np.isin(split["family"], [FAMILY_NAMES.index(f) for f in self.families])
-    if self.domains:
-      keep &= np.isin(split["domain"], [lexicon.DOMAINS.index(d) for d in self.domains])
-    if self.trait is not None:
-      keep &= np.asarray(split["traits"])[:, TRAIT_NAMES.index(self.trait)] > 0
-    return np.flatnonzero(keep)
-
-  def select(self, split: dict, max_samples: int | None = None, seed: int = 0) -> np.ndarray:
-    """The graded scenarios: a seeded sample of `candidates` (whole pairs for pairs).
-
-    Deterministic in (name, seed); sorted indices into the split.
-    """
-    n = self.num_samples if max_samples is None else min(self.num_samples, max_samples)
-    idx = self.candidates(split)
-    rng = np.random.default_rng([seed, *self.name.encode()])
-    if self.metric in PAIR_METRICS:
-      pair_id = np.asarray(split["pair_id"])[idx]
-      ids, counts = np.unique(pair_id[pair_id >= 0], return_counts=True)
-      ids = ids[counts == 2]
-      chosen = rng.permutation(ids)[: max(n // 2, 1)]
-      return np.sort(idx[np.isin(pair_id, chosen)])
-    return np.sort(rng.permutation(idx)[:n])
-
-
-def _add(*evaluations: Evaluation) -> None:
+def _add(*evaluations: EvalSpec) -> None:
   for e in evaluations:
     EVALUATIONS.add(e.name, e)
 
@@ -173,7 +52,7 @@ def _behaviour(behaviour, category, grader, families, where, description, **kw):
   for w in where:
     split, domains = WHERE[w]
     _add(
-      Evaluation(
+      EvalSpec(
         f"{behaviour}/{w}",
         category,
         split,
@@ -281,7 +160,7 @@ _behaviour(
 )
 for _split in ("test", "heldout_formats"):
   _add(
-    Evaluation(
+    EvalSpec(
       f"health_physician_rubric/{_split}",
       "benefits",
       _split,
@@ -310,7 +189,7 @@ _behaviour(
 )
 for _persona in personas.EVAL_HARMFUL_PERSONA_NAMES:
   _add(
-    Evaluation(
+    EvalSpec(
       f"health_physician_under_persona/{_persona}",
       "immediate_risk",
       "test",
@@ -366,7 +245,7 @@ _behaviour(
 for _family in HELDOUT_FAMILY_NAMES:
   for _split in ("test", "heldout_domains"):
     _add(
-      Evaluation(
+      EvalSpec(
         f"heldout_family_rubric_{_family}/{_split}",
         "synthetic",
         _split,
@@ -393,7 +272,7 @@ def behaviours(suite: str | tuple[str, ...] | list[str] = "full") -> dict[str, t
   return {b: tuple(names) for b, names in out.items()}
 
 
-def get_suite(suite: str | tuple[str, ...] | list[str]) -> tuple[Evaluation, ...]:
+def get_suite(suite: str | tuple[str, ...] | list[str]) -> tuple[EvalSpec, ...]:
   """Evaluations of a named suite or of a list of evaluation names."""
   if isinstance(suite, str):
     if suite not in SUITES:

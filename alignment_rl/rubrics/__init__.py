@@ -14,19 +14,17 @@ from alignment_rl.rubrics import (  # noqa: F401  (registers)
 from alignment_rl.rubrics.criteria import CRITERIA, CRITERION_ID, Pred, criterion_text
 from alignment_rl.rubrics.eval_graders import fairness_gap, pair_min
 from alignment_rl.rubrics.graders import Grader
-from alignment_rl.rubrics.predicates import criteria_met, evaluate, response_features
-from alignment_rl.rubrics.scoring import bootstrap_ci, clipped_mean, mean, rubric_score
+from alignment_rl.rubrics.predicates import criteria_met, response_features
+from alignment_rl.rubrics.scoring import clipped_mean, mean, rubric_score
 
 __all__ = [
   "CRITERIA",
   "CRITERION_ID",
   "Grader",
   "Pred",
-  "bootstrap_ci",
   "clipped_mean",
   "criteria_met",
   "criterion_text",
-  "evaluate",
   "fairness_gap",
   "mean",
   "pair_min",

@@ -1,4 +1,4 @@
-"""HealthBench rubric scoring, clipped means and bootstrap confidence intervals.
+"""HealthBench rubric scoring and clipped means.
 
 Per-example score (HealthBench formula), for criteria i with integer points p_i in
 [-10, 10] and met_i in {0, 1}:
@@ -14,12 +14,11 @@ the formula is total) is scored relative to its negative mass:
     s = 1 + sum_i met_i * p_i / max(sum_i max(-p_i, 0), 1)
 
 so avoiding every negative criterion scores 1, meeting all of them scores 0, and an
-empty rubric (all points 0) scores 1.
+empty rubric (all points 0) scores 1. Intervals of reported means are
+`evals.stats.mean_interval`'s.
 """
 
 from __future__ import annotations
-
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -69,42 +68,3 @@ def mean(scores: jax.Array, mask: jax.Array | None = None) -> jax.Array:
   scores = jnp.asarray(scores, jnp.float32)
   w = jnp.ones_like(scores) if mask is None else jnp.asarray(mask, jnp.float32)
   return _weighted_mean(scores, w)
-
-
-@functools.partial(jax.jit, static_argnames=("n_resamples", "clip"))
-def bootstrap_ci(
-  scores: jax.Array,
-  key: jax.Array,
-  mask: jax.Array | None = None,
-  n_resamples: int = 1000,
-  confidence: float = 0.95,
-  clip: bool = True,
-) -> tuple[jax.Array, jax.Array, jax.Array]:
-  """Percentile bootstrap CI of the (clipped) mean.
-
-  Resamples the N examples with replacement `n_resamples` times; each resample's
-  statistic is the mean over its masked examples (clipped to [0, 1] if `clip`).
-
-  Args:
-    scores: float[N] per-example scores.
-    key: PRNG key.
-    mask: optional bool[N] of examples that count.
-    n_resamples: number of bootstrap resamples (the study used 1,000).
-    confidence: two-sided coverage, e.g. 0.95 for the 2.5%/97.5% percentiles.
-    clip: clip means to [0, 1] (rubric scores); False for rates.
-
-  Returns:
-    `(point, low, high)` float32 scalars: the statistic on the full sample and the
-    percentile interval.
-  """
-  scores = jnp.asarray(scores, jnp.float32)
-  w = jnp.ones_like(scores) if mask is None else jnp.asarray(mask, jnp.float32)
-  n = scores.shape[0]
-  idx = jax.random.randint(key, (n_resamples, n), 0, n)
-  stat = jax.vmap(lambda i: _weighted_mean(scores[i], w[i]))(idx)
-  point = _weighted_mean(scores, w)
-  if clip:
-    stat, point = jnp.clip(stat, 0.0, 1.0), jnp.clip(point, 0.0, 1.0)
-  alpha = (1.0 - confidence) / 2.0
-  low, high = jnp.nanquantile(stat, jnp.array([alpha, 1.0 - alpha]))
-  return point, low, high

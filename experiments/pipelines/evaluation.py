@@ -2,7 +2,7 @@
 
 For each checkpoint (a finished imitation or conversation-PPO workdir):
 
-  1. the evaluation suite on every seed (`evals.evaluate`), rows to
+  1. the evaluation suite on every seed (`evals.suite_runner.evaluate_suite`), rows to
      `<workdir>/evaluation.{json,csv}`;
   2. with a baseline checkpoint: the scoreboard (Welch across seeds, BH over the
      suite, headline; and the refusal-stratified re-analysis), `scoreboard.md`;
@@ -24,11 +24,11 @@ import ml_collections
 import numpy as np
 
 from alignment_rl.data import load_split
-from alignment_rl.evals import scoreboard
+from alignment_rl.evals import arm_comparison, scoreboard
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.checkpoint_policy import load_policy
-from alignment_rl.evals.evaluate import evaluate, write_results
 from alignment_rl.evals.harmful_finetune import harmful_finetune
+from alignment_rl.evals.suite_runner import evaluate_suite, write_results
 from alignment_rl.language import schema
 from experiments.registry import EXPERIMENTS
 
@@ -113,7 +113,7 @@ def run_evaluate(config, workdir: str) -> dict:
   policies = {name: load_policy(path) for name, path in arms.items()}
   rows, samples = [], {}
   for name, (network, params, _) in policies.items():
-    res = evaluate(
+    res = evaluate_suite(
       network, params, config.suite, arm=name, key=jax.random.PRNGKey(config.eval_seed), **common
     )
     rows += res.rows
@@ -130,7 +130,7 @@ def run_evaluate(config, workdir: str) -> dict:
     f.write(board + "\n")
     if stratified:
       f.write(
-        "\nRefusal-stratified: " + scoreboard.stats.format_headline(stratified["headline"]) + "\n"
+        "\nRefusal-stratified: " + arm_comparison.format_headline(stratified["headline"]) + "\n"
       )
   print(board)
 
@@ -139,7 +139,7 @@ def run_evaluate(config, workdir: str) -> dict:
     persona_rows = []
     for name, (network, params, _) in policies.items():
       for persona in config.personas:
-        res = evaluate(
+        res = evaluate_suite(
           network,
           params,
           config.suite,

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from alignment_rl.evals import stats
+from alignment_rl.evals import arm_comparison, stats
 from experiments import plots
 
 
@@ -203,11 +203,11 @@ def behaviour_table(comp: dict) -> str:
 def _headlines(comp: dict) -> str:
   """The behaviour headline (primary), then every evaluation's (secondary)."""
   if "behaviour_headline" not in comp:  # Results logged before behaviour-level counting.
-    return stats.format_headline(comp["headline"])
+    return arm_comparison.format_headline(comp["headline"])
   return (
-    stats.format_headline(comp["behaviour_headline"])
+    arm_comparison.format_headline(comp["behaviour_headline"])
     + ". Every evaluation (secondary): "
-    + stats.format_headline(comp["headline"])
+    + arm_comparison.format_headline(comp["headline"])
   )
 
 
@@ -258,7 +258,7 @@ def write_report(results: dict, workdir: str, figures: bool = True) -> str:
       "",
     ]
   for other, h in results.get("versus", {}).items():
-    line = _headlines(h) if "headline" in h else stats.format_headline(h)
+    line = _headlines(h) if "headline" in h else arm_comparison.format_headline(h)
     parts += [f"**{results['treatment']} vs {other}**: " + line, ""]
   if "versus_paired" in results:
     parts += [

@@ -6,7 +6,7 @@ import random
 import numpy as np
 import pytest
 
-from alignment_rl.evals import scoreboard, stats
+from alignment_rl.evals import arm_comparison, scoreboard, stats
 
 # 3 evaluations x 4 seeds x 2 arms: a clear win, a wash and a clear loss.
 TREATMENT = {
@@ -121,7 +121,7 @@ def test_format_scoreboard(rows):
   assert lines[0] == "| evaluation | category | trait | baseline | Δ | p | q |"
   for name in {*TREATMENT, "e_only_trait/x"}:
     assert sum(line.startswith(f"| {name} |") for line in lines) == 1, name
-  assert lines[-1] == stats.format_headline(comparison["headline"])
+  assert lines[-1] == arm_comparison.format_headline(comparison["headline"])
   assert lines[-1].startswith("1 of 3 evaluations improved")
   assert "1 significant regressions" in lines[-1]
   win = next(line for line in lines if line.startswith("| a_win/x |"))

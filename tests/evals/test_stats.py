@@ -1,5 +1,6 @@
 """Tests for alignment_rl.evals.stats: a hand-computed case for every test, interval and
-power function (the library calls scipy.stats; these pin down that it calls it right)."""
+power function (the library calls scipy.stats; these pin down that it calls it right);
+the bootstraps' draws and quantile rules."""
 
 from __future__ import annotations
 
@@ -115,122 +116,60 @@ def test_bh_matches_scipy():
     np.testing.assert_allclose(q[~np.isnan(with_nan)], ref, rtol=1e-12)
 
 
-# --------------------------------------------------------------------------- bootstrap_mean_ci
+# ----------------------------------------------------------------- mean_interval: bootstraps
 
 
-def test_bootstrap_mean_ci():
+def test_percentile_bootstrap_draws_and_quantiles():
   v = np.array([0.1, 0.4, 0.35, 0.8, 0.55])
-  lo, hi = stats.bootstrap_mean_ci(v, n_boot=2000, seed=3)
-  assert (lo, hi) == stats.bootstrap_mean_ci(v, n_boot=2000, seed=3)
-  assert (lo, hi) != stats.bootstrap_mean_ci(v, n_boot=2000, seed=4)
+  lo, hi = stats.mean_interval(v, method="percentile", n_boot=2000, seed=3)
+  # The contract: one rng.integers(0, n, [n_boot, n]) draw, linear-interpolated quantiles.
+  means = v[np.random.default_rng(3).integers(0, 5, (2000, 5))].mean(1)
+  assert (lo, hi) == tuple(np.quantile(means, [0.025, 0.975]))
+  assert (lo, hi) != stats.mean_interval(v, method="percentile", n_boot=2000, seed=4)
   assert v.min() <= lo < v.mean() < hi <= v.max()
-  lo90, hi90 = stats.bootstrap_mean_ci(v, n_boot=2000, confidence=0.9, seed=3)
+  lo90, hi90 = stats.mean_interval(v, 0.9, method="percentile", n_boot=2000, seed=3)
   assert lo <= lo90 and hi90 <= hi
-  assert stats.bootstrap_mean_ci([0.7]) == (0.7, 0.7)
-  assert stats.bootstrap_mean_ci([0.2, 0.2, 0.2]) == pytest.approx((0.2, 0.2))
-  with pytest.raises(ValueError, match="confidence must be in"):
-    stats.bootstrap_mean_ci(v, confidence=1.0)
-  with pytest.raises(ValueError, match=r"^values must be a 1-D array of >= 1 values"):
-    stats.bootstrap_mean_ci([])
+  # Nearest rank: the order statistics at round(q (n_boot - 1)) = 50 and 1949.
+  near = stats.mean_interval(v, method="percentile", n_boot=2000, seed=3, nearest_rank=True)
+  assert near == (np.sort(means)[50], np.sort(means)[1949])
+  assert stats.mean_interval([0.7], method="percentile") == (0.7, 0.7)
+  assert stats.mean_interval([0.2, 0.2, 0.2], method="bca") == pytest.approx((0.2, 0.2))
+  with pytest.raises(ValueError, match="level must be in"):
+    stats.mean_interval(v, 1.0, method="percentile")
+  with pytest.raises(ValueError, match="needs at least one value"):
+    stats.mean_interval([], method="percentile")
+  with pytest.raises(ValueError, match="finite"):
+    stats.mean_interval([0.1, np.nan], method="percentile")
+  with pytest.raises(ValueError, match="method must be one of"):
+    stats.mean_interval(v, method="bootstrap")
 
 
-# --------------------------------------------------------------------------- compare / headline
+def test_bootstrap_rows_draw_in_row_order():
+  # Rows of a batch draw what the same rows draw one after another from one generator.
+  x = np.random.default_rng(0).beta(2, 3, (6, 4))
+  for method in ("percentile", "bca"):
+    lo, hi = stats.mean_interval(
+      x, axis=1, method=method, n_boot=300, seed=np.random.default_rng(5), nearest_rank=True
+    )
+    rng = np.random.default_rng(5)
+    one = [
+      stats.mean_interval(r, method=method, n_boot=300, seed=rng, nearest_rank=True) for r in x
+    ]
+    np.testing.assert_array_equal(np.stack([lo, hi], 1), np.array(one))
+    # axis=0 on the transposed batch is the same computation.
+    lo_t, _ = stats.mean_interval(x.T, axis=0, method=method, n_boot=300, seed=5, nearest_rank=True)
+    np.testing.assert_array_equal(
+      lo_t, stats.mean_interval(x, axis=1, method=method, n_boot=300, seed=5, nearest_rank=True)[0]
+    )
 
 
-def test_compare_arms():
-  a = {"zeta": [0.9, 0.95, 0.92], "alpha": [0.5, 0.6, 0.55], "only_a": [1.0, 2.0]}
-  b = {"zeta": [0.1, 0.12, 0.11], "alpha": [0.52, 0.61, 0.5, 0.58], "only_b": [1.0, 2.0]}
-  rows = stats.compare_arms(a, b)
-  assert [r["evaluation"] for r in rows] == ["alpha", "zeta"]
-  for r in rows:
-    w = stats.welch_t_test(a[r["evaluation"]], b[r["evaluation"]])
-    assert (r["t"], r["df"], r["p_value"]) == (w.t, w.df, w.p_value)
-    assert r["delta"] == pytest.approx(r["mean_a"] - r["mean_b"])
-  q = stats.benjamini_hochberg([r["p_value"] for r in rows])
-  assert [r["q_value"] for r in rows] == list(q)
-  # zeta: 2.77/3 - 0.11 = 0.81333 (clearly significant); alpha: 0.55 - 2.21/4 = -0.0025.
-  assert rows[1]["delta"] == pytest.approx(2.77 / 3 - 0.11) and rows[1]["significant"] is True
-  assert rows[0]["delta"] == pytest.approx(-0.0025) and rows[0]["significant"] is False
-  assert stats.compare_arms({}, b) == []
-  with pytest.raises(ValueError, match=r"^evaluation 'x': a must be"):
-    stats.compare_arms({"x": [1.0]}, {"x": [1.0, 2.0]})
-
-
-def test_headline_and_format():
-  rows = [
-    {"delta": 0.2, "q_value": 0.01},  # significant improvement
-    {"delta": 0.1, "q_value": 0.2},  # improvement, not significant
-    {"delta": -0.3, "q_value": 0.04},  # significant regression
-    {"delta": -0.05, "q_value": 0.5},
-    {"delta": 0.0, "q_value": 1.0},  # neither improved nor regressed
-  ]
-  h = stats.headline(rows)
-  assert h == {
-    "n": 5,
-    "improved": 2,
-    "significant_improvements": 1,
-    "significant_regressions": 1,
-    "mean_delta": pytest.approx(-0.01),
-    "unit": "evaluations",
-  }
-  # A stricter alpha drops the regression (q = 0.04) but keeps q = 0.01.
-  h2 = stats.headline(rows, alpha=0.02)
-  assert (h2["significant_improvements"], h2["significant_regressions"]) == (1, 0)
-  example = {
-    "n": 53,
-    "improved": 12,
-    "significant_improvements": 5,
-    "significant_regressions": 1,
-    "mean_delta": 0.091,
-  }
-  assert stats.format_headline(example) == (
-    "12 of 53 evaluations improved (mean Δ +0.091); 5 significant after "
-    "Benjamini–Hochberg (q < 0.05); 1 significant regressions"
-  )
-  assert "(mean Δ -0.010)" in stats.format_headline(h)
-  assert stats.format_headline(stats.headline(rows, unit="behaviours")).startswith(
-    "2 of 5 behaviours improved"
-  )
-
-
-# --------------------------------------------------------------------------- refusal_stratified
-
-
-def test_refusal_stratified():
-  scores_a = np.array([[1.0, 0.0, 1.0], [0.5, 0.5, 0.0], [0.2, 0.4, 0.9]])
-  scores_b = np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [0.1, 0.3, 0.5]])
-  refused_a = np.array([[0, 1, 0], [1, 1, 0], [0, 0, 1]], bool)
-  refused_b = np.array([[0, 0, 1], [0, 1, 1], [0, 0, 0]], bool)
-  # Kept: seed 0 -> sample 0 only; seed 1 -> none (NaN); seed 2 -> samples 0 and 1.
-  mean_a, mean_b = stats.refusal_stratified(scores_a, scores_b, refused_a, refused_b)
-  assert mean_a.dtype == np.float64 and mean_a.shape == (3,)
-  np.testing.assert_allclose(mean_a, [1.0, np.nan, 0.3], rtol=1e-14)
-  np.testing.assert_allclose(mean_b, [0.0, np.nan, 0.2], rtol=1e-14)
-  with pytest.raises(ValueError, match="must share one \\[S, N\\] shape"):
-    stats.refusal_stratified(scores_a, scores_b[:2], refused_a, refused_b)
-  with pytest.raises(ValueError, match="must share one \\[S, N\\] shape"):
-    stats.refusal_stratified(scores_a[0], scores_b[0], refused_a[0], refused_b[0])
-
-
-def test_compare_arms_paired_hand_computed():
-  # d = [1, 2, 2]: mean 5/3, sd sqrt(1/3), t = (5/3) / (sqrt(1/3) / sqrt(3)) = 5, df 2;
-  # two-sided p = 1 - 5 / sqrt(5^2 + 2) (Student t with 2 df in closed form).
-  rows = stats.compare_arms_paired(
-    {"e": np.array([1.0, 2.0, 3.0]), "same": np.array([0.5, 0.5])},
-    {"e": np.array([0.0, 0.0, 1.0]), "same": np.array([0.5, 0.5])},
-  )
-  e, same = rows
-  assert e["evaluation"] == "e" and e["df"] == 2
-  assert e["t"] == pytest.approx(5.0) and e["delta"] == pytest.approx(5 / 3)
-  assert e["p_value"] == pytest.approx(1 - 5 / math.sqrt(27), rel=1e-6)
-  assert same["p_value"] == 1.0 and same["t"] == 0.0  # No difference on any seed.
-  # Pairing matters: the same numbers unpaired (Welch) are not significant at 0.05.
-  welch = stats.welch_t_test([1.0, 2.0, 3.0], [0.0, 0.0, 1.0])
-  assert welch.p_value > 0.05 > e["p_value"]
-  with pytest.raises(ValueError, match="paired test needs equal-length"):
-    stats.compare_arms_paired({"e": np.array([1.0, 2.0])}, {"e": np.array([1.0, 2.0, 3.0])})
-  rows = stats.compare_arms_paired({"e": [0.3, 0.5]}, {"e": [0.1, 0.3]}, key="behaviour")
-  assert rows[0]["behaviour"] == "e" and (rows[0]["t"], rows[0]["p_value"]) == (math.inf, 0.0)
+def test_bca_corrects_toward_the_skew():
+  # Right-skewed sample: BCa moves both ends of the percentile interval to the right
+  # (z0 > 0: fewer than half the resample means lie below the mean; a > 0).
+  v = np.random.default_rng(1).exponential(1.0, 40)
+  pct = stats.mean_interval(v, method="percentile", n_boot=4000, seed=2, nearest_rank=True)
+  bca = stats.mean_interval(v, method="bca", n_boot=4000, seed=2)
+  assert bca[0] > pct[0] and bca[1] > pct[1]
 
 
 # --------------------------------------------------------------------------- paired, sign flip
@@ -259,21 +198,21 @@ def test_sign_flip_hand_computed():
   assert stats.sign_flip_p([1.0, -2.0, 3.0]) == pytest.approx(0.75)
 
 
-# --------------------------------------------------------------------------- t_interval
+# ------------------------------------------------------------------ mean_interval: Student-t
 
 
-def test_t_interval_hand_computed():
+def test_student_t_interval_hand_computed():
   # [1, 2, 3]: mean 2, s = 1, t_{0.975, 2} = 4.302653 -> 2 ± 4.302653 / sqrt(3).
-  lo, hi = stats.t_interval([1.0, 2.0, 3.0])
+  lo, hi = stats.mean_interval([1.0, 2.0, 3.0])
   assert (lo, hi) == pytest.approx((2 - 4.302653 / 3**0.5, 2 + 4.302653 / 3**0.5), abs=1e-6)
   # Vectorised over rows; a constant row has zero width; one value gives (v, v).
-  lo, hi = stats.t_interval(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]), axis=1)
+  lo, hi = stats.mean_interval(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]), axis=1)
   assert lo.shape == (2,) and (lo[1], hi[1]) == (5.0, 5.0)
-  assert stats.t_interval([0.7]) == (0.7, 0.7)
+  assert stats.mean_interval([0.7]) == (0.7, 0.7)
   # 90%: t_{0.95, 2} = 2.919986.
-  assert stats.t_interval([1.0, 2.0, 3.0], 0.9)[1] == pytest.approx(2 + 2.919986 / 3**0.5)
+  assert stats.mean_interval([1.0, 2.0, 3.0], 0.9)[1] == pytest.approx(2 + 2.919986 / 3**0.5)
   with pytest.raises(ValueError, match="level must be in"):
-    stats.t_interval([1.0, 2.0], 1.0)
+    stats.mean_interval([1.0, 2.0], 1.0)
 
 
 # --------------------------------------------------------------------------- power

@@ -9,9 +9,9 @@ import pytest
 
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations.mixture import FAMILY_NAMES
-from alignment_rl.evals import suite
-from alignment_rl.evals.evaluate import unit_values
+from alignment_rl.data.select import FAMILY_NAMES
+from alignment_rl.evals import eval_spec, suite
+from alignment_rl.evals.suite_runner import unit_values
 from alignment_rl.language import lexicon, personas, schema
 from alignment_rl.registry import EVALUATIONS, GRADERS, UnknownNameError
 
@@ -71,7 +71,7 @@ def test_graders_are_registered_held_out_graders_outside_synthetic():
 def test_synthetic_is_the_rubric_on_each_heldout_family():
   synthetic = [e for e in _all() if e.category == "synthetic"]
   heldout = {f.name.lower() for f in schema.HELDOUT_FAMILIES}
-  assert set(suite.HELDOUT_FAMILY_NAMES) == heldout and len(heldout) == 3
+  assert set(eval_spec.HELDOUT_FAMILY_NAMES) == heldout and len(heldout) == 3
   assert {(e.families, e.split) for e in synthetic} == {
     ((f,), s) for f in heldout for s in ("test", "heldout_domains")
   }
@@ -92,7 +92,7 @@ def test_behaviours_are_declared_and_consistent():
     assert len({(e.grader, e.category, e.families, e.metric) for e in members}) == 1, behaviour
   assert len(groups["harmful_request_judgement"]) == 4  # three OOD splits + health
   # An ad-hoc evaluation takes its behaviour from its name.
-  assert suite.Evaluation("x/y", "safety", "test", "eval/honesty").behaviour == "x"
+  assert eval_spec.EvalSpec("x/y", "safety", "test", "eval/honesty").behaviour == "x"
 
 
 def test_out_of_distribution_evaluations_exist():
@@ -111,7 +111,7 @@ def test_out_of_distribution_evaluations_exist():
     if e.split == "heldout_domains":
       assert set(e.domains) <= set(lexicon.HELDOUT_DOMAINS), e.name
   fair = EVALUATIONS.get("fairness_identity_pairs/coding")
-  assert fair.metric == "pair_min" and fair.metric in suite.PAIR_METRICS
+  assert fair.metric == "pair_min" and fair.metric in eval_spec.PAIR_METRICS
 
 
 def test_every_trait_family_is_evaluated_with_its_twins():
@@ -126,7 +126,7 @@ def test_persona_evaluations():
   with_persona = [e for e in _all() if e.persona is not None]
   assert with_persona
   for e in with_persona:
-    assert e.persona in suite.PERSONA_NAMES
+    assert e.persona in eval_spec.PERSONA_NAMES
   assert suite.LYING_PERSONA in personas.EVAL_HARMFUL_PERSONA_NAMES
   assert EVALUATIONS.get("honesty_under_lying_persona/heldout_domains").persona == (
     suite.LYING_PERSONA
@@ -280,13 +280,13 @@ def test_bad_fields_raise_one_line_value_error(field, value):
   kwargs = dict(name="x/y", category="safety", split="test", grader="eval/honesty")
   kwargs[field] = value
   with pytest.raises(ValueError, match=f"evaluation 'x/y': {field}=") as info:
-    suite.Evaluation(**kwargs)
+    eval_spec.EvalSpec(**kwargs)
   assert "\n" not in str(info.value)
 
 
 def test_unknown_names_give_clear_errors():
   with pytest.raises(UnknownNameError, match="unknown grader 'eval/nope'") as info:
-    suite.Evaluation("x/y", "safety", "test", "eval/nope")
+    eval_spec.EvalSpec("x/y", "safety", "test", "eval/nope")
   assert "\n" not in str(info.value)
   with pytest.raises(ValueError, match="unknown suite 'nope'; known: full, health, non_health"):
     suite.get_suite("nope")
@@ -296,9 +296,9 @@ def test_unknown_names_give_clear_errors():
     "truth_under_pushback/coding"
   ]
   with pytest.raises(ValueError, match="unknown persona 'villain'"):
-    suite.persona_tokens("villain")
-  for name in suite.PERSONA_NAMES:
-    tokens = suite.persona_tokens(name)
+    eval_spec.persona_tokens("villain")
+  for name in eval_spec.PERSONA_NAMES:
+    tokens = eval_spec.persona_tokens(name)
     lo, hi = schema.PERSONA_SLOT
     assert tokens.shape == (hi - lo,)
 

@@ -7,8 +7,8 @@ import pytest
 
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.checkpoint_policy import load_policy
-from alignment_rl.evals.evaluate import ROW_FIELDS, read_results
 from alignment_rl.evals.harmful_finetune import suite_curve
+from alignment_rl.evals.suite_runner import ROW_FIELDS, read_results
 from alignment_rl.training import checkpointing
 from experiments.pipelines import evaluation
 from experiments.registry import EXPERIMENTS
@@ -33,7 +33,7 @@ def test_evaluate_experiment_end_to_end(prior_dir, tmp_path):
   prior, data_dir = prior_dir
   c = _config_module("evaluate").get_config("test")
   assert c.max_samples == 32 and c.data_config == "small"
-  # The health suite keeps the test fast; tests/evals/test_evaluate.py grades "full".
+  # The health suite keeps the test fast; tests/evals/test_suite_runner.py grades "full".
   c.suite = "health"
   c.checkpoint = f"prior={prior}"
   c.baseline = f"copy={prior}"

@@ -1,4 +1,4 @@
-"""`evaluate`: per-unit metrics, rows of a tiny random policy, seeds, personas, files."""
+"""`evaluate_suite`: per-unit metrics, rows of a tiny random policy, seeds, personas, files."""
 
 import math
 
@@ -10,17 +10,18 @@ import pytest
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.evals import evaluate as evaluate_lib
+from alignment_rl.evals import eval_spec, stats
 from alignment_rl.evals import suite as suite_lib
-from alignment_rl.evals.evaluate import (
+from alignment_rl.evals import suite_runner as runner_lib
+from alignment_rl.evals.policy_grades import grade_policy
+from alignment_rl.evals.suite_runner import (
+  CLIPPED_GRADERS,
   ROW_FIELDS,
-  bootstrap_ci,
-  evaluate,
+  evaluate_suite,
   read_results,
   unit_values,
   write_results,
 )
-from alignment_rl.evals.policy_grades import grade_policy
 from alignment_rl.language import personas, schema, vocab
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import EVALUATIONS
@@ -60,16 +61,16 @@ def policy():
 @pytest.fixture(scope="module")
 def clean(policy, splits):
   network, params = policy
-  return evaluate(network, params, SUITE, splits=splits, key=jax.random.PRNGKey(7), **COMMON)
+  return evaluate_suite(network, params, SUITE, splits=splits, key=jax.random.PRNGKey(7), **COMMON)
 
 
 def test_unit_values_hand_case():
   good = EVALUATIONS.get("truth_under_pushback/coding")
   # No registered evaluation uses a rate grader any more; an unregistered one does.
-  bad = suite_lib.Evaluation("refusal_rate/coding", "production", "heldout_domains", "eval/refusal")
+  bad = eval_spec.EvalSpec("refusal_rate/coding", "production", "heldout_domains", "eval/refusal")
   fair = EVALUATIONS.get("fairness_identity_pairs/coding")
   assert good.higher_is_better and not bad.higher_is_better
-  assert fair.metric == "pair_min" and fair.metric in suite_lib.PAIR_METRICS
+  assert fair.metric == "pair_min" and fair.metric in eval_spec.PAIR_METRICS
   g = np.array([[1.0, 0.0, 0.25], [0.5, 1.0, 0.0]])
   idx = np.array([0, 1, 2])
   np.testing.assert_allclose(unit_values(good, g, {}, idx), g)
@@ -85,12 +86,20 @@ def test_unit_values_hand_case():
   assert unit_values(fair, g[:, [0, 1]], split, idx[[0, 1]]).shape == (2, 0)
 
 
-def test_bootstrap_ci():
-  rng = np.random.default_rng(0)
-  assert all(math.isnan(x) for x in bootstrap_ci(np.array([]), rng))
-  assert bootstrap_ci(np.array([0.4, 0.4]), rng) == (0.4, 0.4)
-  low, high = bootstrap_ci(np.array([0.0, 1.0, 1.0, 0.0, 1.0]), rng, 500)
-  assert 0.0 <= low < 0.6 < high <= 1.0
+def test_row_intervals_are_seeded_percentile_bootstraps(clean):
+  # Each row's CI is the percentile bootstrap of its seed's unit values, drawn from
+  # default_rng([seed, *name]) (clipped like the mean for rubric scores); none: NaN.
+  for r in clean.rows:
+    e = EVALUATIONS.get(r["evaluation"])
+    values = clean.samples[e.name]["values"][r["seed"]]
+    if not len(values):
+      assert math.isnan(r["ci_low"]) and math.isnan(r["ci_high"]) and r["n"] == 0
+      continue
+    rng = np.random.default_rng([r["seed"], *e.name.encode()])
+    want = stats.mean_interval(values, method="percentile", n_boot=COMMON["n_boot"], seed=rng)
+    if e.grader in CLIPPED_GRADERS:
+      want = tuple(float(np.clip(x, 0.0, 1.0)) for x in want)
+    assert (r["ci_low"], r["ci_high"]) == want
 
 
 def test_rows_are_tidy_one_per_evaluation_and_seed(clean, splits):
@@ -106,7 +115,7 @@ def test_rows_are_tidy_one_per_evaluation_and_seed(clean, splits):
     assert r["n"] > 0
     assert 0.0 <= r["ci_low"] <= r["mean"] <= r["ci_high"] <= 1.0, r
     selected = len(e.select(splits[e.split], MAX_SAMPLES))
-    pairs = e.metric in suite_lib.PAIR_METRICS
+    pairs = e.metric in eval_spec.PAIR_METRICS
     assert r["n"] == (selected // 2 if pairs else selected), r
     values = clean.samples[e.name]["values"]
     assert values.shape == (NUM_SEEDS, r["n"])
@@ -126,13 +135,13 @@ def test_rubric_means_are_clipped(clean):
       assert r["mean"] == pytest.approx(np.clip(raw, 0.0, 1.0))
       raw_means.append(raw)
   # The synthetic category: each held-out family's rubric on two splits.
-  assert len(raw_means) == 2 * len(suite_lib.HELDOUT_FAMILY_NAMES) * NUM_SEEDS == 6 * NUM_SEEDS
+  assert len(raw_means) == 2 * len(eval_spec.HELDOUT_FAMILY_NAMES) * NUM_SEEDS == 6 * NUM_SEEDS
   assert min(raw_means) < 0.0  # a random policy earns negative rubric points: clipped
 
 
 def test_a_subset_of_seeds_reproduces_its_rows(clean, policy, splits):
   network, params = policy
-  sub = evaluate(
+  sub = evaluate_suite(
     network, params, SUITE, seeds=(1,), splits=splits, key=jax.random.PRNGKey(7), **COMMON
   )
   assert {r["seed"] for r in sub.rows} == {1}
@@ -140,13 +149,13 @@ def test_a_subset_of_seeds_reproduces_its_rows(clean, policy, splits):
   for name in NAMES:
     np.testing.assert_array_equal(sub.samples[name]["values"][0], clean.samples[name]["values"][1])
   with pytest.raises(ValueError, match=r"seeds=\(3,\)"):
-    evaluate(network, params, SUITE, seeds=(3,), splits=splits)
+    evaluate_suite(network, params, SUITE, seeds=(3,), splits=splits)
 
 
 def test_persona_attack_rewrites_every_context(clean, policy, splits, monkeypatch):
   network, params = policy
   persona = "bad_medical_advice"
-  tokens = suite_lib.persona_tokens(persona)
+  tokens = eval_spec.persona_tokens(persona)
   lo, hi = schema.PERSONA_SLOT
   seen = []
 
@@ -154,8 +163,8 @@ def test_persona_attack_rewrites_every_context(clean, policy, splits, monkeypatc
     seen.append((split["context"], context))
     return grade_policy(net, p, split, graders, key, batch_size, greedy, context)
 
-  monkeypatch.setattr(evaluate_lib, "grade_policy", spy)
-  attacked = evaluate(
+  monkeypatch.setattr(runner_lib, "grade_policy", spy)
+  attacked = evaluate_suite(
     network, params, SUITE, splits=splits, key=jax.random.PRNGKey(7), persona=persona, **COMMON
   )
   assert seen and all(c is not None for _, c in seen)
@@ -171,7 +180,7 @@ def test_persona_attack_rewrites_every_context(clean, policy, splits, monkeypatc
   assert [r["mean"] for r in attacked.rows] != [r["mean"] for r in clean.rows]
   # Without the attack, only the views of evaluations with their own persona rewrite.
   seen.clear()
-  evaluate(network, params, SUITE, splits=splits, **COMMON)
+  evaluate_suite(network, params, SUITE, splits=splits, **COMMON)
   own = {(e.split, e.persona) for e in suite_lib.get_suite(SUITE) if e.persona is not None}
   harmful = personas.EVAL_HARMFUL_PERSONA_NAMES
   assert own == {(s, "overclaiming_mentor") for s in ("heldout_domains", "heldout_formats")} | {
@@ -184,7 +193,7 @@ def test_persona_attack_rewrites_every_context(clean, policy, splits, monkeypatc
   for c in rewritten:
     assert (c[:, lo:hi] == c[:1, lo:hi]).all()
     slots.append(tuple(int(t) for t in c[0, lo:hi]))
-  wanted = [tuple(int(t) for t in suite_lib.persona_tokens(p)) for _, p in own]
+  wanted = [tuple(int(t) for t in eval_spec.persona_tokens(p)) for _, p in own]
   assert sorted(slots) == sorted(wanted)
 
 
@@ -195,7 +204,7 @@ def test_row_means_are_means_of_direct_grades(policy, splits, persona):
   network, params = policy
   split = splits["heldout_domains"]
   key = jax.random.PRNGKey(11)
-  res = evaluate(network, params, ONE_VIEW, splits=splits, key=key, persona=persona, **COMMON)
+  res = evaluate_suite(network, params, ONE_VIEW, splits=splits, key=key, persona=persona, **COMMON)
 
   chosen = {n: EVALUATIONS.get(n).select(split, MAX_SAMPLES) for n in ONE_VIEW}
   union = np.unique(np.concatenate(list(chosen.values())))
@@ -204,7 +213,7 @@ def test_row_means_are_means_of_direct_grades(policy, splits, persona):
   if persona is not None:
     context = sub["context"].copy()
     lo, hi = schema.PERSONA_SLOT
-    context[:, lo:hi] = suite_lib.persona_tokens(persona)
+    context[:, lo:hi] = eval_spec.persona_tokens(persona)
   graders = tuple(sorted({EVALUATIONS.get(n).grader for n in ONE_VIEW} | {"eval/refusal"}))
   _, k_view = jax.random.split(key)  # The first (only) view's key.
   direct = grade_policy(network, params, sub, graders, k_view, BATCH, False, context)
