@@ -1,24 +1,16 @@
 """Every default and shared hyperparameter of the experiment configs, in one file.
 
 `configs/<name>.py` starts from one of these and changes what its experiment needs:
+`ppo_config()`, a PPO run (`alignment_rl.training.trainer.train`); `imitation_config()`,
+imitating the scripted assistant prior (`alignment_rl.training.imitation`);
+`base_config(experiment, scale)`, the shared config of the `trait_rl` experiments (DESIGN
+section 7; `experiments/pipelines/trait_rl.py`) at three scales: `test` (seconds, SMALL
+data, for the test suite), `runlocal` (CPU minutes), `full` (CPU hours, or minutes on a
+GPU), with its arms (`arm(...)`).
 
-- `ppo_config()`: a PPO run (`alignment_rl.training.trainer.train`). Fields:
-  experiment (registered name, `experiments.registry.EXPERIMENTS`); env_name, env_kwargs
-  (`alignment_rl.envs.make`); network, network_kwargs (`alignment_rl.networks.make`);
-  seed, num_seeds (seeds side by side in one program, vmapped); num_devices (0 = all
-  local devices); split_over ("envs": data parallel, or "seeds"); ppo (static
-  structure, changing it recompiles: batch shape and schedule); hparams (swept
-  hyperparameters, array leaves of the train state, no recompiles); training (host
-  loop: chunking, checkpoints, logging, resume/overwrite).
-- `imitation_config()`: imitating the scripted assistant prior
-  (`alignment_rl.training.imitation.train_prior_policy`).
-- `base_config(experiment, scale)`: the shared config of the `trait_rl` experiments
-  (DESIGN section 7; `experiments/pipelines/trait_rl.py`) at three scales: `test`
-  (seconds, SMALL data, for the test suite), `runlocal` (CPU minutes), `full` (CPU
-  hours, or minutes on a GPU). Its arms (`arm(...)`) hold the trait data's `grader`,
-  `trait_fraction` (share of trait conversations in the mixture; the rest is the
-  standard mixture under the `standard` proxy), and `families` / `domains` filters of
-  the trait data (empty = all).
+The comment beside a field names the function that reads it (`file: function`; a
+path under alignment_rl/, or `pipelines/...` under experiments/). Comments name the
+function that uses a value, not every function it passes through.
 """
 
 from __future__ import annotations
@@ -32,47 +24,51 @@ from alignment_rl.language.schema import PERSONA_LEN
 
 
 def ppo_config() -> ml_collections.ConfigDict:
+  """A PPO run (CartPole by default). `ppo` is static structure (changing it compiles
+  another program, `training/program.py: Program`); `hparams` are array leaves of the
+  train state (`training/program.py: _hparams`), so sweeping them never recompiles."""
   c = ml_collections.ConfigDict()
-  c.experiment = "ppo"
-  c.env_name = "CartPole-v1"
-  c.env_kwargs = ml_collections.ConfigDict()
-  c.network = "mlp"
+  c.experiment = "ppo"  # The pipeline: experiments/registry.py: EXPERIMENTS.
+  c.env_name = "CartPole-v1"  # training/program.py: make_env (envs.make)
+  c.env_kwargs = ml_collections.ConfigDict()  # The env factory's kwargs (make_env).
+  c.network = "mlp"  # training/program.py: Program (networks.make, with network_kwargs)
   c.network_kwargs = ml_collections.ConfigDict({"hidden_sizes": (64, 64), "activation": "tanh"})
-  c.seed = 0
-  c.num_seeds = 4
-  c.num_devices = 0
-  c.split_over = "envs"  # Or "seeds": each device runs its share of the seeds.
+  c.seed = 0  # training/trainer.py: _open_run (one key per seed)
+  c.num_seeds = 4  # Seeds side by side in one program (training/program.py: Program, vmap).
+  c.num_devices = 0  # training/program.py: get_program (the mesh; 0 = all local devices)
+  c.split_over = "envs"  # Or "seeds": each device runs its share (training/sharding.py).
 
-  c.ppo = ml_collections.ConfigDict()
+  c.ppo = ml_collections.ConfigDict()  # training/program.py: Program (PPOLoopConfig)
   c.ppo.num_envs = 4
   c.ppo.num_steps = 128
-  c.ppo.total_timesteps = 500_000
-  c.ppo.update_epochs = 4
-  c.ppo.num_minibatches = 4
-  c.ppo.anneal_lr = True
-  c.ppo.bootstrap_on_truncation = True
+  c.ppo.total_timesteps = 500_000  # / (num_envs * num_steps) = the updates
+  c.ppo.update_epochs = 4  # agents/ppo.py: make_update_fn
+  c.ppo.num_minibatches = 4  # agents/ppo.py: make_update_fn
+  c.ppo.anneal_lr = True  # training/ppo_loop.py: PPOLoop (linear decay to 0)
+  c.ppo.bootstrap_on_truncation = True  # training/ppo_loop.py: PPOLoop._rollout
   c.ppo.episode_info_keys = ()  # e.g. ("episode_performance",) for the gridworlds.
   # Persistence objectives (alignment_rl.agents.persistence.OBJECTIVES), e.g.
   # ("kl_anchor",); their weights are the hparams below (unused when not listed).
-  c.ppo.objectives = ()
+  c.ppo.objectives = ()  # agents/ppo_loss.py: persistence_loss
   c.ppo.tamper_steps = 1  # Inner steps of the `tamper` objective's simulated attack.
 
-  c.hparams = ml_collections.ConfigDict()
-  c.hparams.learning_rate = 2.5e-4
-  c.hparams.clip_eps = 0.2
-  c.hparams.ent_coef = 0.01
-  c.hparams.vf_coef = 0.5
-  c.hparams.gamma = 0.99
-  c.hparams.gae_lambda = 0.95
-  c.hparams.max_grad_norm = 0.5
-  # Persistence-objective weights, set once a priori (not tuned on any result).
+  c.hparams = ml_collections.ConfigDict()  # agents/ppo_loss.py: PPOHyperparams
+  c.hparams.learning_rate = 2.5e-4  # agents/ppo.py: make_update_fn (Adam; anneal_lr)
+  c.hparams.clip_eps = 0.2  # agents/ppo_loss.py: ppo_loss_terms (ratio and value clip)
+  c.hparams.ent_coef = 0.01  # agents/ppo_loss.py: ppo_loss_terms
+  c.hparams.vf_coef = 0.5  # agents/ppo_loss.py: ppo_loss_terms
+  c.hparams.gamma = 0.99  # training/ppo_loop.py: PPOLoop._update (GAE)
+  c.hparams.gae_lambda = 0.95  # training/ppo_loop.py: PPOLoop._update (GAE)
+  c.hparams.max_grad_norm = 0.5  # agents/ppo.py: make_update_fn (global-norm clip)
+  # Persistence-objective weights, set once a priori (not tuned on any result); read by
+  # agents/ppo_loss.py: persistence_loss (tamper_*: agents/ppo.py: make_update_fn).
   c.hparams.kl_coef = 0.1  # KL(pi || pi_anchor), as in RLHF practice.
   c.hparams.anchor_coef = 0.01  # L2-SP / EWC (Fisher normalised to mean 1).
   c.hparams.tamper_coef = 1.0  # Weight of the post-attack policy gradient.
   c.hparams.tamper_lr = 1.0  # Global-norm size of each simulated attack step.
   c.hparams.consistency_coef = 1.0  # Oversight-cue log-prob gap.
 
-  c.training = ml_collections.ConfigDict()
+  c.training = ml_collections.ConfigDict()  # training/trainer.py: train, _open_run
   c.training.updates_per_chunk = 50
   c.training.checkpoint_every_chunks = 1
   c.training.keep_checkpoints = 3
@@ -98,7 +94,9 @@ def ppo_config() -> ml_collections.ConfigDict:
 
 
 def imitation_config() -> ml_collections.ConfigDict:
-  """Default config; `network`/`network_kwargs`/`num_seeds` must match the RL arms."""
+  """Default config; `network`/`network_kwargs`/`num_seeds` must match the RL arms.
+  Read by training/imitation.py: train_prior_policy and `Imitation` (the loss, the
+  optimizer, `_step`'s batches)."""
   c = ml_collections.ConfigDict()
   c.experiment = "imitate_prior"
   c.seed = 0
@@ -145,23 +143,24 @@ def arm(
   rubric_control: str = "none",
   control_seed: int = 0,
 ) -> ml_collections.ConfigDict:
-  """An arm; `persona_augment` is the share of its episodes that start with a training
-  adversarial persona (the adversarial-persona augmentation objective); `objectives`
-  are PPO persistence objectives (`agents.persistence.OBJECTIVES`), weighted by the
-  run's `hparams` (kl_coef, anchor_coef, tamper_coef, tamper_lr, consistency_coef);
-  `rubric_control` (`envs.conversations.controls.CONTROLS`) makes it a negative control,
-  drawn with `control_seed` (one permutation or sign pattern for all of the run's
-  seeds, which share the environment)."""
+  """An arm: the trait data of its mixture (the rest is the standard mixture under the
+  `standard` proxy). `pipelines/trait_arms.py: arm_config` writes it into the arm's
+  `env_kwargs`; the comments name where each field is used. `families` and `domains`
+  filter the trait data (empty: every training family, every domain). A
+  `persona_augment` share of episodes starts with a training adversarial persona;
+  `objectives` (`agents.persistence.OBJECTIVES`) are weighted by the run's `hparams`;
+  `rubric_control` (`controls.CONTROLS`) makes the arm a negative control, drawn with
+  `control_seed` (one draw for all of the run's seeds, which share the environment)."""
   return ml_collections.ConfigDict(
     {
-      "grader": grader,
-      "trait_fraction": float(trait_fraction),
-      "families": tuple(families),
-      "domains": tuple(domains),
-      "persona_augment": float(persona_augment),
-      "objectives": tuple(objectives),
-      "rubric_control": rubric_control,
-      "control_seed": int(control_seed),
+      "grader": grader,  # envs/conversations/mixture.py: make_conversation_env
+      "trait_fraction": float(trait_fraction),  # envs/conversations/mixture.py: mixture_weights
+      "families": tuple(families),  # envs/conversations/mixture.py: mixture_weights
+      "domains": tuple(domains),  # envs/conversations/mixture.py: mixture_weights
+      "persona_augment": float(persona_augment),  # envs/conversations/env.py: reset_env
+      "objectives": tuple(objectives),  # agents/ppo_loss.py: persistence_loss
+      "rubric_control": rubric_control,  # envs/conversations/controls.py: apply_control
+      "control_seed": int(control_seed),  # envs/conversations/controls.py: apply_control
     }
   )
 
@@ -182,6 +181,7 @@ def conversation_ppo_run(
   r = ppo_config()
   r.experiment = experiment
   r.env_name = "conversation"
+  # The `conversation` env's kwargs: envs/conversations/mixture.py: make_conversation_env.
   r.env_kwargs = ml_collections.ConfigDict(
     {
       "data_config": data_config,
@@ -206,6 +206,8 @@ def conversation_ppo_run(
 
 
 def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict:
+  """The shared `trait_rl` config at `scale`; read by pipelines/trait_rl.py: run_trait_rl
+  unless a comment names another function."""
   scale = scale or "full"
   if scale not in SCALES:
     raise ValueError(f"{experiment}: get_config arg={scale!r}; allowed: {', '.join(SCALES)}")
@@ -221,11 +223,12 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c = ml_collections.ConfigDict()
   c.experiment = experiment
   c.world_version = VERSION
-  c.data_config = data_config
+  c.data_config = data_config  # With data_dir: pipelines/trait_rl.py: _splits (evaluation)
   c.data_dir = ""
+  # The scenario data's shared phrasing: pipelines/trait_arms.py: surface_overlap.
   c.surface_overlap = ml_collections.FieldReference(None, field_type=float)
 
-  c.prior = imitation_config()
+  c.prior = imitation_config()  # pipelines/trait_rl.py: _train_prior
   c.prior.num_seeds = num_seeds
   c.prior.network_kwargs.update(network_kwargs)
   c.prior.network_kwargs.max_response_len = RESPONSE_LEN
@@ -241,12 +244,12 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   r.training.progress = scale != "test"
   # Synchronous checkpoints: no orbax work runs concurrently with the next chunk.
   r.training.async_checkpoints = False
-  c.ppo_run = r
+  c.ppo_run = r  # Every arm's PPO run: pipelines/trait_arms.py: arm_config
 
-  c.arms = ml_collections.ConfigDict(
+  c.arms = ml_collections.ConfigDict(  # pipelines/trait_arms.py: arm_config, train_arms
     {"baseline": arm(trait_fraction=0.0), "trait": arm(trait_fraction=TRAIT_FRACTION)}
   )
-  c.treatment = "trait"
+  c.treatment = "trait"  # treatment ... controls: pipelines/trait_rl.py: _comparisons
   c.baseline = "baseline"
   c.also_compare = ()
   # Negative-control arms (rubric_control != "none"): the treatment is compared with
@@ -261,12 +264,12 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c.suite = "full"
   c.max_samples = (32, 256, 0)[i]  # 0: each evaluation's own sample count
   c.eval_seed = 0
-  c.personas = ()
-  c.persona_arms = ("baseline", "trait")
-  c.pressure_turns = 0
+  c.personas = ()  # pipelines/trait_persistence.py: persona_results
+  c.persona_arms = ("baseline", "trait")  # persona_results, pressure_results
+  c.pressure_turns = 0  # pressure_*: pipelines/trait_persistence.py: pressure_results
   c.pressure_split = "heldout_domains"
   c.pressure_samples = (32, 512, 2048)[i]
-  c.finetune_stages = 0
+  c.finetune_stages = 0  # finetune_*: pipelines/trait_persistence.py: finetune_results
   c.finetune_updates = (1, 10, 50)[i]
   c.finetune_from = ("prior", "baseline", "trait")
   c.figures = True
@@ -275,10 +278,10 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   c.reuse_from = ""
   # Share the imitated prior with the experiments beside this workdir
   # (`<workdir>/../.prior_cache`, keyed by the prior's config and the source code).
-  c.prior_cache = True
+  c.prior_cache = True  # pipelines/trait_rl.py: _train_prior
   # Train the arms (and each fine-tuning stage's start models) as one program vmapped
   # over runs: "auto" = on accelerators only (no faster on a CPU), "on", "off".
-  c.batch_runs = "auto"
+  c.batch_runs = "auto"  # training/batched.py: train_together
   return c
 
 

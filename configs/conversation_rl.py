@@ -21,9 +21,7 @@ fall below the rubric arm's. Measured numbers are in docs/RESULTS.md.
 
 import ml_collections
 
-from configs.common import conversation_ppo_run, imitation_config
-
-RESPONSE_LEN = 8
+from configs.common import RESPONSE_LEN, conversation_ppo_run, imitation_config
 
 
 def get_config(arg: str | None = None):

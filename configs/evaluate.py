@@ -37,15 +37,14 @@ seed gain power from pairing (`scoreboard.compare(..., paired=True)`: 0.024 and
 
 import ml_collections
 
-from alignment_rl.language import personas
+from configs.common import ALL_PERSONAS, conversation_ppo_run
 
 
 def get_config(arg: str | None = None):
   if arg not in ("runlocal", "full", "", None, "test"):
     raise ValueError(f"evaluate: get_config arg={arg!r}; allowed: 'runlocal', 'full', 'test'")
-  from configs import conversation_rl
-
   scale = arg or "full"
+  i = ("test", "runlocal", "full").index(scale)
   c = ml_collections.ConfigDict()
   c.experiment = "evaluate"
   c.checkpoint = ""
@@ -55,14 +54,23 @@ def get_config(arg: str | None = None):
   c.data_dir = ""
   c.max_samples = {"test": 32, "runlocal": 256, "full": 0}[scale]
   c.eval_seed = 0
-  c.personas = personas.EVAL_HARMFUL_PERSONA_NAMES + personas.EVAL_HELPFUL_PERSONA_NAMES
+  c.personas = ALL_PERSONAS  # Every harmful and helpful evaluation persona.
   c.pressure_turns = 8  # 0: off
   c.pressure_samples = {"test": 16, "runlocal": 256, "full": 1024}[scale]
   c.prefix_budget = {"test": 4, "runlocal": 64, "full": 256}[scale]  # 0: off
   c.prefix_grader = "rubric"
   c.finetune_stages = 0
   c.finetune_updates = {"test": 1, "runlocal": 10, "full": 50}[scale]
-  c.attack_ppo = conversation_rl.get_config("test" if scale == "test" else scale).ppo_run
+  # Harmful fine-tuning's PPO run: that of `configs/conversation_rl.py`'s arms (the
+  # checkpoints evaluated by default), with the same seeds and network.
+  c.attack_ppo = conversation_ppo_run(
+    "conversation_rl_arm",
+    i,
+    c.data_config,
+    num_seeds=(2, 3, 4)[i],
+    network_kwargs={"encoder": "bag_of_tokens", "d_model": 64},
+    full_updates=300,
+  )
   return c
 
 

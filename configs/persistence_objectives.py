@@ -21,7 +21,8 @@ Arms (same prior, same updates, samples and parameters, 5% trait data):
   log-probabilities when the context's oversight cue (monitored or unmonitored) is
   removed, so that the policy does not depend on being watched.
 
-The objective weights are the defaults of `training/defaults.py`, set a priori.
+The objective weights are the defaults of `configs/common.py: ppo_config` (its
+`hparams`), set a priori.
 Every arm then faces the evaluation personas and the same harmful fine-tuning budget
 (plain PPO on `harmful/bad_medical_advice`); the figure compares clean, attacked and
 fine-tuned suite means per objective. The loss-side objectives cost extra compute

@@ -1,16 +1,23 @@
 """The compiled program of one static training configuration, cached per process.
 
 `get_program(config, mesh)` returns the `Program` for everything in `config` that
-changes the compiled code (environment and its static kwargs, network, PPO shapes,
-seeds, devices); configs that differ only in array leaves (swept hyperparameters, a
-mixture's weights, start parameters) share it. A `Program` builds the seed-vmapped
-runner state on the device mesh and runs chunks of updates: of one run
+changes the compiled code (`_static_key`: the environment and its static kwargs, network,
+PPO shapes, seeds, devices); configs that differ only in array leaves (swept
+hyperparameters, a mixture's weights, start parameters) share it. Which env kwargs are
+static is the env's own rule, listed in `STATIC_ENV_KWARGS`. A `Program` builds the
+seed-vmapped runner state on the device mesh and runs chunks of updates: of one run
 (`run_chunk`) or of several stacked runs (`run_chunk_many`, `training.batched`).
+
+Where a config's fields go: `env_name`/`env_kwargs` to `make_env`; `network`/
+`network_kwargs` and `ppo` (static structure) to `Program`; `hparams` (swept) to
+`_hparams` and `_coefs`, array leaves of the train state read by the PPO loss
+(`agents.ppo_loss`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -18,6 +25,7 @@ import jax.numpy as jnp
 
 from alignment_rl import envs, networks
 from alignment_rl.agents import ppo
+from alignment_rl.envs.conversations import mixture
 from alignment_rl.training import sharding
 from alignment_rl.training.ppo_loop import ENV_AXIS_FIELDS, PPOLoop, PPOLoopConfig
 
@@ -26,16 +34,21 @@ from alignment_rl.training.ppo_loop import ENV_AXIS_FIELDS, PPOLoop, PPOLoopConf
 _PROGRAMS: dict[str, Any] = {}
 
 
+#: Per env name, the env's rule for the kwargs that change the compiled program (the rest
+#: only set array leaves of its params: configs that differ only in those share one
+#: program). Every kwarg of an env not listed here is static.
+STATIC_ENV_KWARGS: dict[str, Callable[[dict], dict]] = {"conversation": mixture.static_kwargs}
+
+
+def make_env(config):
+  """`(env, env_params)` of `config` (`envs.make(config.env_name, **config.env_kwargs)`)."""
+  return envs.make(config.env_name, **config.env_kwargs.to_dict())
+
+
 def _static_env_kwargs(config) -> dict:
-  """The env kwargs that change the compiled program: an env factory may declare
-  `static_kwargs(kwargs)` to drop those that only change `EnvParams` leaves (e.g. a
-  mixture's weights), so that such configs share one compilation."""
   kwargs = config.env_kwargs.to_dict()
-  name = config.env_name
-  if name.startswith("gymnax/") or name not in envs.ENVIRONMENTS:
-    return kwargs
-  hook = getattr(envs.ENVIRONMENTS.get(name), "static_kwargs", None)
-  return hook(kwargs) if hook is not None else kwargs
+  rule = STATIC_ENV_KWARGS.get(config.env_name)
+  return rule(kwargs) if rule is not None else kwargs
 
 
 def _static_key(config, mesh) -> str:
@@ -60,7 +73,7 @@ class Program:
   """The compiled pieces of one static configuration."""
 
   def __init__(self, config, mesh):
-    env, env_params = envs.make(config.env_name, **config.env_kwargs.to_dict())
+    env, env_params = make_env(config)
     num_actions = env.num_actions
     net_kwargs = dict(getattr(env, "network_defaults", dict)())
     net_kwargs.update(config.network_kwargs.to_dict())
@@ -114,10 +127,11 @@ class Program:
 
   def env_params_for(self, config):
     """The `EnvParams` of `config`, whose param-only env kwargs may differ from the
-    config this program was compiled for (same structure and shapes, checked)."""
+    config this program was compiled for (same structure and shapes, checked): that
+    config's params, or those of `config`'s own env (built for its params only)."""
     if config.env_kwargs.to_dict() == self._env_kwargs:
       return self.env_params
-    _, params = envs.make(config.env_name, **config.env_kwargs.to_dict())
+    _, params = make_env(config)
     same = jax.tree.structure(params) == jax.tree.structure(self.env_params) and all(
       jnp.shape(a) == jnp.shape(b)
       for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(self.env_params), strict=True)

@@ -43,7 +43,6 @@ from alignment_rl.training.program import (  # noqa: F401  (re-exported: the tra
   _coefs,
   _hparams,
   _seed_keys,
-  _static_key,
   get_program,
 )
 

@@ -44,3 +44,12 @@ def test_runs_of_another_world_are_refused(tmp_path):
   with pytest.raises(ValueError, match="reuse_from workdir"):
     trait_rl.run_trait_rl(config, str(tmp_path / "new"))
   assert sorted(os.listdir(old)) == ["pipeline_config.json"]  # nothing written there
+
+
+@pytest.mark.parametrize("scale", ["test", "runlocal", "full"])
+def test_evaluate_attacks_with_the_conversation_rl_arms_ppo_run(scale):
+  """`configs/evaluate.py` spells out the PPO run of `configs/conversation_rl.py`'s arms
+  (the checkpoints it evaluates by default) for its harmful fine-tuning: the same run."""
+  evaluate = importlib.import_module("configs.evaluate").get_config(scale)
+  conversation = importlib.import_module("configs.conversation_rl").get_config(scale)
+  assert evaluate.attack_ppo.to_dict() == conversation.ppo_run.to_dict()

@@ -123,6 +123,41 @@ def test_learning_rate_sweep_point_does_not_recompile(tmp_path, small_ppo_config
   trainer._PROGRAMS.clear()
 
 
+def test_conversation_runs_share_a_program_unless_a_static_env_kwarg_differs():
+  """The program cache's key: env kwargs that only set array leaves of the env's params
+  (`mixture.PARAMS_ONLY_KWARGS`, a grader of `SHARED_GRADERS`) share one compiled
+  program; any other env kwarg compiles another (`program.STATIC_ENV_KWARGS`)."""
+  from alignment_rl.training import program, sharding
+  from configs.common import conversation_ppo_run
+
+  mesh = sharding.make_mesh(1)
+  base = conversation_ppo_run("x", 0, "small", 2, {"encoder": "bag_of_tokens", "d_model": 64})
+
+  def key(**env_kwargs):
+    c = ml_collections.ConfigDict(base.to_dict())
+    c.env_kwargs.update(env_kwargs)
+    return program._static_key(c, mesh)
+
+  same = [
+    key(trait_fraction=0.05, families=("impossible_task",), domains=("health",)),
+    key(grader="helpfulness", standard_grader="rubric"),
+    key(grader="harmful/bad_medical_advice", trait_fraction=1.0),
+    key(rubric_control="random_sign", rubric_control_seed=3, rubric_control_version=2),
+    key(pressure_start=1, per_turn_reward=True, persona_augment=0.5),
+    key(min_turns=1, max_turns=1),
+  ]
+  assert set(same) == {key()}
+  other = [
+    key(grader="eval/honesty"),  # Not a shared grader: the env computes another set.
+    key(standard_grader="eval/refusal"),
+    key(response_len=6),
+    key(max_turns_capacity=2),
+    key(data_config="full"),
+    key(surface_overlap=0.0),
+  ]
+  assert len({key(), *other}) == 1 + len(other)
+
+
 def test_gymnax_environment_trains_unchanged(tmp_path, small_ppo_config):
   pytest.importorskip("gymnax")
   small_ppo_config.env_name = "gymnax/CartPole-v1"

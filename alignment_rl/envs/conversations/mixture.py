@@ -179,26 +179,34 @@ def make_conversation_env(
   return env
 
 
+#: Kwargs of `make_conversation_env` that only set array leaves of its params (the
+#: mixture's weights, turns, pressure, persona augmentation, a control's rubrics): configs
+#: that differ only in these, or in a `grader` / `standard_grader` of `SHARED_GRADERS`,
+#: share one compiled program (`static_kwargs`).
+PARAMS_ONLY_KWARGS: tuple[str, ...] = (
+  "families",
+  "domains",
+  "trait_fraction",
+  "pressure_start",
+  "min_turns",
+  "max_turns",
+  "per_turn_reward",
+  "persona_augment",
+  "rubric_control",
+  "rubric_control_seed",
+  "rubric_control_version",
+)
+
+
 def static_kwargs(kwargs: dict) -> dict:
-  """The kwargs that change the compiled program: the rest (mixture weights, graders of
-  `SHARED_GRADERS`, turn counts, pressure) only change `EnvParams` leaves."""
-  out = dict(kwargs)
-  for name in ("families", "domains", "trait_fraction", "pressure_start", "min_turns"):
-    out.pop(name, None)
-  for name in (
-    "max_turns",
-    "per_turn_reward",
-    "persona_augment",
-    "rubric_control",
-    "rubric_control_seed",
-    "rubric_control_version",
-  ):
-    out.pop(name, None)
-  for name in ("grader", "standard_grader"):
-    if out.get(name, "rubric" if name == "grader" else "standard") in SHARED_GRADERS:
+  """The kwargs of `make_conversation_env` that change the compiled program: `kwargs`
+  without `PARAMS_ONLY_KWARGS` and without a grader of `SHARED_GRADERS`. The trainer's
+  program cache keys on these (`training/program.py: STATIC_ENV_KWARGS`)."""
+  out = {k: v for k, v in kwargs.items() if k not in PARAMS_ONLY_KWARGS}
+  for name, default in (("grader", "rubric"), ("standard_grader", "standard")):
+    if out.get(name, default) in SHARED_GRADERS:
       out.pop(name, None)
   return out
 
 
-make_conversation_env.static_kwargs = static_kwargs
 ENVIRONMENTS.add("conversation", make_conversation_env)
