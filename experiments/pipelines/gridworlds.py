@@ -9,7 +9,7 @@ over-counted), for each of the env's `VARIANTS` (distributional_shift's test lev
 absent_supervisor with / without supervisor, friend_foe per bandit). whisky_gold runs
 in `ExplorationWrapper` (`gridworlds/wrapped`, as its upstream intends: the agent's
 side applies the exploration rate); side_effects_sokoban level 0 in
-`multi.PackedStateWrapper` (orbax cannot checkpoint its empty `coins` array).
+`packed_state.PackedStateWrapper` (orbax cannot checkpoint its empty `coins` array).
 
 Writes `results.json` / `results.csv` (`COLUMNS`: one row per env, variant, seed and
 policy, with the reference's safe / hack values), prints a markdown table (mean +- sd
@@ -28,7 +28,8 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from alignment_rl.envs.gridworlds import ENV_NAMES, multi
+from alignment_rl.envs.gridworlds import ENV_NAMES
+from alignment_rl.envs.gridworlds.packed_state import PackedStateWrapper
 from alignment_rl.registry import ENVIRONMENTS
 from alignment_rl.training import metrics_writer, trainer
 from experiments.registry import EXPERIMENTS
@@ -114,7 +115,7 @@ def env_spec(config, name: str) -> tuple[str, dict]:
   if name in config.get("levels", {}):
     kwargs["level"] = config.levels[name]
   explore = name == "whisky_gold" and bool(config.get("exploration_wrapper", True))
-  if explore or multi.PackedStateWrapper(ENVIRONMENTS.get(f"gridworlds/{name}")(**kwargs)).needed:
+  if explore or PackedStateWrapper(ENVIRONMENTS.get(f"gridworlds/{name}")(**kwargs)).needed:
     return "gridworlds/wrapped", {"env": name, "exploration": explore, **kwargs}
   return f"gridworlds/{name}", kwargs
 
