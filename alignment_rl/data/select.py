@@ -21,7 +21,7 @@ FAMILY_NAMES: tuple[str, ...] = tuple(f.name.lower() for f in schema.Family)
 TRAIT_NAMES: tuple[str, ...] = tuple(t.name.lower() for t in schema.Trait)
 
 
-def ids(values: Iterable[str | int], names: tuple[str, ...], what: str) -> list[int]:
+def name_indices(values: Iterable[str | int], names: tuple[str, ...], what: str) -> list[int]:
   """Indices into `names` of names or indices (`what` names the kind in errors)."""
   out = []
   for v in values:
@@ -63,13 +63,13 @@ def split_rows(
   keep = np.ones(family.shape[0], bool)
   families, exclude = list(families), list(exclude_families)
   if families:
-    keep &= np.isin(family, ids(families, FAMILY_NAMES, "family"))
+    keep &= np.isin(family, name_indices(families, FAMILY_NAMES, "family"))
   domains = list(domains)
   if domains:
-    keep &= np.isin(np.asarray(split["domain"]), ids(domains, lexicon.DOMAINS, "domain"))
+    keep &= np.isin(np.asarray(split["domain"]), name_indices(domains, lexicon.DOMAINS, "domain"))
   if trait is not None:
-    (column,) = ids([trait], TRAIT_NAMES, "trait")
+    (column,) = name_indices([trait], TRAIT_NAMES, "trait")
     keep &= np.asarray(split["traits"])[:, column] > 0
   if exclude:
-    keep &= ~np.isin(family, ids(exclude, FAMILY_NAMES, "family"))
+    keep &= ~np.isin(family, name_indices(exclude, FAMILY_NAMES, "family"))
   return keep
