@@ -13,10 +13,11 @@ r"""Launches a registered experiment. The only place flags are defined.
 
 Running the same command again with the same workdir resumes from the latest
 checkpoint. The whole config (every sweep point's too) and the workdir are validated
-against their declared ranges (`experiments.config_schema`) before any work; bad
-input (unknown experiment or name, malformed override, a value out of range, a workdir
-that is a file or not writable, mismatched or corrupt checkpoint) exits non-zero with
-one line on stderr, `field: value — allowed: ...`, and nothing on disk changed.
+against their declared ranges (`experiments.config_schema`) before any work
+(`experiments.launch_checks`); bad input (unknown experiment or name, malformed
+override, a value out of range, a workdir that is a file or not writable, mismatched
+or corrupt checkpoint) exits non-zero with one line on stderr, `field: value —
+allowed: ...`, and nothing on disk changed.
 A sweep's points run in `<workdir>/<index>_<overrides>/` (`experiments.sweep`): all in
 this process (`--sweep`), or one per process (`--sweep_index=K`, 0..`--sweep_count`-1,
 e.g. a SLURM array); `--sweep_report` gathers the finished ones.
@@ -24,7 +25,6 @@ e.g. a SLURM array); `--sweep_report` gathers the finished ones.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import sys
@@ -32,8 +32,9 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_DEFAULT_CONFIG = os.path.join(_ROOT, "configs", "trait_rl_vs_baseline.py") + ":runlocal"
+from experiments.launch_checks import DEFAULT_CONFIG, check_overrides, one_line_errors, plan
+
+__all__ = ["check_overrides", "main", "one_line_errors", "plan"]
 
 _FLAGS: dict = {}
 
@@ -43,7 +44,7 @@ def _define_flags() -> None:
   if _FLAGS:
     return
   _FLAGS["config"] = config_flags.DEFINE_config_file(
-    "config", _DEFAULT_CONFIG, "Experiment config file, `path.py[:arg]`.", lock_config=True
+    "config", DEFAULT_CONFIG, "Experiment config file, `path.py[:arg]`.", lock_config=True
   )
   _FLAGS["workdir"] = flags.DEFINE_string(
     "workdir", None, "Output folder (default: runs/<experiment>). Reused = resume."
@@ -95,36 +96,6 @@ def _define_flags() -> None:
     "later runs. Off by default until a test shows kill-and-resume stays bit-identical "
     "with it on (README).",
   )
-
-
-def plan(
-  config, workdir: str, sweep_points: list[dict] | None = None, index: int | None = None
-) -> list[tuple]:
-  """[(name, config, workdir)] of the runs to do (of sweep point `index` only, if
-  given), every sweep point validated before any runs.
-
-  Raises `ConfigError` (one line) for an `index` out of range and for the first field,
-  sweep point or workdir outside its declared range (`experiments.config_schema`);
-  writes nothing.
-  """
-  from experiments import sweep
-  from experiments.config_schema import ConfigError, validate
-
-  validate(config, workdir)
-  if sweep_points is None:
-    return [(None, config, workdir)]
-  try:
-    points = sweep.expand(config, sweep_points)
-  except (KeyError, ValueError) as e:
-    raise ConfigError("--sweep", sweep_points, str(e.args[0])) from None
-  jobs = [(n, c, os.path.join(workdir, n)) for n, c in points]
-  chosen = jobs if index is None else sweep.select(jobs, index)
-  for name, point, point_dir in jobs:
-    try:
-      validate(point, point_dir)
-    except ConfigError as e:
-      raise ConfigError.from_message(f"{e} (sweep point {name})") from None
-  return chosen
 
 
 def _sweep_mode() -> str | None:
@@ -207,51 +178,6 @@ def _run(argv) -> None:
       print(f"{name}: {json.dumps(summary)}")
 
 
-def _config_path(argv: list[str]) -> str:
-  path = _DEFAULT_CONFIG
-  for i, arg in enumerate(argv):
-    if arg.startswith("--config="):
-      path = arg.split("=", 1)[1]
-    elif arg == "--config" and i + 1 < len(argv):
-      path = argv[i + 1]
-  return path
-
-
-def check_overrides(argv: list[str]) -> None:
-  """Raises one `ConfigError` if the config file fails or an override names no field."""
-  from experiments import sweep
-  from experiments.config_schema import ConfigError
-
-  path = _config_path(argv)
-  file, _, arg = path.partition(":")
-  if not os.path.isfile(file):
-    known = ", ".join(
-      sorted(os.path.basename(f) for f in glob.glob(os.path.join(_ROOT, "configs", "[a-z]*.py")))
-    )
-    raise ConfigError("--config", path, f"configs/<file>.py[:arg], files: {known}")
-  try:
-    config = sweep.load_config_module(file).get_config(arg or None)
-  except Exception as e:  # noqa: BLE001 - any failure of the user's config file.
-    text = " ".join(str(e).split()) or type(e).__name__
-    allowed = text.split("allowed:", 1)[1].strip() if "allowed:" in text else None
-    if allowed is None:
-      allowed = f"a config file whose get_config({arg or None!r}) works; {type(e).__name__}: {text}"
-    raise ConfigError("--config", path, allowed) from None
-  for arg_ in argv:
-    if not arg_.startswith("--config."):
-      continue
-    field, _, value = arg_[len("--config.") :].partition("=")
-    node = config
-    for depth, part in enumerate(field.split(".")):
-      if not hasattr(node, "keys") or part not in node:
-        where = ".".join(field.split(".")[:depth]) or "config"
-        if not hasattr(node, "keys"):
-          raise ConfigError(f"--config.{field}", value, f"none: {where} is a value, not a group")
-        known = ", ".join(sorted(node.keys()))
-        raise ConfigError(f"--config.{field}", value, f"a field of {where}: {known}")
-      node = node[part]
-
-
 def _parse_flags(argv: list[str]) -> list[str]:
   try:
     return flags.FLAGS(argv)
@@ -263,19 +189,6 @@ def _parse_flags(argv: list[str]) -> list[str]:
     message = first if len(lines) == 1 else f"{first.rstrip(': ')}: {lines[-1]}"
     print(f"error: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def one_line_errors() -> tuple[type, ...]:
-  """Errors of bad input, printed as one line: the config's, and those of the library's
-  modules already imported (a module not imported cannot have raised)."""
-  errors = [KeyError, ValueError]
-  for module, name in (
-    ("alignment_rl.training.checkpointing", "CheckpointError"),
-    ("alignment_rl.training.trainer", "NonFiniteLossError"),
-  ):
-    if module in sys.modules:
-      errors.append(getattr(sys.modules[module], name))
-  return tuple(errors)
 
 
 def main(argv) -> None:

@@ -33,7 +33,7 @@ def _scalars(summary: dict) -> dict:
 
 def gather(jobs: list, overrides: list[dict]) -> dict:
   """{"points": [...], "finished": n, "unfinished": [names]} of the planned `jobs`
-  (`main.plan`: `(name, config, workdir)`) and their sweep `overrides`."""
+  (`launch_checks.plan`: `(name, config, workdir)`) and their sweep `overrides`."""
   points, unfinished = [], []
   for index, ((name, _, point_dir), swept) in enumerate(zip(jobs, overrides, strict=True)):
     path = os.path.join(point_dir, sweep.POINT_FILE)

@@ -7,95 +7,57 @@ a content digest of its files (`checkpoint_digests`). Saves are asynchronous and
 atomic (orbax writes to a temporary folder and renames it on commit); steps beyond
 `keep` are deleted only after the newest step's digest is recorded, so a good step
 always remains. Restoring checks the digest, the format version and that the stored
-config matches the current one, so a run never silently continues from a damaged
-checkpoint or another run's checkpoint.
+config matches the current one (`checkpoint_checks`), so a run never silently
+continues from a damaged checkpoint or another run's checkpoint. The finished run's
+parameters are written apart, to `<workdir>/params` (`save_final_params`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
-import time
-from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
 
-from alignment_rl.training import checkpoint_digests, distributed
-
-FORMAT_VERSION = 1
-
-# Config fields that may change between a run and its resumption: runtime options,
-# the run's label, and `init_from` (read only when a run starts).
-RUNTIME_FIELDS = frozenset(
-  {
-    "experiment",
-    "training.init_from",
-    "reuse_from",
-    "prior_cache",
-    "batch_runs",
-    "workdir",
-    "num_devices",
-    "split_over",
-    "training.progress",
-    "training.log_tensorboard",
-    "training.wandb",
-    "training.wandb_mode",
-    "training.checkpoint_every_chunks",
-    "training.keep_checkpoints",
-    "training.async_checkpoints",
-    "training.resume",
-    "training.overwrite",
-  }
+from alignment_rl.training import checkpoint_checks, checkpoint_digests, distributed
+from alignment_rl.training.checkpoint_checks import (
+  FORMAT_VERSION,
+  RUNTIME_FIELDS,
+  CheckpointError,
+  config_differences,
+  is_runtime_field,
+  notify,
+)
+from alignment_rl.training.checkpoint_checks import (
+  flatten_config as _flatten,  # noqa: F401  (read by experiments.pipelines.prior_cache)
 )
 
-
-class CheckpointError(RuntimeError):
-  """A checkpoint is missing, corrupt, or does not belong to this run."""
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-  out = {}
-  for k, v in d.items():
-    key = f"{prefix}{k}"
-    if isinstance(v, dict):
-      out.update(_flatten(v, key + "."))
-    else:
-      out[key] = v
-  return out
-
-
-def is_runtime_field(key: str) -> bool:
-  """Whether a flattened field is a runtime field, at the top or nested (e.g. a
-  pipeline's `ppo_run.split_over`)."""
-  return any(key == f or key.endswith("." + f) for f in RUNTIME_FIELDS)
-
-
-def config_differences(saved: dict, current: dict) -> list[str]:
-  """Flattened field names whose values differ (runtime fields ignored)."""
-  a, b = _flatten(saved), _flatten(current)
-  keys = sorted(k for k in set(a) | set(b) if not is_runtime_field(k))
-  return [k for k in keys if a.get(k, "<absent>") != b.get(k, "<absent>")]
-
+__all__ = [
+  "FORMAT_VERSION",
+  "RESUME_MODES",
+  "RUNTIME_FIELDS",
+  "CheckpointError",
+  "Checkpointer",
+  "config_differences",
+  "is_runtime_field",
+  "load_final_params",
+  "notify",
+  "save_final_params",
+]
 
 RESUME_MODES = ("latest", "previous_good")
-
-
-def notify(message: str) -> None:
-  """Reports a change the run makes to its own state: one line on stderr."""
-  print(message, file=sys.stderr, flush=True)
 
 
 class Checkpointer:
   """Saves and restores runner states under `<workdir>/checkpoints`.
 
-  Opening it checks the steps' content digests (`checkpoint_digests`) from the newest
-  down. An interrupted save (the newest step, cut off before its digest was recorded)
-  is moved to `<workdir>/unverified_checkpoints`, saying so. A corrupt newest step is
-  an error under `resume="latest"`; under `resume="previous_good"` corrupt steps are
-  moved to `<workdir>/corrupt_checkpoints` and the newest good one is used, saying so.
+  Opening it checks the steps' content digests from the newest down
+  (`checkpoint_checks.open_steps`). An interrupted save (the newest step, cut off
+  before its digest was recorded) is moved to `<workdir>/unverified_checkpoints`,
+  saying so. A corrupt newest step is an error under `resume="latest"`; under
+  `resume="previous_good"` corrupt steps are moved to `<workdir>/corrupt_checkpoints`
+  and the newest good one is used, saying so.
   `latest_step()` is the step to resume from (None: start from scratch).
   """
 
@@ -117,7 +79,7 @@ class Checkpointer:
     self.keep = keep
     self._async = async_save
     self._primary = distributed.is_primary()
-    self._latest = self._open_steps(resume)
+    self._latest = checkpoint_checks.open_steps(self.workdir, self.directory, resume, self._primary)
     distributed.sync(f"opened {self.directory}")  # Steps moved aside before orbax lists them.
     options = ocp.CheckpointManagerOptions(
       max_to_keep=None,  # Old steps are deleted here, once the new step's digest is written.
@@ -129,45 +91,6 @@ class Checkpointer:
       self.directory, options=options, item_names=("state", "meta")
     )
     self._pending: int | None = None  # A step saved but not yet recorded.
-
-  def _open_steps(self, resume: str) -> int | None:
-    found = checkpoint_digests.classify(self.directory)
-    if found.corrupt and resume == "latest":
-      step, why = max(found.corrupt.items())
-      raise CheckpointError(
-        f"checkpoint {step} in {self.directory} is corrupt ({why}); nothing was changed: "
-        "training.resume=previous_good resumes from the newest good checkpoint"
-      )
-    distributed.sync(f"classified {self.directory}")  # Every process read before any move.
-    if not self._primary:
-      return found.good
-    if found.interrupted is not None:
-      aside = self._move_aside(found.interrupted, "unverified_checkpoints")
-      notify(
-        f"{self.workdir}: checkpoint {found.interrupted}, whose save was cut off before "
-        f"its content digest was recorded, moved to {aside}"
-      )
-    if found.corrupt:
-      for step in found.corrupt:
-        aside = self._move_aside(step, "corrupt_checkpoints")
-      whys = ", ".join(f"{s} ({w})" for s, w in sorted(found.corrupt.items()))
-      then = f"resuming from {found.good}" if found.good is not None else "starting from scratch"
-      notify(
-        f"{self.workdir}: corrupt checkpoints {whys} moved to {aside}; {then} "
-        "(training.resume=previous_good)"
-      )
-    return found.good
-
-  def _move_aside(self, step: int, folder: str) -> str:
-    """Moves checkpoint `step` to `<workdir>/<folder>/` (never over an earlier one);
-    returns the folder. Nothing is deleted: the user decides what to keep."""
-    aside = os.path.join(self.workdir, folder)
-    os.makedirs(aside, exist_ok=True)
-    dest, n = os.path.join(aside, str(step)), 1
-    while os.path.exists(dest):
-      dest, n = os.path.join(aside, f"{step}.{n}"), n + 1
-    os.rename(os.path.join(self.directory, str(step)), dest)
-    return aside
 
   def latest_step(self) -> int | None:
     """The step to resume from when opened, then the newest step saved."""
@@ -189,7 +112,7 @@ class Checkpointer:
         args=ocp.args.Composite(state=ocp.args.StandardSave(runner), meta=ocp.args.JsonSave(meta)),
       )
     except Exception as e:  # noqa: BLE001 - a failed write (e.g. the disk is full).
-      raise self._save_error(step, e) from e
+      raise checkpoint_checks.save_error(self.directory, step, self._latest, e) from e
     self._pending = step
     if not self._async:
       self._finish_pending()  # Committed already: its digest at once.
@@ -208,36 +131,10 @@ class Checkpointer:
       for old in checkpoint_digests.step_dirs(self.directory)[self.keep :]:
         self.manager.delete(old)
     except Exception as e:  # noqa: BLE001 - a failed write (e.g. the disk is full).
-      self._drop_failed_save(step)
-      raise self._save_error(step, e) from e
+      if self._primary:
+        checkpoint_checks.drop_failed_save(self.directory, step)
+      raise checkpoint_checks.save_error(self.directory, step, self._latest, e) from e
     self._latest = step
-
-  def _drop_failed_save(self, step: int, settle_s: float = 1.0, limit_s: float = 60.0) -> None:
-    """Removes a failed save's temporary folder once orbax's other writes into it have
-    stopped (its files unchanged for `settle_s`), so that nothing still writing can
-    race a later open of this workdir."""
-    if not self._primary:
-      return
-    prefix = f"{step}.orbax-checkpoint-tmp"
-    tmps = [os.path.join(self.directory, d) for d in os.listdir(self.directory)]
-    tmps = [d for d in tmps if os.path.basename(d).startswith(prefix)]
-    deadline, last, stable_since = time.monotonic() + limit_s, None, time.monotonic()
-    while tmps and time.monotonic() < deadline:
-      now = _listing(tmps)
-      if now != last:
-        last, stable_since = now, time.monotonic()
-      elif time.monotonic() - stable_since >= settle_s:
-        break
-      time.sleep(0.1)
-    for d in tmps:
-      shutil.rmtree(d, ignore_errors=True)
-
-  def _save_error(self, step: int, e: BaseException) -> CheckpointError:
-    first = str(e).splitlines()[0][:200] if str(e) else ""
-    return CheckpointError(
-      f"saving checkpoint {step} in {self.directory} failed ({type(e).__name__}: {first}); "
-      f"the previous checkpoint ({self._latest}) is intact and a rerun resumes from it"
-    )
 
   def restore(self, step: int, target):
     """Restores `step` into the structure, shapes and shardings of `target`."""
@@ -254,18 +151,7 @@ class Checkpointer:
         f"checkpoint {where} has unreadable metadata ({type(e).__name__}); "
         "nothing was changed: move it away or use a new workdir"
       ) from e
-    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-      got = meta.get("format_version") if isinstance(meta, dict) else None
-      raise CheckpointError(
-        f"checkpoint {where} has format_version={got}; this code reads "
-        f"format_version={FORMAT_VERSION}"
-      )
-    diffs = config_differences(meta.get("config", {}), self.config_dict)
-    if diffs:
-      raise CheckpointError(
-        f"checkpoint {where} was written with a different config (fields: "
-        f"{', '.join(diffs[:8])}); use a new workdir or the original config"
-      )
+    checkpoint_checks.check_meta(where, meta, self.config_dict)
     try:
       restored = self.manager.restore(
         step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
@@ -292,20 +178,6 @@ class Checkpointer:
         self.manager.close()
       except Exception:  # noqa: BLE001 - its error was raised above.
         pass
-
-
-def _listing(folders: list[str]) -> list[tuple[str, int]]:
-  """(path, size) of every file under `folders`, sorted."""
-  out = []
-  for folder in folders:
-    for root, _, names in os.walk(folder):
-      for name in names:
-        path = os.path.join(root, name)
-        try:
-          out.append((path, os.path.getsize(path)))
-        except OSError:
-          pass
-  return sorted(out)
 
 
 def save_final_params(workdir: str, params) -> None:
