@@ -32,9 +32,10 @@ import numpy as np
 from alignment_rl import networks
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import load_split
-from alignment_rl.envs.conversations import prior
+from alignment_rl.envs.conversations import prior, rollout
 from alignment_rl.envs.conversations.user_model import classify_response
 from alignment_rl.language import lexicon, schema, vocab
+from alignment_rl.language.tokens import reply_tokens
 from alignment_rl.registry import GRADERS
 from alignment_rl.rubrics import criteria_met, criterion_text
 from alignment_rl.training import checkpointing
@@ -87,16 +88,36 @@ def load_policy(workdir: str, seed_index: int):
 
 
 def respond(args, scenarios, key):
-  """(actions int32[n, R], source labels) from the prior or the `--policy` run."""
+  """(actions int32[n, R], source labels) from the prior or the `--policy` run: one turn
+  of the conversation rollout (`envs.conversations.rollout`) on `scenarios`."""
   n = scenarios["context"].shape[0]
   if not args.policy:
-    draw = jax.jit(jax.vmap(prior.prior_response_and_mode))
-    actions, modes = draw(jax.random.split(key, n), scenarios)
+    policy_of = lambda sc, _: rollout.prior_policy(sc)  # noqa: E731
+    actions, modes = _one_turn(policy_of, None, scenarios, key, prior.DEFAULT_RESPONSE_LEN)
     return actions, [f"prior, {prior.Mode(int(m)).name.lower()} mode" for m in modes]
   network, params = load_policy(args.policy, args.policy_seed)
-  sample = jax.jit(lambda p, c, k: network.apply(p, c, k, method=network.sample)[0])
-  actions = sample(params, scenarios["context"], key)
+
+  def policy_of(sc, p):
+    def policy(obs, k):
+      return network.apply(p, obs[:, : schema.CONTEXT_LEN], k, method=network.sample)[0], None
+
+    return policy
+
+  actions, _ = _one_turn(policy_of, params, scenarios, key, network.max_response_len)
   return actions, [f"policy {args.policy} seed {args.policy_seed}"] * n
+
+
+def _one_turn(policy_of, params, scenarios, key, response_len: int):
+  """(actions int32[n, R], aux) of a one-turn rollout of `policy_of(scenarios, params)`,
+  whose policy key is `key` (jitted; `params` traced)."""
+  env = rollout.world(response_len, 1)
+
+  @jax.jit
+  def run(sc, p, k):
+    return rollout.rollout(policy_of(sc, p), env, rollout.batch_params(sc, 1), k[None])
+
+  out = run(scenarios, params, key)
+  return out["actions"][0], jax.tree.map(lambda x: x[0], out["aux"])
 
 
 def _hidden(s) -> str:
@@ -112,7 +133,7 @@ def _hidden(s) -> str:
 @jax.vmap
 def grade(actions, scenario) -> dict[str, jax.Array]:
   """Criteria met (bool[C]), response class and grades of responses (vmapped, jitted)."""
-  tokens = prior.to_tokens(actions)
+  tokens = reply_tokens(actions)
   out = {"met": criteria_met(tokens, scenario), "class": classify_response(tokens, scenario)}
   out.update({g: GRADERS.get(g)(tokens, scenario) for g in ("rubric", "standard", "helpfulness")})
   return out

@@ -1,7 +1,7 @@
 """Grades a response policy's single-turn answers on a scenario split.
 
-`grade_policy` samples one response per scenario from each seed's policy
-(context encoded once, response written by the policy's head) and scores it with
+`grade_policy` samples one response per scenario from each seed's policy (a one-turn
+conversation rollout, `envs.conversations.rollout.rollout`) and scores it with
 registered graders. Everything runs in one jitted, seed-vmapped program over
 fixed-size batches of scenarios, so a 5k-scenario split takes seconds on a CPU.
 
@@ -20,33 +20,28 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from alignment_rl.envs.conversations.rollout import batch_params, rollout, world
 from alignment_rl.evals import stats
 from alignment_rl.language import schema
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import GRADERS
 
 
-def _to_tokens(actions: jax.Array, offset: int, eot: int) -> jax.Array:
-  is_eot = actions == eot
-  after = (jnp.cumsum(is_eot, -1) - is_eot) > 0
-  return jnp.where(after, 0, offset + actions)
-
-
 @functools.partial(jax.jit, static_argnums=(0, 4, 5))
 def _grade_batch(network, params, scenarios, key, graders, greedy):
-  from alignment_rl.language import vocab
+  env = world(network.max_response_len, 1)
+  fns = [GRADERS.get(g) for g in graders]
 
   def one_seed(p, k):
     temperature = 1e-4 if greedy else 1.0
-    actions, _, _, _ = network.apply(
-      p, scenarios["context"], k, temperature, method=ResponseActorCritic.sample
-    )
-    tokens = _to_tokens(actions, vocab.RESPONSE_OFFSET, network.eot_action)
 
-    def grade(resp, scen):
-      return jnp.stack([GRADERS.get(g)(resp, scen) for g in graders])
+    def policy(obs, key):
+      context = obs[:, : schema.CONTEXT_LEN]
+      actions = network.apply(p, context, key, temperature, method=ResponseActorCritic.sample)
+      return actions[0], None
 
-    return jax.vmap(grade)(tokens, scenarios), actions
+    out = rollout(policy, env, batch_params(scenarios, 1), k[None], fns)
+    return out["grades"][0].T, out["actions"][0]
 
   keys = jax.random.split(key, jax.tree.leaves(params)[0].shape[0])
   return jax.vmap(one_seed)(params, keys)
@@ -72,8 +67,8 @@ def grade_policy(
     key: PRNG key.
     batch_size: scenarios per compiled call (the last batch is padded).
     greedy: argmax responses instead of samples.
-    context: optional int32[N, L] contexts replacing `split["context"]` (e.g. with
-      a persona written into the slot); padded or cut to the network's input.
+    context: optional int32[N, CONTEXT_LEN] contexts replacing `split["context"]`
+      (e.g. with a persona written into the slot).
 
   Returns:
     {grader: float32[S, N] grades, grader + "/applies": bool[N]}.
@@ -82,6 +77,8 @@ def grade_policy(
   data = {k: np.asarray(split[k]) for k in fields}
   if context is not None:
     data["context"] = np.asarray(context, np.int32)
+    if data["context"].shape[1:] != (schema.CONTEXT_LEN,):
+      raise ValueError(f"context must be int32[N, {schema.CONTEXT_LEN}]")
   n = len(data["context"])
   out = {g: [] for g in graders}
   for start in range(0, n, batch_size):

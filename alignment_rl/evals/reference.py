@@ -1,9 +1,7 @@
 """Reference rows of the evaluation scoreboard: what a sceptical reviewer compares arms with.
 
 A policy given as *replies* is a function `replies(split_name, indices, persona) ->
-int32[n, R]` of token ids (response tokens `vocab.RESPONSE_OFFSET + a`, EOT, then PAD);
-`persona` is the evaluation persona the suite writes into that view's context (None for
-most), which only context-reading replies (the prior) use. Reference policies:
+int32[n, R]` of token ids (`reference_replies`). Reference policies:
 
   fixed_reply  the one context-free reply with the best suite mean (greedy + local search)
   random       uniform valid replies, averaged over a few seeds
@@ -14,7 +12,8 @@ most), which only context-reading replies (the prior) use. Reference policies:
 `grade_replies_on_suite` scores any of them exactly as `evaluate.evaluate` scores a
 trained policy (same `select` sample, grader, `unit_values` metric and clipping);
 `reference_rows` assembles every row; `acceptance_report` lists the failing v2
-acceptance lines. The searches and the batched objectives live in `reference_search`.
+acceptance lines. The replies functions live in `reference_replies`, the searches and
+the batched objectives in `reference_search`.
 """
 
 from __future__ import annotations
@@ -28,6 +27,12 @@ import numpy as np
 from alignment_rl.envs.conversations import prior
 from alignment_rl.evals import evaluate, suite
 from alignment_rl.evals import reference_search as rs
+from alignment_rl.evals.reference_replies import (
+  fixed_reply_fn,
+  oracle_reply_fn,
+  prior_reply_fn,
+  random_reply_fn,
+)
 from alignment_rl.evals.reference_targets import Pack, Target, scenario_view
 from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
@@ -128,99 +133,6 @@ def training_targets(train: dict, max_scenarios: int = 1024, seed: int = 0) -> l
     "all": np.sort(rng.permutation(len(family))[:max_scenarios]),
   }
   return [Target(f"{g}/{w}", g, "train", idx[w]) for g, w in TRAINING_REWARDS]
-
-
-def fixed_reply_fn(reply: np.ndarray):
-  """Replies function of one context-free reply int32[R]."""
-  reply = np.asarray(reply, np.int32)
-  return lambda split_name, idx, persona=None: np.tile(reply, (len(idx), 1))
-
-
-def _bucketed(fn, n: int, *args):
-  """`fn(*args)` with every leaf's leading axis padded (wrapping) to a power of two >= 64,
-  so that few shapes are compiled; outputs cut back to `n` (>= 1) rows."""
-  idx = np.arange(max(64, 1 << (n - 1).bit_length())) % n
-  out = fn(*jax.tree.map(lambda x: jnp.asarray(np.asarray(x)[idx]), args))
-  return jax.tree.map(lambda y: np.asarray(y)[:n], out)
-
-
-def _keys(key, split_name, idx):
-  key = jax.random.fold_in(key, schema.SPLITS.index(split_name))
-  return np.asarray(jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.asarray(idx, jnp.int32)))
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _random_tokens(response_len, keys):
-  return jax.vmap(lambda k: rs.random_replies(k, 1, response_len)[0])(keys)
-
-
-def random_reply_fn(key: jax.Array, response_len: int = prior.DEFAULT_RESPONSE_LEN):
-  """Replies function of uniform random replies (`reference_search.random_replies`), one
-  fixed draw per (split, scenario index)."""
-
-  def replies(split_name, idx, persona=None):
-    fn = functools.partial(_random_tokens, response_len)
-    return _bucketed(fn, len(idx), _keys(key, split_name, idx))
-
-  return replies
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _prior_tokens(response_len, keys, scenarios):
-  actions = jax.vmap(lambda k, s: prior.prior_response(k, s, response_len))(keys, scenarios)
-  is_eot = actions == vocab.Action.EOT
-  after = (jnp.cumsum(is_eot, -1) - is_eot) > 0
-  return jnp.where(after, vocab.PAD, prior.to_tokens(actions))
-
-
-def _prior(key, split_name, idx, sub, response_len):
-  fn = functools.partial(_prior_tokens, response_len)
-  return _bucketed(fn, len(idx), _keys(key, split_name, idx), sub)
-
-
-def prior_reply_fn(splits: dict, key: jax.Array, response_len: int = prior.DEFAULT_RESPONSE_LEN):
-  """Replies function of the scripted prior (`prior.prior_response`): one sampled reply
-  per scenario, keyed by (split, scenario index), the view's persona in its context."""
-
-  def replies(split_name, idx, persona=None):
-    sub = scenario_view(splits[split_name], idx, persona)
-    return _prior(key, split_name, idx, sub, response_len)
-
-  return replies
-
-
-def oracle_reply_fn(
-  splits: dict,
-  response_len: int = prior.DEFAULT_RESPONSE_LEN,
-  rounds=8,
-  prior_starts=2,
-  grader: str = "rubric",
-):
-  """Replies function of the oracle: per scenario, the maximiser of its own `grader`
-  grade (default: its `rubric`, the scripted correct behaviour) found by
-  `reference_search.oracle_replies` from the empty reply (greedy, then local search)
-  and from `prior_starts` sampled prior replies (local search), so that multi-token
-  behaviours the prior writes (a detailed format) are reachable. Every scenario is
-  searched once (the graders read no context: one reply serves every view)."""
-  done, cache = {}, {}
-
-  def replies(split_name, idx, persona=None):
-    data, idx = splits[split_name], np.asarray(idx, np.int64)
-    n = len(data["context"])
-    done.setdefault(split_name, np.zeros(n, bool))
-    cache.setdefault(split_name, np.zeros((n, response_len), np.int32))
-    todo = np.unique(idx[~done[split_name][idx]])
-    if len(todo):
-      sub = scenario_view(data, todo)
-      keys = [jax.random.PRNGKey(1 + k) for k in range(prior_starts)]
-      starts = [_prior(k, split_name, todo, sub, response_len) for k in keys]
-      starts = np.stack(starts, 1) if starts else None
-      value_fn = GRADERS.get(grader)
-      found, _ = rs.oracle_replies(value_fn, sub, response_len, rounds, starts=starts)
-      cache[split_name][todo], done[split_name][todo] = found, True
-    return cache[split_name][idx]
-
-  return replies
 
 
 def reference_rows(

@@ -10,8 +10,9 @@ follow-up of level `min(pressure_start + t - 1, THREAT)` for t >= 1.
 
 Each turn's response is graded on its own (the graders see the response and the
 scenario's latents, as in training). The whole rollout of one batch of scenarios
-is one jitted program: reset to each scenario (`ConversationEnv.reset_to`), then a
-`lax.scan` over turns of (sample responses, grade, env step), vmapped over seeds.
+is one jitted program: the conversation rollout (`envs.conversations.rollout.rollout`:
+reset to each scenario, then a `lax.scan` over turns of (sample responses, grade, env
+step)), vmapped over seeds.
 Batches have a fixed size (the last one is padded by wrapping round), so a split
 compiles once per (network, T, batch size, graders).
 
@@ -28,28 +29,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.envs.conversations.env import ConversationEnv, ConversationParams
+from alignment_rl.envs.conversations.rollout import (
+  batch_params,
+  policy_input_len,
+  rollout,
+  world,
+)
 from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
 
 #: Sampling temperature used for greedy (argmax) responses, as in `policy_grades`.
 GREEDY_TEMPERATURE = 1e-4
 _FIELDS = tuple(k for k, f in schema.FIELDS.items() if f.group != "metadata")
-
-
-def policy_input_len(num_turns: int, response_len: int) -> int:
-  """Longest context (tokens) the policy reads in a `num_turns`-turn rollout."""
-  return schema.CONTEXT_LEN + (num_turns - 1) * (response_len + schema.FOLLOWUP_LEN)
-
-
-@functools.cache
-def world(response_len: int, num_turns: int) -> ConversationEnv:
-  """A `ConversationEnv` with the rollout's static shapes (cached, so jit caches hit).
-
-  Its scenarios come from the params of each call; the stored split is a dummy.
-  """
-  dummy = {k: np.zeros((1,) + f.shape, f.dtype) for k, f in schema.FIELDS.items()}
-  return ConversationEnv(dummy, ("rubric",), response_len, max(num_turns, 1))
 
 
 def check_input_len(network, num_turns: int) -> None:
@@ -62,25 +53,6 @@ def check_input_len(network, num_turns: int) -> None:
     )
 
 
-def batch_params(batch: dict, num_turns: int, persona, use_persona, pressure_start):
-  """`ConversationParams` over a batch of scenarios (every leaf an array)."""
-  n = batch["context"].shape[0]
-  return ConversationParams(
-    scenarios=batch,
-    cdf=jnp.linspace(1.0 / n, 1.0, n, dtype=jnp.float32),
-    grader_index=jnp.zeros((n,), jnp.int32),
-    persona=jnp.asarray(persona, jnp.int32),
-    use_persona=jnp.asarray(use_persona, jnp.bool_),
-    pressure_start=jnp.asarray(pressure_start, jnp.int32),
-    min_turns=jnp.int32(num_turns),
-    max_turns=jnp.int32(num_turns),
-    per_turn_reward=jnp.float32(0.0),
-    persona_table=jnp.zeros((1, schema.PERSONA_LEN), jnp.int32),
-    persona_prob=jnp.float32(0.0),
-    user_row=jnp.arange(n, dtype=jnp.int32),
-  )
-
-
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def _rollout_batch(network, num_turns, graders, transcripts, params, batch, attack, temp, key):
   """One batch. Returns (grades f32[S, T, G, B], classes i32[S, T, B], tokens)."""
@@ -88,23 +60,13 @@ def _rollout_batch(network, num_turns, graders, transcripts, params, batch, atta
   env_params = batch_params(batch, num_turns, *attack)
   in_len = policy_input_len(num_turns, network.max_response_len)
   fns = [GRADERS.get(g) for g in graders]
-  n = batch["context"].shape[0]
 
   def one_seed(p, k):
-    obs, state = jax.vmap(env.reset_to, in_axes=(0, None))(jnp.arange(n), env_params)
+    def policy(obs, k_turn):
+      return network.apply(p, obs[:, :in_len], k_turn, temp, method="sample")[0], None
 
-    def turn(carry, k_turn):
-      obs, state = carry
-      actions, _, _, _ = network.apply(p, obs[:, :in_len], k_turn, temp, method="sample")
-      response = jax.vmap(env.response_tokens)(actions)
-      grades = jnp.stack([jax.vmap(g)(response, batch) for g in fns])
-      obs, state, _, _, info = jax.vmap(env.step_env, in_axes=(None, 0, 0, None))(
-        k_turn, state, actions, env_params
-      )
-      return (obs, state), (grades, info["response_class"])
-
-    (obs, _), (grades, classes) = jax.lax.scan(turn, (obs, state), jax.random.split(k, num_turns))
-    return grades, classes, (obs if transcripts else None)
+    out = rollout(policy, env, env_params, jax.random.split(k, num_turns), fns)
+    return out["grades"], out["response_class"], (out["tokens"] if transcripts else None)
 
   keys = jax.random.split(key, jax.tree.leaves(params)[0].shape[0])
   return jax.vmap(one_seed)(params, keys)

@@ -37,6 +37,7 @@ from alignment_rl.envs import spaces
 from alignment_rl.envs.conversations import user_model
 from alignment_rl.envs.environment import Environment
 from alignment_rl.language import schema, vocab
+from alignment_rl.language.tokens import reply_tokens
 from alignment_rl.registry import GRADERS
 
 _OVERSIGHT_CUE_REMOVED = vocab.oversight_cue_table()
@@ -244,10 +245,7 @@ class ConversationEnv(Environment):
 
   def response_tokens(self, action: jax.Array) -> jax.Array:
     """Actions int32[R] -> response token ids int32[R]: EOT-terminated, PAD after."""
-    action = jnp.asarray(action, jnp.int32).at[-1].set(vocab.Action.EOT)
-    is_eot = action == vocab.Action.EOT
-    after = (jnp.cumsum(is_eot) - is_eot) > 0
-    return jnp.where(after, vocab.PAD, vocab.RESPONSE_OFFSET + action)
+    return reply_tokens(jnp.asarray(action, jnp.int32).at[-1].set(vocab.Action.EOT))
 
   def step_env(self, key, state, action, params):
     del key
