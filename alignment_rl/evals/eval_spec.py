@@ -54,7 +54,7 @@ class EvalSpec:
     category: one of `CATEGORIES`.
     split: one of `schema.SPLITS`.
     grader: a registered grader (`eval/...`, or `rubric` for synthetic scores).
-    families: scenario families by name (`mixture.FAMILY_NAMES`); empty = all.
+    families: scenario families by name (`data.select.FAMILY_NAMES`); empty = all.
     domains: domains by name (`lexicon.DOMAINS`); empty = all of the split.
     trait: keep scenarios whose rubric tests this trait (`TRAIT_NAMES`).
     persona: an evaluation persona written into the persona slot, or None.
