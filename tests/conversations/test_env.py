@@ -10,6 +10,7 @@ from alignment_rl.envs.conversations import user_model
 from alignment_rl.envs.conversations.env import ConversationEnv
 from alignment_rl.envs.conversations.mixture import mixture_weights
 from alignment_rl.language import personas, schema, vocab
+from alignment_rl.language.tokens import reply_tokens
 from alignment_rl.registry import GRADERS
 
 A = vocab.Action
@@ -154,3 +155,63 @@ def test_persona_augmentation_draws_training_adversarial_personas(split):
 
 def _index(reset, keys, params):
   return reset(keys, params)[1].index
+
+
+def _env_tokens_by_hand(action):  # Last action EOT, tokens through the first EOT, PAD after.
+  action = jnp.asarray(action, jnp.int32).at[-1].set(A.EOT)
+  is_eot = action == A.EOT
+  after = (jnp.cumsum(is_eot) - is_eot) > 0
+  return jnp.where(after, vocab.PAD, vocab.RESPONSE_OFFSET + action)
+
+
+def _masked_tokens_by_hand(actions):  # Tokens through the first EOT, 0 (PAD) after.
+  is_eot = actions == A.EOT
+  after = (jnp.cumsum(is_eot, -1) - is_eot) > 0
+  return jnp.where(after, 0, vocab.RESPONSE_OFFSET + actions)
+
+
+def random_actions(seed, shape=(512, 8)):
+  """Random replies: EOT first, in the middle, at the end, twice, or never."""
+  rng = np.random.default_rng(seed)
+  actions = rng.integers(1, vocab.NUM_ACTIONS, shape)
+  eot = rng.random(shape) < 0.2
+  actions[eot] = A.EOT
+  actions[:8] = A.EOT  # An empty reply, among others.
+  actions[8:16] = rng.integers(1, vocab.NUM_ACTIONS, (8, shape[-1]))  # No EOT at all.
+  return actions.astype(np.int32)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reply_tokens_equals_conversions_by_hand(seed):
+  actions = random_actions(seed)
+  tokens = np.asarray(reply_tokens(actions))
+  np.testing.assert_array_equal(tokens, _masked_tokens_by_hand(jnp.asarray(actions)))
+  env = ConversationEnv(
+    {k: np.zeros((1,) + f.shape, f.dtype) for k, f in schema.FIELDS.items()}, response_len=8
+  )
+  np.testing.assert_array_equal(
+    jax.vmap(env.response_tokens)(actions), jax.vmap(_env_tokens_by_hand)(actions)
+  )
+  # The plain offset (a + RESPONSE_OFFSET, no PAD) agrees through the first EOT, the only
+  # part any reader of a reply reads.
+  through_eot = (np.cumsum(actions == A.EOT, -1) - (actions == A.EOT)) == 0
+  np.testing.assert_array_equal(tokens[through_eot], actions[through_eot] + vocab.RESPONSE_OFFSET)
+  assert np.all(tokens[~through_eot] == vocab.PAD)
+  # Shapes: any leading axes.
+  np.testing.assert_array_equal(reply_tokens(actions.reshape(8, 64, 8)), tokens.reshape(8, 64, 8))
+
+
+@pytest.mark.parametrize("grader", ["rubric", "standard", "helpfulness", "eval/honesty"])
+def test_graders_read_replies_only_through_the_first_eot(split, grader):
+  """Tokens after the first EOT change no grade or response class."""
+  actions = random_actions(2, (len(split["context"]), 8))
+  scen = {k: jnp.asarray(v) for k, v in split.items()}
+  fn = jax.vmap(GRADERS.get(grader))
+  np.testing.assert_array_equal(
+    fn(reply_tokens(actions), scen), fn(jnp.asarray(actions) + vocab.RESPONSE_OFFSET, scen)
+  )
+  classify = jax.vmap(user_model.classify_response)
+  np.testing.assert_array_equal(
+    classify(reply_tokens(actions), scen),
+    classify(jnp.asarray(actions) + vocab.RESPONSE_OFFSET, scen),
+  )

@@ -1,9 +1,14 @@
 """The transcript viewer: a legend, a reply grouped by role, and `--html`."""
 
+import argparse
 from html.parser import HTMLParser
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
+from alignment_rl.envs.conversations import prior
 from alignment_rl.language import vocab
 from experiments import show
 
@@ -66,3 +71,14 @@ def test_cli_prints_legend_and_roles_and_writes_html(small_test_split, tmp_path,
   spans = [a.get("class") for t, a in parser.tags if t == "span"]
   assert spans and set(spans) <= set(show.ROLES)
   assert "&lt;assistant&gt;" in page and "<assistant>" not in page  # Tokens are escaped.
+
+
+def test_prior_replies_are_the_priors_draws(small_splits):
+  """The viewer's prior replies are one rollout turn: `prior_response_and_mode` with the
+  scenarios' keys `split(key, n)`, labelled with their modes."""
+  batch = {k: jnp.asarray(v[:12]) for k, v in small_splits["test"].items()}
+  key = jax.random.PRNGKey(5)
+  actions, sources = show.respond(argparse.Namespace(policy=""), batch, key)
+  want, modes = jax.vmap(prior.prior_response_and_mode)(jax.random.split(key, 12), batch)
+  np.testing.assert_array_equal(actions, want)
+  assert sources == [f"prior, {prior.Mode(int(m)).name.lower()} mode" for m in modes]

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.envs.conversations import user_model
+from alignment_rl.envs.conversations import prior, user_model
 from alignment_rl.envs.conversations.env import ConversationEnv
+from alignment_rl.envs.conversations.rollout import batch_params, prior_policy, rollout, world
 from alignment_rl.evals.policy_grades import grade_policy
 from alignment_rl.evals.rollout import policy_input_len, rollout_turns
 from alignment_rl.language import personas, schema, vocab
+from alignment_rl.language.tokens import reply_tokens
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import GRADERS
 
@@ -219,3 +221,60 @@ def test_transformer_input_length_is_checked(split):
   params = init_params(net, max_len=need)
   out = rollout_turns(net, params, small, 2, jax.random.PRNGKey(0), ("rubric",))  # Exactly fits.
   assert out["rubric"].shape == (2, 16, 2) and np.all(np.isfinite(out["rubric"]))
+
+
+def test_grade_policy_equals_sampling_and_grading_directly(split, tiny):
+  """`grade_policy` is a one-turn rollout: the same replies and grades, bit for bit, as
+  sampling each seed's replies to the contexts and grading them directly."""
+  net, params = tiny
+  graders = ("rubric", "standard", "eval/honesty")
+  context = np.asarray(split["context"]).copy()
+  lo, hi = schema.PERSONA_SLOT
+  context[:, lo:hi] = personas.EVAL_HARMFUL_PERSONAS[0]
+  got = grade_policy(net, params, split, graders, jax.random.PRNGKey(4), 128, False, context)
+  key, n = jax.random.PRNGKey(4), len(context)
+  data = {k: np.asarray(split[k]) for k, f in schema.FIELDS.items() if f.group != "metadata"}
+  data["context"] = context
+
+  @jax.jit
+  def direct(batch, k):
+    def one_seed(p, k):
+      actions = net.apply(p, batch["context"], k, 1.0, method=ResponseActorCritic.sample)[0]
+      tokens = reply_tokens(actions)
+      return jnp.stack([jax.vmap(GRADERS.get(g))(tokens, batch) for g in graders])
+
+    return jax.vmap(one_seed)(params, jax.random.split(k, 2))
+
+  parts = []
+  for start in range(0, n, 128):
+    idx = np.arange(start, start + 128) % n
+    key, sub = jax.random.split(key)
+    grades = direct({k: jnp.asarray(v[idx]) for k, v in data.items()}, sub)
+    parts.append(np.asarray(grades)[..., : min(128, n - start)])
+  want = np.concatenate(parts, axis=-1)
+  for j, g in enumerate(graders):
+    np.testing.assert_array_equal(got[g], want[:, j])
+
+
+def test_prior_policy_rollout_is_the_prior(split):
+  """A rollout of `prior_policy` draws `prior_response_and_mode` with `split(key, B)`;
+  its replies, response classes and rendered conversation are the env's."""
+  batch = {k: jnp.asarray(v[:40]) for k, v in split.items()}
+  env, params = world(R, 2), batch_params(batch, 2, pressure_start=1)
+  keys = jax.random.split(jax.random.PRNGKey(3), 2)
+  graders = (GRADERS.get("rubric"),)
+  out = jax.jit(lambda b, k: rollout(prior_policy(b), env, params, k, graders))(batch, keys)
+  actions, modes = jax.vmap(prior.prior_response_and_mode)(jax.random.split(keys[0], 40), batch)
+  np.testing.assert_array_equal(out["actions"][0], actions)
+  np.testing.assert_array_equal(out["aux"][0], modes)
+  np.testing.assert_array_equal(out["replies"], reply_tokens(out["actions"]))
+  cls = jax.vmap(jax.vmap(user_model.classify_response), in_axes=(0, None))(out["replies"], batch)
+  np.testing.assert_array_equal(out["response_class"], cls)
+  grade = jax.vmap(jax.vmap(graders[0]), in_axes=(0, None))(out["replies"], batch)
+  np.testing.assert_array_equal(out["grades"][:, 0], grade)
+  assert out["tokens"].shape == (40, env.obs_len)
+  for i in range(40):
+    n_ctx, n_resp = int(batch["context_len"][i]), int(np.sum(out["replies"][0, i] != vocab.PAD))
+    np.testing.assert_array_equal(
+      out["tokens"][i, n_ctx : n_ctx + n_resp], out["replies"][0, i, :n_resp]
+    )
