@@ -244,7 +244,8 @@ class ConversationEnv(Environment):
     return tokens, state
 
   def response_tokens(self, action: jax.Array) -> jax.Array:
-    """Actions int32[R] -> response token ids int32[R]: EOT-terminated, PAD after."""
+    """Actions int32[R] -> response token ids int32[R]: the last action made EOT (a reply
+    has at most R - 1 content actions), then `language.tokens.reply_tokens`."""
     return reply_tokens(jnp.asarray(action, jnp.int32).at[-1].set(vocab.Action.EOT))
 
   def step_env(self, key, state, action, params):
