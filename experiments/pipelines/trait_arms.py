@@ -3,19 +3,23 @@
 An arm (`configs/common.py: arm`) is the experiment's shared `ppo_run` with its own
 training mixture. `arm_config` writes the arm's fields into the run's `env_kwargs`,
 the keyword arguments of the `conversation` env
-(`alignment_rl/envs/conversations/mixture.py: make_conversation_env`):
+(`alignment_rl/envs/conversations/mixture.py: make_conversation_env`), which uses them:
 
-  arm field                       env kwarg                read by (mixture.py unless named)
-  grader                          grader                   make_conversation_env
-  trait_fraction, families,       the same names           mixture_weights
-    domains
-  persona_augment                 persona_augment          make_conversation_env
-  rubric_control, control_seed    rubric_control,          controls.py: apply_control
-                                    rubric_control_seed
-  objectives                      (ppo.objectives)         agents: the PPO loss
+  arm field                     run field                   used by (alignment_rl/...)
+  grader                        env_kwargs.grader           envs/conversations/mixture.py:
+                                                              make_conversation_env
+  trait_fraction, families,     env_kwargs, same names      envs/conversations/mixture.py:
+    domains                                                   mixture_weights
+  persona_augment               env_kwargs.persona_augment  envs/conversations/env.py:
+                                                              ConversationEnv.reset_env
+  rubric_control, control_seed  env_kwargs.rubric_control,  envs/conversations/controls.py:
+                                  rubric_control_seed         apply_control
+  objectives                    ppo.objectives              agents/ppo_loss.py:
+                                                              persistence_loss
 
-These env kwargs only change array leaves of the env's params, so every arm shares one
-compiled program (`mixture.STATIC_KWARGS`, the program cache's key).
+Those env kwargs only set array leaves of the env's params
+(`mixture.PARAMS_ONLY_KWARGS`), so every arm shares one compiled program (the program
+cache's key: `alignment_rl/training/program.py: STATIC_ENV_KWARGS`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from experiments import (
   figures,
   pipelines,  # noqa: F401  (registers experiments)
 )
-from experiments.pipelines import trait_rl
+from experiments.pipelines import trait_arms, trait_rl
 from experiments.registry import EXPERIMENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,6 +44,12 @@ def test_every_trait_rl_experiment_is_registered_with_a_config():
       module.get_config("huge")
 
 
+def test_the_arm_functions_are_also_importable_from_trait_rl():
+  """`trait_rl` runs the pipeline; the arms live in `trait_arms` (its old names kept)."""
+  for name in ("arm_config", "check_arms", "surface_overlap", "train_arms"):
+    assert getattr(trait_rl, name) is getattr(trait_arms, name)
+
+
 # Experiments whose whole test-scale pipeline runs once per session (tests/conftest.py);
 # their two-update check reads that run instead of training the arms again.
 WHOLE_RUNS = {"persistence_objectives": "persistence_objectives_test_run"}
@@ -64,7 +70,7 @@ def test_experiment_trains_two_updates_per_arm(name, prior_dir, tmp_path, reques
     assert set(results["harmful_finetune"]) == set(config.finetune_from)
     assert results["num_seeds"] == config.ppo_run.num_seeds
   else:
-    arms = trait_rl.train_arms(config, str(tmp_path), prior_dir)  # Asserts compute-matched.
+    arms = trait_arms.train_arms(config, str(tmp_path), prior_dir)  # Asserts compute-matched.
     assert set(arms) == set(config.arms)
     for arm_name, (params, history, _) in arms.items():
       assert [h["update"] for h in history] == [1, 2], arm_name

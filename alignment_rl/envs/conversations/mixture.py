@@ -22,6 +22,10 @@ row in the persona slot (disjoint from every evaluation persona).
 `trait_fraction` in [0, 1] sets the share of trait data among sampled episodes
 (the study replaces 5% of the standard mixture); `None` samples the filtered
 scenarios uniformly with no standard mixture at all.
+
+Most kwargs of `make_conversation_env` only set array leaves of the env's params
+(`PARAMS_ONLY_KWARGS`): runs that differ only in these share one compiled training
+program, whose cache keys on the rest (`static_kwargs`).
 """
 
 from __future__ import annotations
