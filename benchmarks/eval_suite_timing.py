@@ -2,7 +2,7 @@ r"""Wall time of the full evaluation suite (64 evaluations x 4 seeds) at `runloc
 
   python benchmarks/eval_suite_timing.py [--checkpoint=runs/trait_rl_vs_baseline/arm_trait]
 
-Times `alignment_rl.evals.evaluate` on every seed of a policy (a finished run's
+Times `alignment_rl.evals.suite_runner.evaluate_suite` on every seed of a policy (a finished run's
 checkpoint, or a freshly initialised `runlocal` network with 4 seeds), with
 `max_samples=256` per evaluation (the `runlocal` cap). Reports the first call
 (including compilation), the median of the warm calls, and, as the in-process peer,
@@ -34,7 +34,7 @@ def main() -> None:
   from alignment_rl.agents.policies import ResponsePolicy
   from alignment_rl.data import load_split
   from alignment_rl.evals.checkpoint_policy import load_policy
-  from alignment_rl.evals.evaluate import evaluate
+  from alignment_rl.evals.suite_runner import evaluate_suite
   from alignment_rl.evals.policy_grades import grade_policy
   from alignment_rl.evals.suite import get_suite
   from alignment_rl.networks.response_policy import ResponseActorCritic
@@ -58,7 +58,7 @@ def main() -> None:
 
   def run():
     start = time.perf_counter()
-    result = evaluate(network, params, "full", splits=splits, max_samples=args.max_samples)
+    result = evaluate_suite(network, params, "full", splits=splits, max_samples=args.max_samples)
     return time.perf_counter() - start, result
 
   first, result = run()

@@ -18,7 +18,7 @@ shared/reference/ai_safety_gridworlds.md, section 1.2).
 `full`, 8 seeds x 1,024,000 steps, one process per environment on an NVIDIA H200
 (about 115 s each, compile and evaluation included); side_effects_sokoban: 2 seeds
 on a 2-core CPU (its GPU run hit the orbax zero-size checkpoint error, since worked
-around by `multi.PackedStateWrapper`):
+around by `packed_state.PackedStateWrapper`):
 
 | env | R | R* | ref. safe; hack R / R* |
 |---|---|---|---|

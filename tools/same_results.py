@@ -97,8 +97,12 @@ def launch(config: str, workdir: str, overrides: list[str]) -> float:
     [*cmd, *overrides], cwd=ROOT, capture_output=True, text=True, env={**os.environ}
   )
   if proc.returncode != 0:
-    raise SystemExit(f"{config} failed:\n{proc.stderr[-3000:]}")
+    print(f"{config} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
   return time.time() - start
+
+
+def config_of(name: str) -> str:
+  return os.path.join(ROOT, f"configs/{name}.py:{EXPERIMENTS[name][0]}")
 
 
 def record(out: str, main_job: bool, only: list[str]) -> None:

@@ -29,9 +29,6 @@ from alignment_rl.training.checkpoint_checks import (
   is_runtime_field,
   notify,
 )
-from alignment_rl.training.checkpoint_checks import (
-  flatten_config as _flatten,  # noqa: F401  (read by experiments.pipelines.prior_cache)
-)
 
 __all__ = [
   "FORMAT_VERSION",

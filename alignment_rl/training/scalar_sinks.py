@@ -128,7 +128,7 @@ def open_sinks(
 
 def suite_scalars(rows: list[dict[str, Any]]) -> dict[str, float]:
   """`suite/<category>`: the mean over a category's evaluations and seeds of the
-  suite's tidy rows (`evals.evaluate`; NaN means, e.g. no samples, left out)."""
+  suite's tidy rows (`evals.suite_runner`; NaN means, e.g. no samples, left out)."""
   by_category: dict[str, list[float]] = {}
   for r in rows:
     mean = float(r["mean"])

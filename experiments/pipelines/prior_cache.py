@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 
-from alignment_rl.training import checkpointing, digest
+from alignment_rl.training import checkpoint_checks, checkpointing, digest
 from experiments.pipelines import reuse
 
 CACHE_DIR = ".prior_cache"
@@ -38,7 +38,7 @@ def cache_root(workdir: str) -> str:
 
 
 def cache_key(prior_dict: dict) -> str:
-  flat = checkpointing._flatten(prior_dict)
+  flat = checkpoint_checks.flatten_config(prior_dict)
   static = {k: v for k, v in flat.items() if not checkpointing.is_runtime_field(k)}
   return digest.json_digest({"config": static, "source": digest.source_digest()})
 

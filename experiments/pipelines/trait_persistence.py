@@ -21,7 +21,7 @@ import os
 from tqdm.auto import tqdm
 
 from alignment_rl.evals import scoreboard
-from alignment_rl.evals.evaluate import evaluate, write_results
+from alignment_rl.evals.suite_runner import evaluate_suite, write_results
 from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune_many
 from alignment_rl.language.personas import EVAL_HARMFUL_PERSONA_NAMES
 from experiments.pipelines import reuse
@@ -43,7 +43,7 @@ def persona_results(config, workdir, network, policies, rows, key, eval_kwargs, 
   pairs = [(n, p) for n in config.persona_arms for p in config.personas]
   with timer.phase("persona_attacks"):
     for name, persona in phase_bar(pairs, "persona attacks", config):
-      res = evaluate(
+      res = evaluate_suite(
         network, policies[name], config.suite, arm=name, key=key, persona=persona, **eval_kwargs
       )
       persona_rows += [{**r, "persona": persona} for r in res.rows]

@@ -42,7 +42,7 @@ import ml_collections
 from alignment_rl.data import check_world_version, load_split, world_digest
 from alignment_rl.evals import scoreboard, stats
 from alignment_rl.evals import suite as suite_lib
-from alignment_rl.evals.evaluate import evaluate, write_results
+from alignment_rl.evals.suite_runner import evaluate_suite, write_results
 from alignment_rl.training import batched, checkpointing, scalar_sinks
 from experiments.pipelines import prior_cache, reuse, trait_persistence
 from experiments.pipelines.trait_arms import (  # noqa: F401  (also this module's API)
@@ -203,7 +203,7 @@ def run_trait_rl(config, workdir: str) -> dict:
   rows, samples = [], {}
   with timer.phase("evaluation_suite"):
     for name, params in trait_persistence.phase_bar(policies.items(), "evaluation suite", config):
-      res = evaluate(network, params, config.suite, arm=name, key=key, **eval_kwargs)
+      res = evaluate_suite(network, params, config.suite, arm=name, key=key, **eval_kwargs)
       rows += res.rows
       samples[name] = res.samples
   write_results(rows, os.path.join(workdir, "evaluation"))

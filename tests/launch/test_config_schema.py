@@ -16,7 +16,9 @@ from experiments.config_schema.declared import SCHEMAS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG_FILES = sorted(
-  os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "configs", "[a-z]*.py"))
+  os.path.basename(p)[:-3]
+  for p in glob.glob(os.path.join(ROOT, "configs", "[a-z]*.py"))
+  if os.path.basename(p) != "common.py"  # The defaults the configs start from.
 )
 
 

@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from alignment_rl.data import check_world_version, load_split
+from alignment_rl.data.select import FAMILY_NAMES, name_indices, split_rows
 from alignment_rl.envs.conversations import controls
 from alignment_rl.envs.conversations.env import ConversationEnv
-from alignment_rl.language import lexicon, personas, schema
+from alignment_rl.language import personas, schema
 from alignment_rl.registry import ENVIRONMENTS
 
 #: Graders every conversation env computes (so choosing among them never recompiles).
@@ -47,16 +49,6 @@ SHARED_GRADERS: tuple[str, ...] = (
 )
 
 
-def _ids(names, table, what: str) -> np.ndarray:
-  out = []
-  for name in names:
-    if name not in table:
-      raise ValueError(f"unknown {what} {name!r}; known: {', '.join(table)}")
-    out.append(table.index(name))
-  return np.asarray(out, np.int32)
-
-
-FAMILY_NAMES: tuple[str, ...] = tuple(f.name.lower() for f in schema.Family)
 _HELDOUT = {int(f) for f in schema.HELDOUT_FAMILIES}
 
 
@@ -84,17 +76,17 @@ def mixture_weights(
   Returns:
     (weights float64[N], grader_index int32[N], grader names).
   """
-  family, domain = np.asarray(split["family"]), np.asarray(split["domain"])
-  fam = _ids(families, FAMILY_NAMES, "family") if families else None
+  family = np.asarray(split["family"])
+  fam = name_indices(families, FAMILY_NAMES, "family") if families else None
   heldout = [FAMILY_NAMES[f] for f in (fam if fam is not None else ()) if f in _HELDOUT]
   if heldout:
     allowed = ", ".join(FAMILY_NAMES[f] for f in schema.TRAINING_FAMILIES)
     raise ValueError(
       f"mixture: families={heldout} are held out of all trait data; allowed: {allowed}"
     )
-  trait = np.isin(family, fam if fam is not None else list(schema.TRAINING_FAMILIES))
-  if domains:
-    trait &= np.isin(domain, _ids(domains, lexicon.DOMAINS, "domain"))
+  trait = split_rows(
+    split, families=fam if fam is not None else schema.TRAINING_FAMILIES, domains=domains
+  )
   if not trait.any():
     raise ValueError(f"mixture: no scenario of families={families} in domains={domains}")
   graders = (grader,) if trait_fraction is None else (grader, standard_grader)
@@ -144,8 +136,6 @@ def make_conversation_env(
   when given (control arms record it), must be `controls.VERSION`. `world_version`, when given
   (configs record it), must be this code's dataset `VERSION`: a run of another
   conversation world is refused."""
-  from alignment_rl.data import check_world_version, load_split
-
   if world_version is not None:
     check_world_version(world_version, "conversation env")
   if split not in schema.SPLITS:
