@@ -34,9 +34,9 @@ def main() -> None:
   from alignment_rl.agents.policies import ResponsePolicy
   from alignment_rl.data import load_split
   from alignment_rl.evals.checkpoint_policy import load_policy
-  from alignment_rl.evals.suite_runner import evaluate_suite
   from alignment_rl.evals.policy_grades import grade_policy
   from alignment_rl.evals.suite import get_suite
+  from alignment_rl.evals.suite_runner import evaluate_suite
   from alignment_rl.networks.response_policy import ResponseActorCritic
   from configs.common import base_config
 

@@ -21,8 +21,8 @@ import os
 from tqdm.auto import tqdm
 
 from alignment_rl.evals import scoreboard
-from alignment_rl.evals.suite_runner import evaluate_suite, write_results
 from alignment_rl.evals.harmful_finetune import attack_config, harmful_finetune_many
+from alignment_rl.evals.suite_runner import evaluate_suite, write_results
 from alignment_rl.language.personas import EVAL_HARMFUL_PERSONA_NAMES
 from experiments.pipelines import reuse
 from experiments.pipelines.evaluation import to_jsonable, trait_subset
