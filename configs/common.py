@@ -95,8 +95,8 @@ def ppo_config() -> ml_collections.ConfigDict:
 
 def imitation_config() -> ml_collections.ConfigDict:
   """Default config; `network`/`network_kwargs`/`num_seeds` must match the RL arms.
-  Read by training/imitation.py: train_prior_policy and `Imitation` (the loss, the
-  optimizer, `_step`'s batches)."""
+  Read by training/imitation.py (train_prior_policy), imitation_program.py (`Imitation`:
+  the loss, the optimizer, the steps) and imitation_batches.py (the batches)."""
   c = ml_collections.ConfigDict()
   c.experiment = "imitate_prior"
   c.seed = 0

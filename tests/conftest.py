@@ -40,7 +40,7 @@ SLOW = (
   "tests/training/test_batched.py",
   "tests/launch/test_sweeps.py",
   "tests/evals/test_world_acceptance.py",
-  "tests/evals/test_evaluate.py",
+  "tests/evals/test_suite_runner.py",
   "tests/envs/test_gymnax_compat.py::test_rejax_ppo_trains_on_wrapped_env",
   "tests/evals/test_adversarial_prefix.py::test_rubric_search_on_a_real_policy",
   "tests/training/test_trainer.py::test_ppo_solves_cartpole_runlocal",

@@ -25,7 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alignment_rl.evals.rollout import GREEDY_TEMPERATURE, world
+from alignment_rl.envs.conversations.rollout import world
+from alignment_rl.evals.rollout import GREEDY_TEMPERATURE
 from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
 

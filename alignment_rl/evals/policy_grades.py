@@ -7,7 +7,7 @@ fixed-size batches of scenarios, so a 5k-scenario split takes seconds on a CPU.
 
 Outputs are per (seed, scenario) grades plus each grader's `applies` mask (the
 scenarios on which it is defined); `summarize` turns them into per-seed means and
-a 95% Student-t interval over seeds (`stats.t_interval`; the percentile bootstrap
+a 95% Student-t interval over seeds (`stats.mean_interval`; the percentile bootstrap
 covers about 81% at 4 seeds, docs/statistics.md). A reported rubric mean is clipped
 to [0, 1] (the study's HealthBench convention).
 """
@@ -107,7 +107,7 @@ def summarize(grades: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     if not mask.any():
       continue
     per_seed = values[:, mask].mean(axis=1)
-    low, high = stats.t_interval(per_seed)
+    low, high = stats.mean_interval(per_seed)
     out[g] = {
       "mean": float(per_seed.mean()),
       "ci_low": low,

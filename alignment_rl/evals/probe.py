@@ -11,7 +11,7 @@ off the observation by this encoder from training data: transfer is possible in
 principle, and an arm that fails to transfer failed to learn it, not to see it.
 
 Loss: teacher-forced cross-entropy of the oracle's actions (EOT included) under the
-policy head, as in the imitation of the prior (`training.imitation.bc_loss`), Adam,
+policy head, as in the imitation of the prior (`training.imitation_program.bc_loss`), Adam,
 one seed per key.
 """
 
@@ -30,7 +30,7 @@ from alignment_rl.evals import reference_targets as rt
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.language import schema, vocab
 from alignment_rl.registry import GRADERS
-from alignment_rl.training.imitation import bc_loss
+from alignment_rl.training.imitation_program import bc_loss
 
 #: Where each evaluation counts: its split, and `heldout_families` for evaluations whose
 #: families are all held out.

@@ -9,7 +9,7 @@ int32[n, R]` of token ids (`reference_replies`). Reference policies:
                `rubric` grade (reads latents: a reference, not a policy)
   prior        one sampled reply of the scripted prior per scenario
 
-`grade_replies_on_suite` scores any of them exactly as `evaluate.evaluate` scores a
+`grade_replies_on_suite` scores any of them exactly as `suite_runner.evaluate_suite` scores a
 trained policy (same `select` sample, grader, `unit_values` metric and clipping);
 `reference_rows` assembles every row; `acceptance_report` lists the failing v2
 acceptance lines. The replies functions live in `reference_replies`, the searches and
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from alignment_rl.envs.conversations import prior
-from alignment_rl.evals import evaluate, suite
+from alignment_rl.evals import eval_spec, suite, suite_runner
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals.reference_replies import (
   fixed_reply_fn,
@@ -64,12 +64,12 @@ def grade_rows(grader: str, replies: np.ndarray, rows: dict) -> np.ndarray:
 
 
 def grade_replies_on_suite(replies, evaluations, splits: dict, max_samples=None) -> dict:
-  """Scores of a policy given as replies, as `evaluate.evaluate` scores a trained policy.
+  """Scores of a policy given as replies, as `suite_runner.evaluate_suite` scores a trained policy.
 
   Args:
     replies: `(split_name, indices int[n], persona) -> int32[n, R]` (module docstring);
       called once per (split, persona) view with the union of its evaluations' samples.
-    evaluations: `suite.Evaluation`s (e.g. `suite.get_suite("full")`).
+    evaluations: `eval_spec.EvalSpec`s (e.g. `suite.get_suite("full")`).
     splits: {split name: arrays} holding every evaluation's split.
     max_samples: cap on every evaluation's `num_samples` (as in `evaluate`).
 
@@ -89,11 +89,11 @@ def grade_replies_on_suite(replies, evaluations, splits: dict, max_samples=None)
     grades = {g: grade_rows(g, tokens, sub) for g in {e.grader for e in evals}}
     for e in evals:
       idx = chosen[e.name]
-      values = evaluate.unit_values(
+      values = suite_runner.unit_values(
         e, grades[e.grader][None, np.searchsorted(union, idx)], data, idx
       )
       mean = float(values.mean()) if values.size else float("nan")
-      clip = e.grader in evaluate.CLIPPED_GRADERS
+      clip = e.grader in suite_runner.CLIPPED_GRADERS
       scores[e.name] = float(np.clip(mean, 0.0, 1.0)) if clip else mean
   return scores
 
@@ -106,7 +106,7 @@ def summarize(scores: dict, evaluations) -> dict:
     v = [scores[n] for n in names if np.isfinite(scores[n])]
     return float(np.mean(v)) if v else float("nan")
 
-  cats = {c: [e.name for e in evaluations if e.category == c] for c in suite.CATEGORIES}
+  cats = {c: [e.name for e in evaluations if e.category == c] for c in eval_spec.CATEGORIES}
   return {
     "suite_mean": mean([e.name for e in evaluations]),
     "categories": {c: mean(names) for c, names in cats.items() if names},

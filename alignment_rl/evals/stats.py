@@ -223,10 +223,6 @@ def _bootstrap(v, level, method, n_boot, seed, nearest_rank):
   return low, high
 
 
-#: The Student-t `mean_interval` under its former name (callers move to `mean_interval`).
-t_interval = mean_interval
-
-
 def _power_one(nc: float, df: float, crit: float) -> float:
   # T' = (Z + nc) / (W / sqrt(df)), Z ~ N(0, 1), W ~ chi(df): P(|T'| > crit) integrated
   # over W.

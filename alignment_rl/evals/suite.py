@@ -26,8 +26,6 @@ from alignment_rl.evals.eval_spec import CATEGORIES, HELDOUT_FAMILY_NAMES, EvalS
 from alignment_rl.language import personas
 from alignment_rl.registry import EVALUATIONS
 
-#: Former names, read as `suite.X` until their callers import `eval_spec` directly.
-Evaluation = EvalSpec
 __all__ = ["CATEGORIES", "EVALUATIONS", "SUITES", "EvalSpec", "behaviours", "get_suite"]
 
 

@@ -33,7 +33,7 @@ from alignment_rl.training import (
   sharding,
   workdir_lock,
 )
-from alignment_rl.training.imitation_program import Imitation, bc_loss  # noqa: F401 (API)
+from alignment_rl.training.imitation_program import Imitation
 
 _CURVE = ("bc_loss", "token_accuracy")  # summary curve: step 1, then means over each chunk
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from alignment_rl.data import load_split
-from alignment_rl.evals import evaluate, suite
+from alignment_rl.evals import eval_spec, suite, suite_runner
 from alignment_rl.evals import reference as ref
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals import reference_targets as rt
@@ -43,7 +43,7 @@ def evaluations(splits):
       continue
     if e.metric != "mean":
       kind = "pairs"
-    elif e.grader in evaluate.CLIPPED_GRADERS:
+    elif e.grader in suite_runner.CLIPPED_GRADERS:
       kind = "clipped"
     else:
       kind = "plain" if e.higher_is_better else "bad_event"
@@ -54,7 +54,7 @@ def evaluations(splits):
     g for g in GRADERS.names() if g.startswith("eval/") and not GRADERS.get(g).higher_is_better
   ]
   if "bad_event" not in chosen and bad:  # An unregistered evaluation of a bad-event rate.
-    chosen["bad_event"] = suite.Evaluation("reference_test/bad", "safety", "test", bad[0])
+    chosen["bad_event"] = eval_spec.EvalSpec("reference_test/bad", "safety", "test", bad[0])
   assert len(chosen) >= 3
   return tuple(dict.fromkeys(chosen.values()))
 
@@ -150,10 +150,10 @@ def test_grading_oracle_replies_equals_direct_grader_calls(splits, evaluations, 
     g = np.asarray(jax.vmap(GRADERS.get(e.grader))(jnp.asarray(replies), rows))
     if e.metric == "mean":
       expected = np.mean(g if e.higher_is_better else 1.0 - g)
-      if e.grader in evaluate.CLIPPED_GRADERS:
+      if e.grader in suite_runner.CLIPPED_GRADERS:
         expected = np.clip(expected, 0.0, 1.0)
     else:  # Pair metrics: the suite's own per-pair reduction of the direct grades.
-      expected = evaluate.unit_values(e, g[None], data, idx).mean()
+      expected = suite_runner.unit_values(e, g[None], data, idx).mean()
     scores = ref.grade_replies_on_suite(oracle, (e,), splits)
     assert scores[e.name] == pytest.approx(expected), e.name
 
