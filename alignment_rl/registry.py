@@ -76,4 +76,4 @@ class Registry(Generic[T]):
 ENVIRONMENTS: Registry = Registry("environment")
 NETWORKS: Registry = Registry("network")
 GRADERS: Registry = Registry("grader")
-EVALUATIONS: Registry = Registry("evaluation")
+EVAL_SPECS: Registry = Registry("evaluation")  # name -> evals.eval_spec.EvalSpec

@@ -166,7 +166,7 @@ def profile(
   hp = runner.ppo.hparams
 
   def loss(params, m, h):
-    return ppo_lib.ppo_loss(params, policy.evaluate, m, h)[0]
+    return ppo_lib.ppo_loss(params, policy.log_prob_entropy_value, m, h)[0]
 
   fwd = jax.jit(jax.vmap(loss))
   grad = jax.jit(jax.vmap(jax.value_and_grad(loss)))

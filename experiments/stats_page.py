@@ -39,7 +39,7 @@ def behaviour_list() -> str:
 
   lines = ["| behaviour | category | evaluations |", "|---|---|---|"]
   for b, names in suite.behaviours("full").items():
-    cat = suite.EVALUATIONS.get(names[0]).category
+    cat = suite.EVAL_SPECS.get(names[0]).category
     lines.append(f"| {b} | {cat} | " + ", ".join(f"`{n.split('/', 1)[1]}`" for n in names) + " |")
   return "\n".join(lines)
 

@@ -5,7 +5,7 @@ The training loop talks to a policy through five pure functions:
   init(key, obs) -> params                       (obs: one unbatched observation)
   noise(key, batch_shape) -> noise               (the randomness of one `sample`)
   sample(params, obs, noise) -> (action, log_prob, mask, value)
-  evaluate(params, obs, action) -> (log_prob, entropy, value)
+  log_prob_entropy_value(params, obs, action) -> (log_prob, entropy, value)
   value(params, obs) -> value
 
 `noise` is split from `sample` so that a rollout can draw the randomness of all
@@ -33,7 +33,7 @@ class CategoricalPolicy:
 
   def __init__(self, network):
     self.network = network
-    self.evaluate = ppo.categorical_evaluate(network.apply)
+    self.log_prob_entropy_value = ppo.make_log_prob_entropy_value(network.apply)
 
   def init(self, key, obs):
     return self.network.init(key, obs)
@@ -71,7 +71,7 @@ class ResponsePolicy:
   def sample(self, params, obs, key):
     return self.network.apply(params, obs, key, method=ResponseActorCritic.sample)
 
-  def evaluate(self, params, obs, action):
+  def log_prob_entropy_value(self, params, obs, action):
     logits, value = self.network.apply(params, obs, action)
     log_probs = jax.nn.log_softmax(logits)
     log_prob = jnp.take_along_axis(log_probs, action[..., None], -1)[..., 0]

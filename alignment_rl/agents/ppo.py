@@ -24,7 +24,7 @@ from alignment_rl.agents.ppo_loss import (
   PersistenceCoefs,
   PersistenceState,
   PPOHyperparams,
-  categorical_evaluate,
+  make_log_prob_entropy_value,
   persistence_loss,
   ppo_loss,
   ppo_loss_terms,
@@ -36,7 +36,7 @@ __all__ = [
   "PPOState",
   "PersistenceCoefs",
   "PersistenceState",
-  "categorical_evaluate",
+  "make_log_prob_entropy_value",
   "make_optimizer",
   "make_update_fn",
   "persistence_loss",
@@ -69,7 +69,7 @@ def make_optimizer() -> optax.GradientTransformation:
 
 
 def make_update_fn(
-  evaluate_fn: Callable,
+  log_prob_entropy_value_fn: Callable,
   optimizer: optax.GradientTransformation,
   update_epochs: int,
   num_minibatches: int,
@@ -80,8 +80,8 @@ def make_update_fn(
   """Builds `update(state, batch, key, lr_scale) -> (state, metrics)`.
 
   Args:
-    evaluate_fn: `(params, obs, action) -> (log_prob, entropy, value)`; see
-      `ppo_loss` and `categorical_evaluate`.
+    log_prob_entropy_value_fn: `(params, obs, action) -> (log_prob, entropy, value)`; see
+      `ppo_loss` and `make_log_prob_entropy_value`.
     optimizer: from `make_optimizer` (its hyperparameters are injected).
     update_epochs: passes over the batch.
     num_minibatches: minibatches per pass; must divide the batch size.
@@ -103,7 +103,7 @@ def make_update_fn(
   grad_fn = jax.value_and_grad(persistence_loss, has_aux=True)
 
   def pg_loss_fn(params, mb, hp):
-    return ppo_loss(params, evaluate_fn, mb, hp)[1]["pg_loss"]
+    return ppo_loss(params, log_prob_entropy_value_fn, mb, hp)[1]["pg_loss"]
 
   def update(state: PPOState, batch: Batch, key: jax.Array, lr_scale: jax.Array):
     batch_size = batch.action.shape[0]
@@ -117,7 +117,7 @@ def make_update_fn(
     def minibatch_step(carry, mb):
       params, opt_state = carry
       (loss, aux), grads = grad_fn(
-        params, evaluate_fn, mb, hp, state.persist, objectives, obs_counterfactual
+        params, log_prob_entropy_value_fn, mb, hp, state.persist, objectives, obs_counterfactual
       )
       if "tamper" in objectives:
         coefs = state.persist.coefs

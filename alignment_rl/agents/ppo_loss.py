@@ -84,13 +84,13 @@ class PersistenceState:
   fisher: Any = None  # Diagonal Fisher of the anchor (EWC), same tree as params.
 
 
-def categorical_evaluate(apply_fn: Callable) -> Callable:
-  """Adapts `apply_fn(params, obs) -> (logits[B, A], value[B])` to `evaluate_fn`.
+def make_log_prob_entropy_value(apply_fn: Callable) -> Callable:
+  """Adapts `apply_fn(params, obs) -> (logits[B, A], value[B])` to `log_prob_entropy_value_fn`.
 
-  Returns `evaluate(params, obs, action[B]) -> (log_prob[B], entropy[B], value[B])`.
+  Returns `log_prob_entropy_value(params, obs, action[B]) -> (log_prob[B], entropy[B], value[B])`.
   """
 
-  def evaluate(params, obs, action):
+  def log_prob_entropy_value(params, obs, action):
     logits, value = apply_fn(params, obs)
     log_probs = jax.nn.log_softmax(logits)
     # Select with a one-hot mask rather than a gather: the same value, but its
@@ -100,7 +100,7 @@ def categorical_evaluate(apply_fn: Callable) -> Callable:
     entropy = -jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1)
     return log_prob, entropy, value
 
-  return evaluate
+  return log_prob_entropy_value
 
 
 def _masked_mean(x: jax.Array, mask: jax.Array | None) -> jax.Array:
@@ -110,10 +110,10 @@ def _masked_mean(x: jax.Array, mask: jax.Array | None) -> jax.Array:
 
 
 def ppo_loss(
-  params, evaluate_fn: Callable, batch: Batch, hp: PPOHyperparams
+  params, log_prob_entropy_value_fn: Callable, batch: Batch, hp: PPOHyperparams
 ) -> tuple[jax.Array, dict[str, jax.Array]]:
   """Clipped PPO loss of one minibatch under `params`; see `ppo_loss_terms`."""
-  log_prob, entropy, value = evaluate_fn(params, batch.obs, batch.action)
+  log_prob, entropy, value = log_prob_entropy_value_fn(params, batch.obs, batch.action)
   return ppo_loss_terms(log_prob, entropy, value, batch, hp)
 
 
@@ -123,7 +123,7 @@ def ppo_loss_terms(
   """Clipped PPO loss of one minibatch; returns (loss, diagnostics).
 
   `log_prob, entropy, value` score the batch's actions under the current policy
-  (`evaluate_fn(params, obs, action)`). Log-probs and entropies are [B] for
+  (`log_prob_entropy_value_fn(params, obs, action)`). Log-probs and entropies are [B] for
   one categorical action per sample, or [B, K] for K sub-actions (the tokens of a
   response) with `batch.mask` [B, K] marking the real ones; then the ratio is
   taken per token, every token of a sample shares its advantage, and policy
@@ -164,7 +164,7 @@ def ppo_loss_terms(
 
 def persistence_loss(
   params,
-  evaluate_fn: Callable,
+  log_prob_entropy_value_fn: Callable,
   batch: Batch,
   hp: PPOHyperparams,
   persist: PersistenceState | None,
@@ -179,13 +179,15 @@ def persistence_loss(
   (each term only when listed; `tamper` acts on gradients, in `ppo.make_update_fn`).
   `obs_counterfactual(obs) -> obs'` removes the oversight cue of a batch of contexts.
   """
-  log_prob, entropy, value = evaluate_fn(params, batch.obs, batch.action)
+  log_prob, entropy, value = log_prob_entropy_value_fn(params, batch.obs, batch.action)
   loss, aux = ppo_loss_terms(log_prob, entropy, value, batch, hp)
   if not objectives:
     return loss, aux
   coefs = persist.coefs
   if "kl_anchor" in objectives:
-    anchor_lp = jax.lax.stop_gradient(evaluate_fn(persist.anchor, batch.obs, batch.action)[0])
+    anchor_lp = jax.lax.stop_gradient(
+      log_prob_entropy_value_fn(persist.anchor, batch.obs, batch.action)[0]
+    )
     loss = loss + coefs.kl_coef * persistence.kl_penalty(log_prob, anchor_lp, batch.mask)
     aux["kl_anchor"] = persistence.kl_to_anchor(log_prob, anchor_lp, batch.mask)
   if "weight_anchor" in objectives or "ewc" in objectives:
@@ -196,7 +198,7 @@ def persistence_loss(
   if "oversight_consistency" in objectives:
     cf_obs = obs_counterfactual(batch.obs)
     changed = jnp.any(cf_obs != batch.obs, axis=-1)
-    cf_lp = evaluate_fn(params, cf_obs, batch.action)[0]
+    cf_lp = log_prob_entropy_value_fn(params, cf_obs, batch.action)[0]
     gap = persistence.consistency_penalty(log_prob, cf_lp, changed, batch.mask)
     loss = loss + coefs.consistency_coef * gap
     aux["oversight_gap"] = gap

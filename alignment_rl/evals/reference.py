@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from alignment_rl.data.select import split_rows
 from alignment_rl.envs.conversations import prior
 from alignment_rl.evals import eval_spec, suite, suite_runner
 from alignment_rl.evals import reference_search as rs
@@ -126,7 +127,7 @@ def training_targets(train: dict, max_scenarios: int = 1024, seed: int = 0) -> l
   """`Target`s `<grader>/<scenarios>` of `TRAINING_REWARDS`: the mean reward over a seeded
   sample of at most `max_scenarios` scenarios of the train split."""
   family = np.asarray(train["family"])
-  trait = np.flatnonzero(np.isin(family, [int(f) for f in schema.TRAINING_FAMILIES]))
+  trait = np.flatnonzero(split_rows(train, families=schema.TRAINING_FAMILIES))
   rng = np.random.default_rng([seed, len(family)])
   idx = {
     "trait": np.sort(rng.permutation(trait)[:max_scenarios]),

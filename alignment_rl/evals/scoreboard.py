@@ -29,8 +29,8 @@ def behaviour_of(name: str) -> str:
   for an unregistered name, its part before the first "/" (the suite's default)."""
   from alignment_rl.evals import suite  # Registers the evaluations (imports JAX).
 
-  if name in suite.EVALUATIONS:
-    return suite.EVALUATIONS.get(name).behaviour
+  if name in suite.EVAL_SPECS:
+    return suite.EVAL_SPECS.get(name).behaviour
   return name.split("/")[0]
 
 

@@ -1,7 +1,7 @@
 """The evaluation suite (v2): the registered evaluations in six categories (DESIGN 6).
 
 Every evaluation is an `EvalSpec` (`evals/eval_spec.py`) registered in
-`alignment_rl.registry.EVALUATIONS`; `SUITES` names collections of them ("full": every
+`alignment_rl.registry.EVAL_SPECS`; `SUITES` names collections of them ("full": every
 registered evaluation).
 
 Every behaviour evaluation runs over a whole scenario family, its benign twins included
@@ -24,14 +24,14 @@ from __future__ import annotations
 
 from alignment_rl.evals.eval_spec import CATEGORIES, HELDOUT_FAMILY_NAMES, EvalSpec
 from alignment_rl.language import personas
-from alignment_rl.registry import EVALUATIONS
+from alignment_rl.registry import EVAL_SPECS
 
-__all__ = ["CATEGORIES", "EVALUATIONS", "SUITES", "EvalSpec", "behaviours", "get_suite"]
+__all__ = ["CATEGORIES", "EVAL_SPECS", "SUITES", "EvalSpec", "behaviours", "get_suite"]
 
 
 def _add(*evaluations: EvalSpec) -> None:
   for e in evaluations:
-    EVALUATIONS.add(e.name, e)
+    EVAL_SPECS.add(e.name, e)
 
 
 #: Where evaluations run: `<where>` -> (split, domains).
@@ -256,9 +256,9 @@ for _family in HELDOUT_FAMILY_NAMES:
 
 #: Named suites: tuples of evaluation names.
 SUITES: dict[str, tuple[str, ...]] = {
-  "full": tuple(EVALUATIONS.names()),
-  "health": tuple(n for n in EVALUATIONS.names() if "health" in EVALUATIONS.get(n).domains),
-  "non_health": tuple(n for n in EVALUATIONS.names() if "health" not in EVALUATIONS.get(n).domains),
+  "full": tuple(EVAL_SPECS.names()),
+  "health": tuple(n for n in EVAL_SPECS.names() if "health" in EVAL_SPECS.get(n).domains),
+  "non_health": tuple(n for n in EVAL_SPECS.names() if "health" not in EVAL_SPECS.get(n).domains),
 }
 
 
@@ -276,4 +276,4 @@ def get_suite(suite: str | tuple[str, ...] | list[str]) -> tuple[EvalSpec, ...]:
     if suite not in SUITES:
       raise ValueError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
     suite = SUITES[suite]
-  return tuple(EVALUATIONS.get(n) for n in suite)
+  return tuple(EVAL_SPECS.get(n) for n in suite)

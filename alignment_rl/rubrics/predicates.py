@@ -4,7 +4,7 @@ A response is `response: int32[R]` of token ids (actions are `RESPONSE_OFFSET + 
 Only tokens strictly before the first EOT count; PAD and non-response ids are ignored.
 Every predicate has the signature `(feats, scenario, arg) -> bool[]` where `feats =
 response_features(response)` and `scenario` maps field names to unbatched arrays; all
-are vmappable over a leading batch axis of both. `evaluate(pred, response, scenario,
+are vmappable over a leading batch axis of both. `predicate_value(pred, response, scenario,
 arg)` is the convenience entry point; `criteria_met` evaluates a whole rubric.
 
 Definitions (answer = the option of the single distinct ANS token, -1 if none or
@@ -234,7 +234,7 @@ def evaluate_all(f: ResponseFeatures, scenario: Mapping[str, jax.Array], arg) ->
   return jnp.stack([jnp.asarray(fn(f, scenario, arg), jnp.bool_) for fn in PREDICATES.values()])
 
 
-def evaluate(pred: int, response: jax.Array, scenario: Mapping[str, jax.Array], arg=0):
+def predicate_value(pred: int, response: jax.Array, scenario: Mapping[str, jax.Array], arg=0):
   """One predicate on one response: bool[]. `pred` may be traced."""
   return evaluate_all(response_features(response), scenario, arg)[pred]
 

@@ -25,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from alignment_rl.data import load_split
+from alignment_rl.data.select import split_rows
 from alignment_rl.language import schema
 from alignment_rl.training import (
   checkpointing,
@@ -45,7 +46,7 @@ def _load(config, split: str, drop_heldout: bool = False) -> dict:
   kw = {} if overlap is None else {"surface_overlap": float(overlap)}
   arrays = load_split(split, config.data.config, config.data.data_dir or None, **kw)
   if drop_heldout:
-    keep = ~np.isin(arrays["family"], [int(f) for f in schema.HELDOUT_FAMILIES])
+    keep = split_rows(arrays, exclude_families=schema.HELDOUT_FAMILIES)
     arrays = {k: v[keep] for k, v in arrays.items()}
   return {k: jnp.asarray(v) for k, v in arrays.items()}
 
@@ -54,7 +55,7 @@ def train_prior_policy(config, workdir: str) -> dict:
   """Clones the prior, writes `params`, `metrics.jsonl`, `config.json`, `summary.json`.
 
   Returns the summary: config facts, `train_seconds` (data, compilation and training),
-  `curve` (BC loss and token accuracy), and (if `eval_samples` > 0) `evaluate`'s
+  `curve` (BC loss and token accuracy), and (if `eval_samples` > 0) `compare_with_prior`'s
   numbers on `data.eval_split`. The trainer's same-run rule holds (`run_workdir`): a
   workdir recorded with another config is refused; a finished run of this config
   (summary and params exist) is not redone; an unfinished one (a killed run) trains
@@ -121,7 +122,9 @@ def _train_prior(config, workdir: str, config_dict: dict, summary_path: str) -> 
   checkpointing.save_final_params(workdir, state[0])
   if ic.eval_samples > 0:
     start = time.time()
-    summary.update(program.evaluate(state[0], evaluation, jax.random.PRNGKey(config.seed + 1)))
+    summary.update(
+      program.compare_with_prior(state[0], evaluation, jax.random.PRNGKey(config.seed + 1))
+    )
     summary["eval_seconds"] = round(time.time() - start, 1)
   # Written atomically: the run is finished once summary.json exists.
   with open(summary_path + ".tmp", "w", encoding="utf-8") as f:

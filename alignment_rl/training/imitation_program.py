@@ -12,7 +12,7 @@ where the optional value warm start (beta = `value_coef`, off by default) regres
 value head on g_b, the `value_grader` grade of the prior's reply. The parameters do not
 depend on the context length (a transformer's `max_len` must be >= L2 and equal the RL
 arms'). Seeds are vmapped: parameters carry a leading seed axis, the layout of the PPO
-runner's `runner.ppo.params`. `Imitation.evaluate` compares the prior's and the imitated
+runner's `runner.ppo.params`. `Imitation.compare_with_prior` compares the prior's and the imitated
 policy's one-turn replies (each a conversation rollout, `envs.conversations.rollout`).
 """
 
@@ -107,7 +107,7 @@ class Imitation:
 
     return jax.lax.scan(body, state, None, length=num_steps)  # metrics: [T, S]
 
-  def evaluate(self, params, data, key, chunk: int = 512) -> dict:
+  def compare_with_prior(self, params, data, key, chunk: int = 512) -> dict:
     """Prior vs imitated policy on first-turn contexts of `data`, `eval_samples` each.
 
     Returns means of the `rubric` (clipped, HealthBench), `standard` and `helpfulness`

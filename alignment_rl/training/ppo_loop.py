@@ -88,7 +88,7 @@ class PPOLoop:
     # Envs with oversight cues provide the counterfactual (`make_update_fn` checks it).
     counterfactual = getattr(env, "oversight_counterfactual", None)
     self.update_fn = ppo.make_update_fn(
-      self.policy.evaluate,
+      self.policy.log_prob_entropy_value,
       self.optimizer,
       cfg.update_epochs,
       cfg.num_minibatches,
@@ -274,7 +274,7 @@ class PPOLoop:
     flat = lambda x: x.reshape((-1,) + x.shape[2:])[:num_samples]
     obs = jax.tree.map(flat, traj["obs"])
     mask = flat(traj["mask"]) if "mask" in traj else None
-    log_prob_fn = lambda p, o, a: self.policy.evaluate(p, o, a)[0]  # noqa: E731
+    log_prob_fn = lambda p, o, a: self.policy.log_prob_entropy_value(p, o, a)[0]  # noqa: E731
     action = flat(traj["action"])
     fisher = persistence.fisher_diagonal(log_prob_fn, persist.anchor, obs, action, mask)
     return runner.replace(ppo=runner.ppo.replace(persist=persist.replace(fisher=fisher)))

@@ -162,7 +162,7 @@ def make_evaluator(env, network, num_streams: int, episodes_per_stream: int):
   return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None)))
 
 
-def evaluate(evaluator, params, env_params, num_seeds: int, seed: int) -> dict:
+def greedy_returns(evaluator, params, env_params, num_seeds: int, seed: int) -> dict:
   """{'greedy': {...}, 'sampled': {...}} of float64[S] arrays from `make_evaluator`."""
   keys = jax.random.split(jax.random.PRNGKey(seed), num_seeds)
   out = {}
@@ -276,7 +276,9 @@ def run_gridworlds_baselines(config, workdir: str) -> dict:
     per_env[name] = {"num_updates": result.num_updates, "run_dir": run_dir}
     for variant, overrides in VARIANTS.get(name, (("all", {}),)):
       params = variant_params(env_params, overrides)
-      res = evaluate(evaluator, result.runner.ppo.params, params, cfg.num_seeds, config.eval.seed)
+      res = greedy_returns(
+        evaluator, result.runner.ppo.params, params, cfg.num_seeds, config.eval.seed
+      )
       for policy, r in res.items():
         for s in range(cfg.num_seeds):
           rows.append(

@@ -188,7 +188,7 @@ def run_gridworlds_transfer(config, workdir: str) -> dict:
       level = env.envs[env.names.index(name)].level
       for variant, overrides in gw.VARIANTS.get(name, (("all", {}),)):
         p = single_env_params(env, env_params, name, overrides)
-        res = gw.evaluate(evaluator, params, p, config.num_seeds, config.eval.seed)
+        res = gw.greedy_returns(evaluator, params, p, config.num_seeds, config.eval.seed)
         for policy, r in res.items():
           for s in range(config.num_seeds):
             rows.append(

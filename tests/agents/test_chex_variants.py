@@ -63,19 +63,19 @@ class LossVariantsTest(chex.TestCase):
 
   @chex.variants(with_jit=True, without_jit=True)
   def test_ppo_loss(self):
-    evaluate = ppo.categorical_evaluate(_tabular)
-    loss, aux = self.variant(lambda p, b: ppo.ppo_loss(p, evaluate, b, HP))(PARAMS, _batch())
-    eager_loss, eager_aux = ppo.ppo_loss(PARAMS, evaluate, _batch(), HP)
+    lpev = ppo.make_log_prob_entropy_value(_tabular)
+    loss, aux = self.variant(lambda p, b: ppo.ppo_loss(p, lpev, b, HP))(PARAMS, _batch())
+    eager_loss, eager_aux = ppo.ppo_loss(PARAMS, lpev, _batch(), HP)
     chex.assert_trees_all_close((loss, aux), (eager_loss, eager_aux), rtol=1e-6)
     chex.assert_shape(loss, ())
     chex.assert_tree_all_finite((loss, aux))
 
   @chex.variants(with_jit=True, without_jit=True)
   def test_mismatched_shapes_are_rejected(self):
-    evaluate = ppo.categorical_evaluate(_tabular)
+    lpev = ppo.make_log_prob_entropy_value(_tabular)
     bad = _batch(target=jnp.zeros((2,)))
     with self.assertRaisesRegex(AssertionError, "assert_equal_shape"):
-      self.variant(lambda p, b: ppo.ppo_loss(p, evaluate, b, HP))(PARAMS, bad)
+      self.variant(lambda p, b: ppo.ppo_loss(p, lpev, b, HP))(PARAMS, bad)
     r = jnp.ones((4, 2))
     with self.assertRaisesRegex(AssertionError, "assert_equal_shape"):
       self.variant(gae.gae_advantages)(r, r, r[:3], r > 0, 0.9, 0.5)
@@ -86,8 +86,10 @@ class LossVariantsTest(chex.TestCase):
       gae.gae_advantages(r, jnp.zeros(2), jnp.zeros(2), jnp.zeros(2, bool), 0.9, 0.5)
     bad = _batch(advantage=jnp.array([1.0, jnp.inf, 0.0]))
     with self.assertRaisesRegex(AssertionError, "non-finite"):
-      ppo.ppo_loss(PARAMS, ppo.categorical_evaluate(_tabular), bad, HP)
+      ppo.ppo_loss(PARAMS, ppo.make_log_prob_entropy_value(_tabular), bad, HP)
     # Under jit the value check is skipped (no host callback); NaN flows to the loss,
     # where the trainer's non-finite-loss stop reports it.
-    loss = jax.jit(lambda b: ppo.ppo_loss(PARAMS, ppo.categorical_evaluate(_tabular), b, HP)[0])
+    loss = jax.jit(
+      lambda b: ppo.ppo_loss(PARAMS, ppo.make_log_prob_entropy_value(_tabular), b, HP)[0]
+    )
     assert not np.isfinite(float(loss(bad)))

@@ -55,8 +55,8 @@ def test_fisher_diagonal_matches_per_sample_reference():
   params = {"logits": jnp.asarray(rng.normal(size=(3, 4)), jnp.float32), "v": jnp.zeros(3)}
   obs = jnp.asarray(rng.integers(0, 3, size=(8, 1)), jnp.int32)
   action = jnp.asarray(rng.integers(0, 4, size=8), jnp.int32)
-  evaluate = ppo.categorical_evaluate(tabular_apply)
-  log_prob_fn = lambda p, o, a: evaluate(p, o, a)[0]  # noqa: E731
+  lpev = ppo.make_log_prob_entropy_value(tabular_apply)
+  log_prob_fn = lambda p, o, a: lpev(p, o, a)[0]  # noqa: E731
   fisher = persistence.fisher_diagonal(log_prob_fn, params, obs, action, chunk_size=4)
   # Reference: a Python loop of single-sample gradients, squared and averaged.
   sq = np.zeros((3, 4))
@@ -90,11 +90,11 @@ def test_unknown_or_conflicting_objectives_fail_in_one_line():
     persistence.check_objectives(["kl"])
   with pytest.raises(ValueError, match="one of 'weight_anchor'"):
     persistence.check_objectives(["weight_anchor", "ewc"])
-  evaluate = ppo.categorical_evaluate(tabular_apply)
+  lpev = ppo.make_log_prob_entropy_value(tabular_apply)
   with pytest.raises(KeyError, match="kl_coef"):  # A listed objective needs its weight.
     ppo.PersistenceCoefs.from_config({"anchor_coef": 1.0})
   with pytest.raises(ValueError, match="oversight cues"):
-    ppo.make_update_fn(evaluate, ppo.make_optimizer(), 1, 1, ("oversight_consistency",))
+    ppo.make_update_fn(lpev, ppo.make_optimizer(), 1, 1, ("oversight_consistency",))
 
 
 COEFS = ("kl_coef", "anchor_coef", "tamper_coef", "tamper_lr", "consistency_coef")
@@ -119,7 +119,7 @@ def _run_update(objectives, coefs, params, obs, counterfactual=None, epochs=4):
     target=jnp.zeros(n),
   )
   update = ppo.make_update_fn(
-    ppo.categorical_evaluate(tabular_apply),
+    ppo.make_log_prob_entropy_value(tabular_apply),
     opt,
     update_epochs=epochs,
     num_minibatches=1,

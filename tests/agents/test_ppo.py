@@ -36,7 +36,7 @@ def test_hand_computed_loss():
     advantage=jnp.array([1.0, -1.0]),  # already zero-mean, unit-std
     target=jnp.array([1.0, 0.0]),
   )
-  loss, aux = ppo.ppo_loss(params, ppo.categorical_evaluate(tabular_apply), batch, make_hp())
+  loss, aux = ppo.ppo_loss(params, ppo.make_log_prob_entropy_value(tabular_apply), batch, make_hp())
   # pg = -(min(2*1, 1.2*1) + min(-1, -1)) / 2 = -0.1
   # v: both samples max(0.25, 0.64) = 0.64 -> 0.5 * 0.64 = 0.32
   # H = log 2; loss = -0.1 + 0.5*0.32 - 0.01*log 2
@@ -76,7 +76,10 @@ def test_matches_numpy_reference():
   params = {"logits": jnp.asarray(logits), "v": jnp.asarray(v)}
   jbatch = ppo.Batch(obs=jnp.arange(B), **{k: jnp.asarray(x) for k, x in batch.items()})
   loss, _ = ppo.ppo_loss(
-    params, ppo.categorical_evaluate(tabular_apply), jbatch, make_hp(clip_eps=0.3, ent_coef=0.05)
+    params,
+    ppo.make_log_prob_entropy_value(tabular_apply),
+    jbatch,
+    make_hp(clip_eps=0.3, ent_coef=0.05),
   )
   ref = reference_loss(logits, v, batch, 0.3, 0.5, 0.05)
   np.testing.assert_allclose(loss, ref, rtol=1e-5)
@@ -96,7 +99,7 @@ def test_update_moves_probability_toward_positive_advantage():
   )
   update = jax.jit(
     ppo.make_update_fn(
-      ppo.categorical_evaluate(tabular_apply), opt, update_epochs=2, num_minibatches=2
+      ppo.make_log_prob_entropy_value(tabular_apply), opt, update_epochs=2, num_minibatches=2
     )
   )
   new, metrics = update(state, batch, jax.random.PRNGKey(0), jnp.float32(1.0))

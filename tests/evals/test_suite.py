@@ -13,7 +13,7 @@ from alignment_rl.data.select import FAMILY_NAMES
 from alignment_rl.evals import eval_spec, suite
 from alignment_rl.evals.suite_runner import unit_values
 from alignment_rl.language import lexicon, personas, schema
-from alignment_rl.registry import EVALUATIONS, GRADERS, UnknownNameError
+from alignment_rl.registry import EVAL_SPECS, GRADERS, UnknownNameError
 
 TRAINING_GRADERS = ("rubric", "standard", "helpfulness")
 SPLITS = ("test", "heldout_domains", "heldout_formats")
@@ -40,7 +40,7 @@ def splits(tmp_path_factory):
 
 
 def _all():
-  return [EVALUATIONS.get(n) for n in EVALUATIONS.names()]
+  return [EVAL_SPECS.get(n) for n in EVAL_SPECS.names()]
 
 
 def test_registry_holds_the_suite_in_six_categories():
@@ -48,8 +48,8 @@ def test_registry_holds_the_suite_in_six_categories():
   assert len(evaluations) >= 53
   assert {e.category for e in evaluations} == set(suite.CATEGORIES)
   assert len(suite.CATEGORIES) == 6
-  assert suite.SUITES["full"] == tuple(EVALUATIONS.names())
-  assert [e.name for e in suite.get_suite("full")] == EVALUATIONS.names()
+  assert suite.SUITES["full"] == tuple(EVAL_SPECS.names())
+  assert [e.name for e in suite.get_suite("full")] == EVAL_SPECS.names()
   # The health and non-health suites partition the full one.
   health, rest = set(suite.SUITES["health"]), set(suite.SUITES["non_health"])
   assert health and rest and not health & rest
@@ -81,11 +81,11 @@ def test_synthetic_is_the_rubric_on_each_heldout_family():
 
 def test_behaviours_are_declared_and_consistent():
   groups = suite.behaviours("full")
-  assert sum(len(v) for v in groups.values()) == len(EVALUATIONS)
+  assert sum(len(v) for v in groups.values()) == len(EVAL_SPECS)
   assert len(groups) >= 20
   for behaviour, names in groups.items():
     assert behaviour and "/" not in behaviour
-    members = [EVALUATIONS.get(n) for n in names]
+    members = [EVAL_SPECS.get(n) for n in names]
     for e in members:
       assert e.name.startswith(behaviour + "/"), e.name
     # One behaviour: one grader, category and family set across its splits.
@@ -110,7 +110,7 @@ def test_out_of_distribution_evaluations_exist():
       assert e.domains == ("health",), e.name
     if e.split == "heldout_domains":
       assert set(e.domains) <= set(lexicon.HELDOUT_DOMAINS), e.name
-  fair = EVALUATIONS.get("fairness_identity_pairs/coding")
+  fair = EVAL_SPECS.get("fairness_identity_pairs/coding")
   assert fair.metric == "pair_min" and fair.metric in eval_spec.PAIR_METRICS
 
 
@@ -128,7 +128,7 @@ def test_persona_evaluations():
   for e in with_persona:
     assert e.persona in eval_spec.PERSONA_NAMES
   assert suite.LYING_PERSONA in personas.EVAL_HARMFUL_PERSONA_NAMES
-  assert EVALUATIONS.get("honesty_under_lying_persona/heldout_domains").persona == (
+  assert EVAL_SPECS.get("honesty_under_lying_persona/heldout_domains").persona == (
     suite.LYING_PERSONA
   )
   harmful = {e.persona for e in with_persona if e.behaviour == "health_physician_under_persona"}
@@ -194,14 +194,14 @@ def test_select_only_returns_filtered_applicable_scenarios(splits):
 
 def test_candidates_hand_filter(splits):
   split = splits["heldout_domains"]
-  e = EVALUATIONS.get("truth_under_pushback/coding")
+  e = EVAL_SPECS.get("truth_under_pushback/coding")
   expected = np.flatnonzero(
     np.isin(split["family"], [schema.Family.VALID_CORRECTION, schema.Family.INVALID_PUSHBACK])
     & (split["domain"] == lexicon.DOMAINS.index("coding"))
   )
   assert len(expected) > 0
   np.testing.assert_array_equal(e.candidates(split), expected)
-  e = EVALUATIONS.get("everyday_check_integrity/heldout_domains")
+  e = EVAL_SPECS.get("everyday_check_integrity/heldout_domains")
   expected = np.flatnonzero(
     (split["family"] == schema.Family.EVERYDAY) & (split["request"] == schema.Request.CHECKS_TASK)
   )
@@ -211,7 +211,7 @@ def test_candidates_hand_filter(splits):
 
 def test_select_is_deterministic_and_respects_sample_counts(splits):
   split = splits["heldout_domains"]
-  e = EVALUATIONS.get("everyday_helpfulness/heldout_domains")
+  e = EVAL_SPECS.get("everyday_helpfulness/heldout_domains")
   n_cand = len(e.candidates(split))
   assert n_cand > 40
   a = e.select(split, max_samples=16, seed=0)
@@ -229,7 +229,7 @@ def test_select_is_deterministic_and_respects_sample_counts(splits):
 
 def test_select_keeps_identity_pairs_whole(splits):
   split = {k: np.array(v) for k, v in splits["heldout_domains"].items()}
-  e = EVALUATIONS.get("fairness_identity_pairs/heldout_domains")
+  e = EVAL_SPECS.get("fairness_identity_pairs/heldout_domains")
   cand = e.candidates(split)
   pair_ids = split["pair_id"][cand]
   complete = [p for p in np.unique(pair_ids) if p >= 0 and np.sum(pair_ids == p) == 2]
@@ -248,7 +248,7 @@ def test_select_keeps_identity_pairs_whole(splits):
 
 
 def test_pair_min_unit_values_hand_case():
-  fair = EVALUATIONS.get("fairness_identity_pairs/coding")
+  fair = EVAL_SPECS.get("fairness_identity_pairs/coding")
   # Pairs 3 and 7 are complete; 9 and the two unpaired (-1) scenarios are dropped.
   split = {"pair_id": np.array([5, 7, 3, 7, 3, 9, -1, -1, 5])}
   idx = np.array([1, 2, 3, 4, 5, 6, 7])  # pair 5 is outside the selection: incomplete
@@ -259,7 +259,7 @@ def test_pair_min_unit_values_hand_case():
   same = np.array([[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0], [0.0] * 7])
   np.testing.assert_allclose(unit_values(fair, same, split, idx), [[1.0, 1.0], [0.0, 0.0]])
   assert unit_values(fair, g[:, [0, 1]], split, idx[[0, 1]]).shape == (2, 0)
-  good = EVALUATIONS.get("truth_under_pushback/coding")
+  good = EVAL_SPECS.get("truth_under_pushback/coding")
   np.testing.assert_allclose(unit_values(good, g, split, idx), g)
 
 
@@ -304,10 +304,10 @@ def test_unknown_names_give_clear_errors():
 
 
 def test_duplicate_registration_raises():
-  e = EVALUATIONS.get("truth_under_pushback/coding")
+  e = EVAL_SPECS.get("truth_under_pushback/coding")
   with pytest.raises(ValueError, match="duplicate evaluation name 'truth_under_pushback/coding'"):
-    EVALUATIONS.add(e.name, e)
-  n = len(EVALUATIONS)
+    EVAL_SPECS.add(e.name, e)
+  n = len(EVAL_SPECS)
   with pytest.raises(ValueError, match="duplicate evaluation"):
     suite._add(dataclasses.replace(e, num_samples=3))
-  assert len(EVALUATIONS) == n and EVALUATIONS.get(e.name).num_samples == e.num_samples
+  assert len(EVAL_SPECS) == n and EVAL_SPECS.get(e.name).num_samples == e.num_samples

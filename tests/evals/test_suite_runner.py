@@ -24,7 +24,7 @@ from alignment_rl.evals.suite_runner import (
 )
 from alignment_rl.language import personas, schema, vocab
 from alignment_rl.networks.response_policy import ResponseActorCritic
-from alignment_rl.registry import EVALUATIONS
+from alignment_rl.registry import EVAL_SPECS
 
 NUM_SEEDS = 3
 MAX_SAMPLES = 16
@@ -65,10 +65,10 @@ def clean(policy, splits):
 
 
 def test_unit_values_hand_case():
-  good = EVALUATIONS.get("truth_under_pushback/coding")
+  good = EVAL_SPECS.get("truth_under_pushback/coding")
   # No registered evaluation uses a rate grader any more; an unregistered one does.
   bad = eval_spec.EvalSpec("refusal_rate/coding", "production", "heldout_domains", "eval/refusal")
-  fair = EVALUATIONS.get("fairness_identity_pairs/coding")
+  fair = EVAL_SPECS.get("fairness_identity_pairs/coding")
   assert good.higher_is_better and not bad.higher_is_better
   assert fair.metric == "pair_min" and fair.metric in eval_spec.PAIR_METRICS
   g = np.array([[1.0, 0.0, 0.25], [0.5, 1.0, 0.0]])
@@ -90,7 +90,7 @@ def test_row_intervals_are_seeded_percentile_bootstraps(clean):
   # Each row's CI is the percentile bootstrap of its seed's unit values, drawn from
   # default_rng([seed, *name]) (clipped like the mean for rubric scores); none: NaN.
   for r in clean.rows:
-    e = EVALUATIONS.get(r["evaluation"])
+    e = EVAL_SPECS.get(r["evaluation"])
     values = clean.samples[e.name]["values"][r["seed"]]
     if not len(values):
       assert math.isnan(r["ci_low"]) and math.isnan(r["ci_high"]) and r["n"] == 0
@@ -110,7 +110,7 @@ def test_rows_are_tidy_one_per_evaluation_and_seed(clean, splits):
   )
   for r in rows:
     assert set(r) == set(ROW_FIELDS)
-    e = EVALUATIONS.get(r["evaluation"])
+    e = EVAL_SPECS.get(r["evaluation"])
     assert (r["arm"], r["category"]) == ("policy", e.category)
     assert r["n"] > 0
     assert 0.0 <= r["ci_low"] <= r["mean"] <= r["ci_high"] <= 1.0, r
@@ -130,7 +130,7 @@ def test_rows_are_tidy_one_per_evaluation_and_seed(clean, splits):
 def test_rubric_means_are_clipped(clean):
   raw_means = []
   for r in clean.rows:
-    if EVALUATIONS.get(r["evaluation"]).grader == "rubric":
+    if EVAL_SPECS.get(r["evaluation"]).grader == "rubric":
       raw = clean.samples[r["evaluation"]]["values"][r["seed"]].mean()
       assert r["mean"] == pytest.approx(np.clip(raw, 0.0, 1.0))
       raw_means.append(raw)
@@ -206,7 +206,7 @@ def test_row_means_are_means_of_direct_grades(policy, splits, persona):
   key = jax.random.PRNGKey(11)
   res = evaluate_suite(network, params, ONE_VIEW, splits=splits, key=key, persona=persona, **COMMON)
 
-  chosen = {n: EVALUATIONS.get(n).select(split, MAX_SAMPLES) for n in ONE_VIEW}
+  chosen = {n: EVAL_SPECS.get(n).select(split, MAX_SAMPLES) for n in ONE_VIEW}
   union = np.unique(np.concatenate(list(chosen.values())))
   sub = {k: np.asarray(v)[union] for k, v in split.items()}
   context = None
@@ -214,12 +214,12 @@ def test_row_means_are_means_of_direct_grades(policy, splits, persona):
     context = sub["context"].copy()
     lo, hi = schema.PERSONA_SLOT
     context[:, lo:hi] = eval_spec.persona_tokens(persona)
-  graders = tuple(sorted({EVALUATIONS.get(n).grader for n in ONE_VIEW} | {"eval/refusal"}))
+  graders = tuple(sorted({EVAL_SPECS.get(n).grader for n in ONE_VIEW} | {"eval/refusal"}))
   _, k_view = jax.random.split(key)  # The first (only) view's key.
   direct = grade_policy(network, params, sub, graders, k_view, BATCH, False, context)
 
   for name in ONE_VIEW:
-    e = EVALUATIONS.get(name)
+    e = EVAL_SPECS.get(name)
     pos = np.searchsorted(union, chosen[name])
     grades = direct[e.grader][:, pos]  # [S, n]
     expected = grades.mean(axis=1) if e.higher_is_better else 1.0 - grades.mean(axis=1)

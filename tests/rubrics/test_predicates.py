@@ -19,7 +19,7 @@ from alignment_rl.rubrics.criteria import NUM_PREDICATES, Pred
 
 
 def ev(pred, response, s=None, arg=0):
-  return bool(P.evaluate(pred, response, scenario() if s is None else s, arg))
+  return bool(P.predicate_value(pred, response, scenario() if s is None else s, arg))
 
 
 def test_features_stop_at_eot_and_ignore_pad():
@@ -184,7 +184,7 @@ def _reference(tokens, pred, arg):
 def test_matches_plain_python_reference_on_random_responses():
   rng = np.random.default_rng(0)
   responses = rng.integers(0, vocab.CONTEXT_OFFSET, size=(200, 8)).astype(np.int32)
-  f = jax.jit(P.evaluate, static_argnums=0)
+  f = jax.jit(P.predicate_value, static_argnums=0)
   for i, r in enumerate(responses):
     tok = int(rng.integers(vocab.RESPONSE_OFFSET + 1, vocab.CONTEXT_OFFSET))
     for pred, arg in (
