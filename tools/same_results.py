@@ -120,17 +120,18 @@ def record(out: str, main_job: bool, only: list[str]) -> None:
       }
     for name, (config, overrides) in jobs.items():
       workdir = os.path.join(tmp, name)
-      seconds = launch(
-        config,
-        workdir,
-        [*overrides, "--config.training.progress=False"]
-        if "ppo" in name or "gridworlds" in name
-        else overrides,
-      )
+      if name == "evaluate":  # It evaluates a finished run: conversation_rl's prior.
+        prior = os.path.join(tmp, "conversation_rl", "prior")
+        if not os.path.isdir(prior):
+          launch(config_of("conversation_rl"), os.path.dirname(prior), [])
+        overrides = [*overrides, f"--config.checkpoint=prior={prior}"]
+      if name in ("cartpole_ppo", "gridworlds_baselines", "gridworlds_transfer"):
+        overrides = [*overrides, "--config.training.progress=False"]
+      seconds = launch(config, workdir, overrides)
       runs[name] = read_outputs(workdir)
       print(f"{name}: {len(runs[name])} files, {seconds:.0f} s", flush=True)
-  with open(out, "w", encoding="utf-8") as f:
-    json.dump(runs, f, indent=1, sort_keys=True)
+      with open(out, "w", encoding="utf-8") as f:  # After each experiment.
+        json.dump(runs, f, indent=1, sort_keys=True)
 
 
 def _diff(a, b, where: str, found: list[str]) -> None:
