@@ -382,7 +382,7 @@ def test_eval_graders_never_call_training_predicates(monkeypatch):
 
   for pred in list(predicates.PREDICATES):
     monkeypatch.setitem(predicates.PREDICATES, pred, boom)
-  for fn in ("evaluate_all", "evaluate", "criteria_met", "response_features"):
+  for fn in ("evaluate_all", "predicate_value", "criteria_met", "response_features"):
     monkeypatch.setattr(predicates, fn, boom)
   batch = _scenario_zoo()
   n = len(batch["request"])
