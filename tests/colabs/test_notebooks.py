@@ -28,9 +28,9 @@ NOTEBOOKS = sorted(n for n in os.listdir(COLABS) if n.endswith(".ipynb"))
 # Upper bound per cell, against hangs: the run cell trains the whole pipeline at the
 # `test` scale (minutes on a loaded 2-core machine).
 CELL_TIMEOUT_S = 900
-CONFIG_RE = re.compile(r"""import_module\(\s*["']alignment_rl\.configs\.(\w+)["']\s*\)""")
+CONFIG_RE = re.compile(r"""import_module\(\s*["']configs\.(\w+)["']\s*\)""")
 EXECUTABLE_MARK = "kernel executable: "
-CWD_MARK = "kernel cwd, clone configs importable: "
+CWD_MARK = "kernel cwd, configs imported from it: "
 
 
 def _setup_py_url() -> str:
@@ -186,8 +186,8 @@ def test_notebook_runs(name, kernel_env, workdirs, tmp_path):
   nb.cells.append(
     nbformat.v4.new_code_cell(
       f"import importlib.util, os, sys\nprint({EXECUTABLE_MARK!r} + sys.executable)\n"
-      f'print({CWD_MARK!r} + os.getcwd() + ", " + str(importlib.util.find_spec("configs") '
-      "is not None))"
+      f'print({CWD_MARK!r} + os.getcwd() + ", " + str(importlib.util.find_spec("configs")'
+      ".origin.startswith(os.getcwd())))"
     )
   )
   cwd = tmp_path / "clean"  # Nothing of the repository here: only the installed package.
