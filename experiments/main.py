@@ -37,6 +37,9 @@ from experiments.launch_checks import DEFAULT_CONFIG, check_overrides, one_line_
 __all__ = ["check_overrides", "main", "one_line_errors", "plan"]
 
 _FLAGS: dict = {}
+#: Where compiled programs are kept between runs unless --compilation_cache says otherwise.
+DEFAULT_COMPILATION_CACHE = "~/.cache/alignment_rl/jax"
+CACHE_ENV = "ALIGNMENT_RL_COMPILATION_CACHE"
 
 
 def _define_flags() -> None:
@@ -90,12 +93,31 @@ def _define_flags() -> None:
   )
   _FLAGS["compilation_cache"] = flags.DEFINE_string(
     "compilation_cache",
-    "",
-    "Folder of JAX's persistent compilation cache (e.g. ~/.cache/alignment_rl/jax): a "
-    "program compiled once (same shapes, jax and machine) is loaded, not recompiled, by "
-    "later runs. Off by default until a test shows kill-and-resume stays bit-identical "
-    "with it on (README).",
+    os.environ.get(CACHE_ENV, DEFAULT_COMPILATION_CACHE),
+    "Folder of JAX's persistent compilation cache: a program compiled once (same "
+    "shapes, jax, flags and machine) is loaded, not recompiled, by later runs. On by "
+    f"default (the ${CACHE_ENV} environment variable, else {DEFAULT_COMPILATION_CACHE}); "
+    "--compilation_cache=off turns it off.",
   )
+
+
+def compilation_cache_dir(value: str) -> str | None:
+  """The persistent compilation cache folder of `--compilation_cache=value` (user and
+  environment variables expanded), or None for "off" (or empty): no cache."""
+  value = value.strip()
+  if value.lower() in ("", "off", "none", "false", "0"):
+    return None
+  path = os.path.abspath(os.path.expanduser(os.path.expandvars(value)))
+  try:
+    os.makedirs(path, exist_ok=True)
+    writable = os.access(path, os.W_OK | os.X_OK)
+  except OSError:
+    writable = False
+  if not writable:
+    from experiments.config_schema import ConfigError
+
+    raise ConfigError("--compilation_cache", value, "a writable folder, or off")
+  return path
 
 
 def _sweep_mode() -> str | None:
@@ -153,6 +175,7 @@ def _run(argv) -> None:
   if mode == "report":
     print(sweep_report.write(sweep_report.gather(jobs, points), workdir), end="")
     return
+  cache = compilation_cache_dir(_FLAGS["compilation_cache"].value)
   if launch is not None:  # Before anything uses a JAX backend.
     from alignment_rl.training import distributed
 
@@ -161,10 +184,9 @@ def _run(argv) -> None:
 
   for _, point, _ in jobs:
     check_devices(point, len(jax.devices()))
-  cache = _FLAGS["compilation_cache"].value
-  if cache:
+  if cache is not None:
     # Programs that took at least a second to compile (JAX's default threshold).
-    jax.config.update("jax_compilation_cache_dir", os.path.expanduser(cache))
+    jax.config.update("jax_compilation_cache_dir", cache)
 
   from experiments import pipelines  # noqa: F401  (registers experiments)
   from experiments.registry import EXPERIMENTS

@@ -8,6 +8,9 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
+# Launches under test (and their subprocesses) keep no compiled programs in the user's
+# cache folder; the tests of the persistent cache pass --compilation_cache themselves.
+os.environ.setdefault("ALIGNMENT_RL_COMPILATION_CACHE", "off")
 
 
 # Parallel runs (pytest-xdist, `-n 2 --dist loadgroup`) keep together what shares

@@ -52,3 +52,18 @@ def test_plan_of_one_sweep_index_validates_every_point_and_checks_the_index(tmp_
   with pytest.raises(ConfigError, match="sweep point 001_learning_rate"):
     launcher.plan(config, str(tmp_path / "w"), [{}, {"hparams.learning_rate": -1.0}], index=0)
   assert os.listdir(tmp_path) == []
+
+
+def test_compilation_cache_is_a_writable_folder_or_off(tmp_path, monkeypatch):
+  from experiments import main
+  from experiments.config_schema import ConfigError
+
+  assert main.compilation_cache_dir("off") is None
+  assert main.compilation_cache_dir("") is None
+  monkeypatch.setenv("HOME", str(tmp_path))
+  made = main.compilation_cache_dir("~/cache/jax")
+  assert made == str(tmp_path / "cache" / "jax") and os.path.isdir(made)
+  (tmp_path / "a_file").write_text("kept")
+  with pytest.raises(ConfigError, match="--compilation_cache: .* a writable folder, or off"):
+    main.compilation_cache_dir(str(tmp_path / "a_file"))
+  assert (tmp_path / "a_file").read_text() == "kept"

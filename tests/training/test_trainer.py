@@ -187,9 +187,14 @@ def _main_cmd(workdir):
 
 
 def test_sigkill_then_resume_is_bit_identical(tmp_path):
-  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  """With the persistent compilation cache on (the launcher's default): the killed run
+  and its resumption load the uninterrupted run's compiled programs from it."""
+  cache = tmp_path / "jax_cache"
+  env = dict(os.environ, JAX_PLATFORMS="cpu", ALIGNMENT_RL_COMPILATION_CACHE=str(cache))
   ref = tmp_path / "uninterrupted"
   subprocess.run(_main_cmd(ref), cwd=ROOT, env=env, check=True, capture_output=True)
+  cached = sorted(os.listdir(cache))
+  assert cached, "the first run wrote no compiled program to the cache"
   killed = tmp_path / "killed"
   proc = subprocess.Popen(
     _main_cmd(killed), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -210,6 +215,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
   b = json.load(open(killed / "summary.json"))
   assert b["resumed_from"] is not None and 0 < b["resumed_from"] < b["num_updates"]
   assert a["params_sha256"] == b["params_sha256"]
+  assert sorted(os.listdir(cache)) == cached  # Loaded, not compiled again.
   updates = [json.loads(line)["update"] for line in open(killed / "metrics.jsonl")]
   assert updates == list(range(1, b["num_updates"] + 1))  # No duplicate or missing lines.
 
