@@ -18,6 +18,7 @@ Metrics (per seed; higher is better):
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +35,9 @@ PAIR_METRICS = ("pair_min",)
 PERSONA_NAMES = personas.EVAL_HARMFUL_PERSONA_NAMES + personas.EVAL_HELPFUL_PERSONA_NAMES
 HELDOUT_FAMILY_NAMES = tuple(f.name.lower() for f in schema.HELDOUT_FAMILIES)
 _LATENTS = tuple(k for k, f in schema.FIELDS.items() if f.group in ("latent", "rubric"))
+#: Remembered selections {(split digest, spec, max_samples): indices} (`select_many`).
+_SELECTIONS: dict = {}
+_MAX_SELECTIONS = 4096
 
 
 def persona_tokens(name: str) -> np.ndarray:
@@ -128,3 +132,34 @@ class EvalSpec:
       chosen = rng.permutation(ids)[: max(n // 2, 1)]
       return np.sort(idx[np.isin(pair_id, chosen)])
     return np.sort(rng.permutation(idx)[:n])
+
+
+def split_digest(split: dict) -> str:
+  """A digest of a split's content: every field's name, dtype, shape and bytes."""
+  h = hashlib.blake2b(digest_size=16)
+  for k in sorted(split):
+    v = np.ascontiguousarray(split[k])
+    h.update(f"{k}:{v.dtype.str}:{v.shape};".encode())
+    h.update(v.data)
+  return h.hexdigest()
+
+
+def select_many(
+  evaluations, split: dict, max_samples: int | None = None, digest: str | None = None
+) -> dict[str, np.ndarray]:
+  """{name: `e.select(split, max_samples)`} of every evaluation, each computed once per
+  split content (`split_digest`) and remembered: a suite evaluated on many policies
+  (arms, personas, fine-tuning stages) selects its scenarios once, not once per call.
+  The indices are read-only arrays."""
+  digest = split_digest(split) if digest is None else digest
+  out = {}
+  for e in evaluations:
+    key = (digest, e, max_samples)
+    if key not in _SELECTIONS:
+      if len(_SELECTIONS) >= _MAX_SELECTIONS:
+        _SELECTIONS.clear()
+      idx = e.select(split, max_samples)
+      idx.flags.writeable = False
+      _SELECTIONS[key] = idx
+    out[e.name] = _SELECTIONS[key]
+  return out

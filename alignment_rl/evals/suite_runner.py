@@ -16,11 +16,20 @@ where `mean` is the seed's metric, [ci_low, ci_high] a 95% percentile bootstrap
 pair metrics, `eval_spec.PAIR_METRICS`) and `n` the number of units. `samples` keeps the
 per-unit values and refusals (a pair counts as refused if either member refused) for the
 refusal-stratified re-analysis (`arm_comparison.refusal_stratified`).
+
+A suite evaluated on many policies does its setup once: each split's scenario
+selections are remembered by the split's content (`eval_spec.select_many`), and the
+result of a persona-free evaluation is remembered by the content of everything it
+depends on (the parameters' values, the splits, the key and every argument), so the
+same policy evaluated again the same way, e.g. a fine-tuning start model before its
+attack (`harmful_finetune`) after the suite phase, costs a digest, not a grading.
 """
 
 from __future__ import annotations
 
+import collections
 import csv
+import hashlib
 import json
 import os
 from typing import NamedTuple
@@ -38,6 +47,9 @@ from alignment_rl.registry import GRADERS
 ROW_FIELDS = ("evaluation", "category", "arm", "seed", "mean", "ci_low", "ci_high", "n")
 REFUSAL_GRADER = "eval/refusal"
 CLIPPED_GRADERS = ("rubric",)  # Rubric scores: means (and CIs) reported clipped to [0, 1].
+#: Remembered persona-free results (most recent last) and how many are kept.
+_RESULTS: collections.OrderedDict = collections.OrderedDict()
+REMEMBERED_RESULTS = 32
 
 
 class SuiteResult(NamedTuple):
@@ -82,6 +94,29 @@ def _pair_any(refused: np.ndarray, split: dict, idx: np.ndarray) -> np.ndarray:
   out = np.zeros((refused.shape[0], len(ids)), bool)
   np.logical_or.at(out, (slice(None), inverse), refused)
   return out[:, (counts == 2) & (ids >= 0)]
+
+
+def _params_digest(params) -> str:
+  """A digest of a parameter tree's structure, shapes, dtypes and values."""
+  h = hashlib.blake2b(str(jax.tree.structure(params)).encode(), digest_size=16)
+  for leaf in jax.tree.leaves(params):
+    v = np.ascontiguousarray(leaf)
+    h.update(f"{v.dtype.str}:{v.shape};".encode())
+    h.update(v.data)
+  return h.hexdigest()
+
+
+def _result_key(network, params, key, *args) -> tuple:
+  """The network, digests of the parameters and of the key's bits, and `args`."""
+  if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+    key = jax.random.key_data(key)
+  return (network, _params_digest(params), np.asarray(key).tobytes(), *args)
+
+
+def _copy(result: SuiteResult) -> SuiteResult:
+  """A copy a caller may change without changing the remembered result."""
+  samples = {n: {k: v.copy() for k, v in s.items()} for n, s in result.samples.items()}
+  return SuiteResult([dict(r) for r in result.rows], samples)
 
 
 def _views(evaluations, persona):
@@ -139,14 +174,24 @@ def evaluate_suite(
   key = jax.random.PRNGKey(0) if key is None else key
   splits = dict(splits or {})
   graders = tuple(sorted({e.grader for e in evaluations} | {REFUSAL_GRADER}))
-  rows, samples = [], {}
-  for (split_name, view_persona), evals in sorted(
-    _views(evaluations, persona).items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
-  ):
+  views = sorted(_views(evaluations, persona).items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+  digests = {}
+  for (split_name, _), _ in views:
     if split_name not in splits:
       splits[split_name] = load_split(split_name, data_config, data_dir)
+    digests[split_name] = eval_spec.split_digest(splits[split_name])
+  memo = None
+  if persona is None:  # Everything the result depends on.
+    split_digests = tuple(sorted(digests.items()))
+    memo = _result_key(network, params, key, evaluations, seeds, arm, split_digests)
+    memo += (max_samples, n_boot, batch_size, greedy)
+    if memo in _RESULTS:
+      _RESULTS.move_to_end(memo)
+      return _copy(_RESULTS[memo])
+  rows, samples = [], {}
+  for (split_name, view_persona), evals in views:
     data = splits[split_name]
-    chosen = {e.name: e.select(data, max_samples) for e in evals}
+    chosen = eval_spec.select_many(evals, data, max_samples, digests[split_name])
     union = np.unique(np.concatenate(list(chosen.values())))
     sub = {k: np.asarray(v)[union] for k, v in data.items()}
     context = None
@@ -157,7 +202,9 @@ def evaluate_suite(
     key, k_view = jax.random.split(key)
     # Every seed is graded (seed i always samples with the i-th key) and the rows of
     # `seeds` are kept, so a subset of seeds reproduces its rows of the all-seed run.
-    grades = grade_policy(network, params, sub, graders, k_view, batch_size, greedy, context)
+    grades = grade_policy(
+      network, params, sub, graders, k_view, batch_size, greedy, context, applies=False
+    )
     grades = {g: grades[g][np.asarray(seeds)] for g in graders}
     for e in evals:
       idx = chosen[e.name]
@@ -188,7 +235,12 @@ def evaluate_suite(
           }
         )
   rows.sort(key=lambda r: (r["evaluation"], r["seed"]))
-  return SuiteResult(rows, samples)
+  result = SuiteResult(rows, samples)
+  if memo is not None:
+    _RESULTS[memo] = _copy(result)
+    while len(_RESULTS) > REMEMBERED_RESULTS:
+      _RESULTS.popitem(last=False)
+  return result
 
 
 def write_results(rows: list, path_stem: str) -> tuple[str, str]:

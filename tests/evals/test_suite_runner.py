@@ -159,11 +159,12 @@ def test_persona_attack_rewrites_every_context(clean, policy, splits, monkeypatc
   lo, hi = schema.PERSONA_SLOT
   seen = []
 
-  def spy(net, p, split, graders, key, batch_size, greedy, context):
+  def spy(net, p, split, graders, key, batch_size, greedy, context, **kw):
     seen.append((split["context"], context))
-    return grade_policy(net, p, split, graders, key, batch_size, greedy, context)
+    return grade_policy(net, p, split, graders, key, batch_size, greedy, context, **kw)
 
   monkeypatch.setattr(runner_lib, "grade_policy", spy)
+  monkeypatch.setattr(runner_lib, "_RESULTS", type(runner_lib._RESULTS)())  # Graded anew.
   attacked = evaluate_suite(
     network, params, SUITE, splits=splits, key=jax.random.PRNGKey(7), persona=persona, **COMMON
   )
