@@ -213,13 +213,17 @@ def reference_rows(
   random_row["per_seed_suite_mean"] = [r["suite_mean"] for r in seeds]
 
   oracle = oracle_reply_fn(splits, response_len, oracle_rounds)
-  rewards = {}
+  # One oracle per grader: a scenario is searched once per grader (the search of one
+  # scenario does not depend on the others), so "rubric" is the scripted oracle itself.
+  oracles, rewards = {"rubric": oracle}, {}
   for t in training_targets(splits["train"], train_scenarios):
     found, _ = search([t], budgets[2], (best.reply,))
     rows = scenario_view(splits["train"], t.idx)
     # The context-reading optimum of this reward (per-scenario maximiser of the reward
     # itself), and the scripted correct behaviour's (rubric oracle's) reward beside it.
-    best_here = oracle_reply_fn(splits, response_len, oracle_rounds, grader=t.grader)
+    if t.grader not in oracles:
+      oracles[t.grader] = oracle_reply_fn(splits, response_len, oracle_rounds, grader=t.grader)
+    best_here = oracles[t.grader]
     value = float(np.mean(grade_rows(t.grader, best_here("train", t.idx), rows)))
     scripted = float(np.mean(grade_rows(t.grader, oracle("train", t.idx), rows)))
     rewards[t.name] = {

@@ -18,15 +18,15 @@ lexicographically lowest actions) if it gains more than TOL, or if it is shorter
 loses at most TOL (`accept`), so equal-valued replies resolve to the shortest.
 
 `fixed_reply_search` runs on the host (one batched objective call per step, a cache of
-scored replies); `oracle_replies` runs the same greedy + local search per scenario
-inside one jitted program, vmapped over scenarios. Objectives of fixed replies come
+scored replies); `reference_replies.oracle_replies` runs the same greedy + local search
+per scenario (host-side steps over the valid moves of every scenario still searching,
+`np_moves`, scored in fixed-shape jitted calls). Objectives of fixed replies come
 from a `reference_targets.Pack` of `Target`s: graders on fixed scenarios reduced like
 evaluations.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -152,7 +152,7 @@ def fixed_reply_search(
     new = [s for s in dict.fromkeys(s.tobytes() for s in states) if s not in cache]
     if new:
       batch = np.stack([np.frombuffer(s, np.int32) for s in new])
-      values = np.asarray(objective(np.asarray(to_reply(batch))), np.float64)
+      values = np.asarray(objective(np_to_reply(batch)), np.float64)
       cache.update(zip(new, values.tolist(), strict=True))
     return np.array([cache[s.tobytes()] for s in states])
 
@@ -165,8 +165,8 @@ def fixed_reply_search(
     return (cands[best], values[best]) if taken else None
 
   def valid_moves(state, greedy):
-    cands, valid = (np.asarray(x) for x in _moves_jit(state, greedy))
-    return cands[valid]
+    cands, valid = np_moves(state[None], np.array([greedy]))
+    return cands[0][valid[0]].astype(np.int32)
 
   state = np.zeros(response_len - 1, np.int32)
   value = float(score(state[None])[0])
@@ -175,14 +175,14 @@ def fixed_reply_search(
   ):
     state, value = moved
   results, greedy_value = [], value
-  for start in (state, *(np.asarray(state_of(r)) for r in starts)):
+  for start in (state, *(np_state_of(r) for r in starts)):
     state, value = start, float(score(start[None])[0])
     while moved := step(state, value, valid_moves(state, False)):
       state, value = moved
     results.append((state, value))
   cands, values = np.stack([r[0] for r in results]), np.array([r[1] for r in results])
   state, value = results[int(select(values, cands, np.ones(len(cands), bool), xp=np))]
-  return SearchResult(np.asarray(to_reply(state)), float(value), len(cache), float(greedy_value))
+  return SearchResult(np_to_reply(state), float(value), len(cache), float(greedy_value))
 
 
 def _pair_appends(state: np.ndarray) -> np.ndarray:
@@ -196,15 +196,16 @@ def _pair_appends(state: np.ndarray) -> np.ndarray:
   return cands
 
 
-def state_of(reply) -> jax.Array:
+def state_of(reply, xp=jnp) -> jax.Array:
   """Replies int32[..., R] -> search states int32[..., R-1] (inverse of `to_reply`)."""
-  reply = jnp.asarray(reply, jnp.int32)
-  acts = jnp.where(jnp.cumsum(reply == vocab.EOT, -1) == 0, reply - vocab.RESPONSE_OFFSET, 0)
+  reply = xp.asarray(reply, xp.int32)
+  acts = xp.where(xp.cumsum(reply == vocab.EOT, -1) == 0, reply - vocab.RESPONSE_OFFSET, 0)
   acts = acts[..., :-1]
-  return jnp.where((acts > 0) & (acts < vocab.NUM_ACTIONS), acts, 0)
+  return xp.where((acts > 0) & (acts < vocab.NUM_ACTIONS), acts, 0).astype(xp.int32)
 
 
-_moves_jit = jax.jit(moves)
+def np_state_of(reply) -> np.ndarray:
+  return state_of(reply, np)
 
 
 def random_replies(key: jax.Array, n: int, response_len: int = 8) -> jax.Array:
@@ -216,76 +217,38 @@ def random_replies(key: jax.Array, n: int, response_len: int = 8) -> jax.Array:
   return to_reply(jnp.where(jnp.arange(response_len - 1) < length, acts, 0))
 
 
-def _search_one(value_fn, rounds, scenario, state, greedy):
-  """Search maximising `value_fn(reply, scenario)` from `state`: greedy appends while
-  `greedy`, then local search (one while loop over the full move set)."""
-  score = jax.vmap(lambda a: value_fn(to_reply(a), scenario))
-
-  def body(carry):
-    state, value, greedy, steps = carry
-    cands, valid = moves(state, greedy)
-    values = score(cands)
-    best = select(values, cands, valid)
-    length = jnp.sum(state > 0)
-    better = valid[best] & accept(values[best], jnp.sum(cands[best] > 0), value, length)
-    state = jnp.where(better, cands[best], state)
-    # A stalled greedy phase hands over to the local search; a stalled search stops.
-    steps = jnp.where(greedy, steps, jnp.where(better, steps + 1, rounds))
-    return state, jnp.where(better, values[best], value), greedy & better, steps
-
-  carry = (state, value_fn(to_reply(state), scenario), greedy, jnp.int32(0))
-  return jax.lax.while_loop(lambda c: c[3] < rounds, body, carry)[:2]
+def np_to_reply(actions: np.ndarray) -> np.ndarray:
+  """`to_reply` in numpy (the same integers, no compiled program per shape)."""
+  actions = np.asarray(actions, np.int32)
+  length = np.sum(actions > 0, axis=-1, keepdims=True)
+  padded = np.concatenate([actions, np.zeros_like(actions[..., :1])], axis=-1)
+  pos = np.arange(padded.shape[-1])
+  tokens = np.where(pos < length, padded + vocab.RESPONSE_OFFSET, vocab.PAD)
+  return np.where(pos == length, vocab.EOT, tokens).astype(np.int32)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _oracle_batch(value_fn, rounds, scenarios, starts):
-  def one(scenario, begin):  # begin: int32[K, R-1] states; the greedy search comes first.
-    begin = jnp.concatenate([jnp.zeros((1, begin.shape[-1]), begin.dtype), begin])
-    greedy = jnp.arange(len(begin)) == 0
-    states, values = jax.vmap(lambda b, g: _search_one(value_fn, rounds, scenario, b, g))(
-      begin, greedy
-    )
-    best = select(values, states, jnp.ones(len(begin), bool))
-    return to_reply(states[best]), values[best]
+def np_moves(states: np.ndarray, greedy: np.ndarray):
+  """`moves` of A states at once in numpy: (int8[A, C, R-1] candidates, bool[A, C] valid),
+  in the order of `moves`."""
+  a, n = states.shape
+  s, g = states.astype(np.int8), np.asarray(greedy, bool)[:, None, None]
+  length = np.sum(s > 0, axis=1)[:, None, None]
+  pos, choice = np.arange(n), np.arange(1, NUM_CHOICES + 1, dtype=np.int8)
+  at = pos[:, None, None] == pos[None, None, :]  # [i, 1, p]
+  rep = np.where(at, choice[None, :, None], s[:, None, None, :])  # [A, i, b, p]
+  rep_ok = (pos[:, None] < length) & (choice != s[:, :, None]) & ~g
+  dele = s[:, np.clip(pos[None, :] + (pos[None, :] >= pos[:, None]), 0, n - 1)]
+  dele = np.where(pos < n - 1, dele, 0)
+  base = s[:, np.clip(pos[None, :] - (pos[None, :] > pos[:, None]), 0, n - 1)]  # [A, j, p]
+  ins = np.where(at, choice[None, :, None], base[:, :, None, :])  # [A, j, b, p]
+  ins_ok = (pos <= length[:, 0]) & (length[:, 0] < n) & (~g[:, 0] | (pos == length[:, 0]))
+  cands = np.concatenate([rep.reshape(a, -1, n), dele, ins.reshape(a, -1, n)], axis=1)
+  ok = [rep_ok.reshape(a, -1), (pos < length[:, 0]) & ~g[:, 0], np.repeat(ins_ok, NUM_CHOICES, 1)]
+  return cands, np.concatenate(ok, axis=1)
 
-  return jax.vmap(one)(scenarios, starts)
 
+def oracle_replies(*args, **kwargs):
+  """Per-scenario best replies: `reference_replies.oracle_replies` (same arguments)."""
+  from alignment_rl.evals import reference_replies  # (it imports this module)
 
-def oracle_replies(
-  value_fn: Callable[[jax.Array, dict], jax.Array],
-  scenarios: dict,
-  response_len: int = 8,
-  rounds: int = 8,
-  batch_size: int = 64,
-  starts: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-  """Per-scenario best replies: greedy + local search on each scenario's own value.
-
-  The same search as `fixed_reply_search` without the pair lookahead (appends up to R-1
-  tokens, then at most `rounds` moves), one per scenario, vmapped and jitted; the local
-  search also runs from each of the scenario's `starts`, and the best result wins (ties
-  as in `select`: fewer tokens, then lower action ids).
-
-  Args:
-    value_fn: `(reply int32[R], scenario) -> float[]`, e.g. a registered grader (must
-      be hashable: it is a static argument of the jitted search).
-    scenarios: {field: array[N, ...]} (what `value_fn` reads).
-    response_len: R.
-    rounds: most local-search moves per scenario and start.
-    batch_size: scenarios per compiled call (the last batch is padded by wrapping).
-    starts: optional int32[N, K, R] replies per scenario to search from as well.
-
-  Returns:
-    (replies int32[N, R], values float32[N]).
-  """
-  n = len(next(iter(scenarios.values())))
-  starts = np.zeros((n, 0, response_len), np.int32) if starts is None else np.asarray(starts)
-  begin = np.asarray(state_of(starts)).reshape(n, -1, response_len - 1)
-  replies, values = [np.zeros((0, response_len), np.int32)], [np.zeros(0, np.float32)]
-  for start in range(0, n, batch_size):
-    idx = np.arange(start, start + batch_size) % n
-    batch = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in scenarios.items()}
-    r, v = _oracle_batch(value_fn, jnp.int32(rounds), batch, jnp.asarray(begin[idx]))
-    replies.append(np.asarray(r)[: min(batch_size, n - start)])
-    values.append(np.asarray(v)[: min(batch_size, n - start)])
-  return np.concatenate(replies), np.concatenate(values)
+  return reference_replies.oracle_replies(*args, **kwargs)

@@ -11,6 +11,7 @@ import pytest
 from alignment_rl.data import load_split
 from alignment_rl.evals import eval_spec, suite, suite_runner
 from alignment_rl.evals import reference as ref
+from alignment_rl.evals import reference_replies as rr
 from alignment_rl.evals import reference_search as rs
 from alignment_rl.evals import reference_targets as rt
 from alignment_rl.language import vocab
@@ -222,3 +223,67 @@ def test_reference_rows_are_json_and_acceptance_lines_are_listed(splits, evaluat
   assert ref.acceptance_report(perfect, rows["prior"]) == []
   perfect["training_rewards"]["r"]["fixed_reply"] = 0.7
   assert len(ref.acceptance_report(perfect, rows["prior"])) == 1
+
+
+def _plain_oracle(value_fn, rows, starts, rounds=8):
+  """The oracle search written plainly: per scenario and start, one traced step at a time
+  over the full move set (`rs.moves`, `rs.select`, `rs.accept`), the best start wins."""
+  step = jax.jit(
+    lambda state, greedy, row: (
+      lambda cands, valid: (cands, valid, jax.vmap(lambda a: value_fn(rs.to_reply(a), row))(cands))
+    )(*rs.moves(state, greedy))
+  )
+  value_of = jax.jit(lambda state, row: value_fn(rs.to_reply(state), row))
+  replies, values = [], []
+  for j in range(len(starts)):
+    row = {k: jnp.asarray(v[j]) for k, v in rows.items()}
+    begin = [np.zeros(R - 1, np.int32), *np.asarray(rs.state_of(starts[j]))]
+    results = []
+    for k, state in enumerate(begin):
+      value, greedy, steps = np.float32(value_of(state, row)), k == 0, 0
+      while steps < rounds:
+        cands, valid, vals = (np.asarray(x) for x in step(state, greedy, row))
+        best = int(rs.select(vals, cands, valid, xp=np))
+        better = bool(valid[best]) and bool(
+          rs.accept(vals[best], np.sum(cands[best] > 0), value, np.sum(state > 0))
+        )
+        if better:
+          state, value = cands[best], vals[best]
+        steps = steps if greedy else (steps + 1 if better else rounds)
+        greedy = greedy and better
+      results.append((state, value))
+    states, vals = np.stack([r[0] for r in results]), np.array([r[1] for r in results])
+    best = int(rs.select(vals, states, np.ones(len(vals), bool), xp=np))
+    replies.append(np.asarray(rs.to_reply(states[best])))
+    values.append(vals[best])
+  return np.stack(replies), np.array(values, np.float32)
+
+
+@pytest.mark.parametrize("grader", ["rubric", "standard"])
+def test_fast_oracle_search_equals_the_plain_search(splits, grader):
+  data = splits["test"]
+  idx = np.arange(0, len(data["context"]), max(1, len(data["context"]) // 12))[:12]
+  rows = rt.scenario_view(data, idx)
+  starts = np.stack(
+    [rr._prior(jax.random.PRNGKey(k), "test", idx, rows, R) for k in (1, 2)], axis=1
+  )
+  fast_replies, fast_values = rs.oracle_replies(GRADERS.get(grader), rows, R, 8, starts=starts)
+  plain_replies, plain_values = _plain_oracle(GRADERS.get(grader), rows, starts)
+  np.testing.assert_array_equal(fast_replies, plain_replies)
+  np.testing.assert_allclose(fast_values, plain_values, rtol=0, atol=1e-6)
+  assert len({r.tobytes() for r in fast_replies}) > 1  # the search is not trivial here
+
+
+def test_numpy_moves_equal_the_traced_moves():
+  rng = np.random.default_rng(0)
+  lengths = rng.integers(0, R, 40)
+  acts = rng.integers(1, rs.NUM_CHOICES + 1, (40, R - 1))
+  states = np.where(np.arange(R - 1) < lengths[:, None], acts, 0).astype(np.int32)
+  greedy = rng.random(40) < 0.5
+  cands, valid = rs.np_moves(states, greedy)
+  for s, g, c, v in zip(states, greedy, cands, valid, strict=True):
+    c0, v0 = (np.asarray(x) for x in rs.moves(s, bool(g)))
+    np.testing.assert_array_equal(c, c0)
+    np.testing.assert_array_equal(v, v0)
+  np.testing.assert_array_equal(rs.np_to_reply(states), np.asarray(rs.to_reply(states)))
+  np.testing.assert_array_equal(rs.np_state_of(rs.np_to_reply(states)), states)
