@@ -18,7 +18,8 @@ suite evaluations. The parts are measured by wrapping those functions in this
 process (nothing else changes). `--out` saves the phases' rows and curves as JSON,
 to check that a change leaves the results bit-identical.
 
-  python benchmarks/persistence_timing.py --workdir=/tmp/mj_split --out=/tmp/t.json
+  python benchmarks/persistence_timing.py --workdir=runs/trait_rl_vs_baseline \
+      --out=persistence_timing.json
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def table(timings: dict, parts: dict) -> str:
 
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--workdir", default="/tmp/mj_split", help="a finished main job")
+  parser.add_argument("--workdir", default="runs/trait_rl_vs_baseline", help="a finished main job")
   parser.add_argument("--config", default="runlocal", help="trait_rl_vs_baseline config arg")
   parser.add_argument("--phases", default="evaluation_suite,persona_attacks,harmful_finetune")
   parser.add_argument("--out", default="", help="JSON of the phases' results")

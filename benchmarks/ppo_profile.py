@@ -25,6 +25,11 @@ of the update's SGD steps; the "every loop iteration counted" figures add the ot
 from the cost analyses of those pieces.
 
   python benchmarks/ppo_profile.py --repeats=5
+  python benchmarks/ppo_profile.py --repeats=5 --seed_devices=2   # one host device per core
+
+`--seed_devices=N` makes N host CPU devices and splits the seeds over them, as the
+trainer does with `split_over="seeds"` (`training/sharding.py`); the matmul ceiling is
+still one `jnp.dot` on the default device, whose intra-op threads use every core.
 """
 
 from __future__ import annotations
@@ -68,10 +73,12 @@ def matmul_ceiling(n: int, repeats: int) -> float:
 
 
 def flops_of(jitted, *args) -> float:
+  """XLA's FLOP count of a program, all devices together (a program split over the
+  seeds reports one device's share: the count is multiplied by the device count)."""
   cost = jitted.lower(*args).compile().cost_analysis()
   if isinstance(cost, list):
     cost = cost[0]
-  return float(cost.get("flops", float("nan")))
+  return len(jax.devices()) * float(cost.get("flops", float("nan")))
 
 
 def run_config(encoder: str, num_seeds: int, scale: str = "runlocal"):
@@ -97,6 +104,10 @@ def profile(
   program = trainer.get_program(c)
   loop, params_env = program.loop, program.env_params
   runner = program.init(trainer._seed_keys(0, num_seeds), trainer._hparams(c))
+  if len(jax.devices()) > 1:  # --seed_devices: each device runs its share of the seeds.
+    from alignment_rl.training import sharding
+
+    runner = sharding.split_seeds(runner, "seeds")
   p = c.ppo
   turns = p.num_envs * p.num_steps * num_seeds
   rows = {}
@@ -218,10 +229,15 @@ def main() -> None:
   p.add_argument("--matmul_n", type=int, default=1024)
   p.add_argument("--runs", type=int, default=5, help="runs vmapped together (the arms)")
   p.add_argument("--scale", default="runlocal", help="the main job's shapes: runlocal or full")
+  p.add_argument("--seed_devices", type=int, default=1, help="host devices for the seeds")
   args = p.parse_args()
+  if args.seed_devices < 1 or args.num_seeds % args.seed_devices:
+    p.error(f"--seed_devices={args.seed_devices}: a divisor of --num_seeds={args.num_seeds}")
+  jax.config.update("jax_num_cpu_devices", args.seed_devices)  # Before any backend use.
   ceiling = matmul_ceiling(args.matmul_n, args.repeats)
   print(
-    f"backend={jax.default_backend()} jax={jax.__version__} python={platform.python_version()}"
+    f"backend={jax.default_backend()} devices={len(jax.devices())} jax={jax.__version__} "
+    f"python={platform.python_version()}"
     f" matmul ceiling ({args.matmul_n}^2 f32): {ceiling / 1e9:.1f} GFLOP/s"
   )
   out = []

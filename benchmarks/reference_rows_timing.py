@@ -1,6 +1,6 @@
 r"""Wall and compile time of the reference rows (`evals.reference.reference_rows`) at runlocal.
 
-  python benchmarks/reference_rows_timing.py [--out=/tmp/rows.json] [--compare=/tmp/old.json]
+  python benchmarks/reference_rows_timing.py [--out=rows.json] [--compare=rows_before.json]
 
 Runs `reference_rows` once at the main job's `runlocal` settings (data config "full",
 suite "full", `max_samples=256`, budgets (6000, 4000, 4000), 1024 training scenarios)
@@ -10,7 +10,7 @@ own trace, lowering and backend-compile durations (`jax.monitoring`); programs i
 number of backend compilations. `--out` writes the returned rows as JSON; `--compare`
 reports the largest absolute difference of every number and whether every string
 (the rendered replies) is equal. Before/after: run it once with `PYTHONPATH` set to an
-older checkout (e.g. `git archive <commit> | tar -x -C /tmp/old`) and once without.
+older checkout (e.g. `git archive <commit> | tar -x -C OLD_CHECKOUT`) and once without.
 """
 
 from __future__ import annotations
