@@ -5,11 +5,10 @@ conversation rollout, `envs.conversations.rollout.rollout`) and scores it with
 registered graders. Everything runs in one jitted, seed-vmapped program over
 fixed-size batches of scenarios, so a 5k-scenario split takes seconds on a CPU.
 
-A batch shorter than `batch_size` (the last one, or a small split) is padded only to
-the next power of two (at least `MIN_BATCH` rows), not to `batch_size`: a row's
-response and grades depend on its scenario, the batch's key and its position, never on
-the batch's length (the sampling noise is drawn per position by the partitionable
-threefry), so the grades are those of the fully padded batch at a fraction of the work.
+Every call has `batch_size` rows (a short last batch is padded by wrapping), so one
+program per network and graders compiles; padding short batches to powers of two
+instead gave the same grades but compiled up to four shapes, and was no faster on the
+main job on a quiet machine (44 s vs 40 s for its suite phase; `benchmarks/RESULTS.md`).
 
 Outputs are per (seed, scenario) grades plus each grader's `applies` mask (the
 scenarios on which it is defined); `summarize` turns them into per-seed means and
@@ -31,19 +30,6 @@ from alignment_rl.evals import stats
 from alignment_rl.language import schema
 from alignment_rl.networks.response_policy import ResponseActorCritic
 from alignment_rl.registry import GRADERS
-
-#: The shortest compiled batch (`padded_rows`).
-MIN_BATCH = 128
-
-
-def padded_rows(remaining: int, batch_size: int) -> int:
-  """Rows of the compiled call that grades the next `remaining` scenarios: `batch_size`,
-  or for a shorter rest the next power of two >= it (at least `MIN_BATCH`, at most
-  `batch_size`), so few shapes compile. Without the partitionable threefry a row's
-  noise would depend on the batch's length: then every batch has `batch_size` rows."""
-  if remaining >= batch_size or not jax.config.jax_threefry_partitionable:
-    return batch_size
-  return min(batch_size, max(MIN_BATCH, 1 << (remaining - 1).bit_length()))
 
 
 @functools.partial(jax.jit, static_argnums=(0, 4, 5))
@@ -85,8 +71,7 @@ def grade_policy(
     split: stacked scenario arrays (`alignment_rl.data.load_split`).
     graders: registered grader names.
     key: PRNG key.
-    batch_size: scenarios per compiled call (a shorter last batch is padded to
-      `padded_rows`).
+    batch_size: scenarios per compiled call (the last batch is padded).
     greedy: argmax responses instead of samples.
     context: optional int32[N, CONTEXT_LEN] contexts replacing `split["context"]`
       (e.g. with a persona written into the slot).
@@ -104,8 +89,7 @@ def grade_policy(
   n = len(data["context"])
   out = {g: [] for g in graders}
   for start in range(0, n, batch_size):
-    rows = padded_rows(n - start, batch_size)
-    idx = np.arange(start, start + rows) % n  # Pad the last batch by wrapping.
+    idx = np.arange(start, start + batch_size) % n  # Pad the last batch by wrapping.
     batch = {k: jnp.asarray(v[idx]) for k, v in data.items()}
     key, sub = jax.random.split(key)
     grades, _ = _grade_batch(network, params, batch, sub, tuple(graders), greedy)

@@ -1,4 +1,4 @@
-"""What a suite evaluated many times does once: short batches, selections, results."""
+"""What a suite evaluated many times does once: selections and results."""
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +8,7 @@ import pytest
 from alignment_rl import rubrics  # noqa: F401  (registers graders)
 from alignment_rl.agents.policies import ResponsePolicy
 from alignment_rl.data import SMALL, generate_split
-from alignment_rl.evals import eval_spec, policy_grades
+from alignment_rl.evals import eval_spec
 from alignment_rl.evals import suite_runner as runner_lib
 from alignment_rl.language import schema, vocab
 from alignment_rl.networks.response_policy import ResponseActorCritic
@@ -36,34 +36,6 @@ def policy():
   keys = jax.random.split(jax.random.PRNGKey(0), 2)
   obs = jnp.zeros((schema.CONTEXT_LEN,), jnp.int32)
   return network, jax.vmap(ResponsePolicy(network).init, in_axes=(0, None))(keys, obs)
-
-
-def test_padded_rows():
-  assert policy_grades.padded_rows(5000, 1024) == 1024
-  assert policy_grades.padded_rows(860, 1024) == 1024
-  assert policy_grades.padded_rows(439, 1024) == 512
-  assert policy_grades.padded_rows(256, 1024) == 256
-  assert policy_grades.padded_rows(3, 1024) == policy_grades.MIN_BATCH
-  assert policy_grades.padded_rows(100, 64) == 64
-
-
-def test_a_short_batch_grades_as_the_fully_padded_one(policy, splits):
-  """The grades of 150 scenarios (one 256-row call) equal, bit for bit, those of the
-  same call padded to 1024 rows, as every batch was before."""
-  network, params = policy
-  split = {k: np.asarray(v)[:150] for k, v in splits["heldout_domains"].items()}
-  graders = ("eval/honesty", "eval/refusal", "rubric")
-  key = jax.random.PRNGKey(3)
-  got = policy_grades.grade_policy(network, params, split, graders, key, 1024, applies=False)
-  assert set(got) == set(graders)
-  fields = [k for k, f in schema.FIELDS.items() if f.group != "metadata"]
-  idx = np.arange(1024) % 150
-  batch = {k: jnp.asarray(np.asarray(split[k])[idx]) for k in fields}
-  _, sub = jax.random.split(key)
-  full, _ = policy_grades._grade_batch(network, params, batch, sub, graders, False)
-  full = np.asarray(full)[:, :150]
-  for j, g in enumerate(graders):
-    np.testing.assert_array_equal(got[g], full[..., j])
 
 
 def test_selections_are_remembered_by_content(splits, monkeypatch):
