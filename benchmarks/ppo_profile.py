@@ -2,10 +2,12 @@ r"""Where one PPO update on the conversation world spends its time, per phase.
 
 For each encoder, at the main job's runlocal shapes (`configs/trait_rl_vs_baseline.py`:
 256 envs x 4 turns per update, 4 epochs x 4 minibatches, 8-token responses, seeds
-vmapped; `--scale=full`: 512 envs, up to 3-turn episodes), this script times, each
+as the trainer runs them (`--seed_batching`, `training/seed_axis.py`; "auto" = in turn
+on a CPU); `--scale=full`: 512 envs, up to 3-turn episodes), this script times, each
 as its own jitted program (median of `--repeats` warm calls, compilation apart):
 
   update    one whole update (rollout, grading, user model, GAE, shuffles, SGD)
+  update_seeds_vmapped  the same with the seeds vmapped (when they run in turn above)
   update_<R>_runs  the same for `--runs` runs in one program (the main job's arms)
   rollout   the rollout alone (policy sampling + environment steps)
   sample    the policy's sampling of one turn's responses
@@ -81,7 +83,7 @@ def flops_of(jitted, *args) -> float:
   return len(jax.devices()) * float(cost.get("flops", float("nan")))
 
 
-def run_config(encoder: str, num_seeds: int, scale: str = "runlocal"):
+def run_config(encoder: str, num_seeds: int, scale: str = "runlocal", seed_batching="auto"):
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   from configs import trait_rl_vs_baseline
 
@@ -89,18 +91,25 @@ def run_config(encoder: str, num_seeds: int, scale: str = "runlocal"):
   c.network_kwargs.encoder = encoder
   c.network_kwargs.max_response_len = 8
   c.num_seeds = num_seeds
+  c.seed_batching = seed_batching
   c.training.progress = False
   return c
 
 
 def profile(
-  encoder: str, num_seeds: int, repeats: int, ceiling: float, runs: int, scale: str = "runlocal"
+  encoder: str,
+  num_seeds: int,
+  repeats: int,
+  ceiling: float,
+  runs: int,
+  scale: str = "runlocal",
+  seed_batching: str = "auto",
 ) -> dict:
   from alignment_rl.agents import gae
   from alignment_rl.agents import ppo as ppo_lib
   from alignment_rl.training import trainer
 
-  c = run_config(encoder, num_seeds, scale)
+  c = run_config(encoder, num_seeds, scale, seed_batching)
   program = trainer.get_program(c)
   loop, params_env = program.loop, program.env_params
   runner = program.init(trainer._seed_keys(0, num_seeds), trainer._hparams(c))
@@ -112,10 +121,16 @@ def profile(
   turns = p.num_envs * p.num_steps * num_seeds
   rows = {}
 
-  update = jax.jit(jax.vmap(lambda r, e: loop.run(r, 1, e), in_axes=(0, None)))
+  # The update as the trainer runs it: seeds side by side or in turn (`seed_axis`).
+  # XLA's cost analysis counts a mapped loop's body (one seed) once, so the FLOPs are
+  # those of the vmapped update: the same maths.
+  update = jax.jit(program._over_seeds(lambda r, e: loop.run(r, 1, e)))
+  update_vmap = jax.jit(jax.vmap(lambda r, e: loop.run(r, 1, e), in_axes=(0, None)))
   first, s = _time(update, runner, params_env, repeats=repeats)
-  flops = flops_of(update, runner, params_env)
+  flops = flops_of(update_vmap, runner, params_env)
   rows["update"] = dict(first_s=first, s=s)
+  if program.seed_batching != "vmap":
+    rows["update_seeds_vmapped"] = _row(update_vmap, runner, params_env, repeats=repeats)
   # The main job's arms: `runs` runs of the program in one call (`training.batched`).
   from alignment_rl.training import batched
 
@@ -209,6 +224,7 @@ def profile(
     grad_flops=f_grad,
     grad_ceiling_fraction=n_mb * f_grad / rows["backward"]["s"] / ceiling,
     encoder=encoder,
+    seed_batching=program.seed_batching,
     turns_per_update=turns,
     turns_per_s=turns / upd_s,
     runs=runs,
@@ -230,6 +246,9 @@ def main() -> None:
   p.add_argument("--runs", type=int, default=5, help="runs vmapped together (the arms)")
   p.add_argument("--scale", default="runlocal", help="the main job's shapes: runlocal or full")
   p.add_argument("--seed_devices", type=int, default=1, help="host devices for the seeds")
+  p.add_argument(
+    "--seed_batching", default="auto", help="seeds in turn (map) or side by side (vmap)"
+  )
   args = p.parse_args()
   if args.seed_devices < 1 or args.num_seeds % args.seed_devices:
     p.error(f"--seed_devices={args.seed_devices}: a divisor of --num_seeds={args.num_seeds}")
@@ -242,10 +261,13 @@ def main() -> None:
   )
   out = []
   for enc in args.encoders.split(","):
-    r = profile(enc, args.num_seeds, args.repeats, ceiling, args.runs, args.scale)
+    r = profile(
+      enc, args.num_seeds, args.repeats, ceiling, args.runs, args.scale, args.seed_batching
+    )
     out.append(r)
     print(
-      f"\n{enc}: {r['turns_per_s']:,.0f} graded turns/s, {r['flops_per_turn'] / 1e6:.2f} "
+      f"\n{enc} (seeds: {r['seed_batching']}): {r['turns_per_s']:,.0f} graded turns/s, "
+      f"{r['flops_per_turn'] / 1e6:.2f} "
       f"MFLOP/turn, {r['flops_per_s'] / 1e9:.2f} GFLOP/s = "
       f"{100 * r['ceiling_fraction']:.1f}% of the matmul ceiling; {r['runs']} runs together: "
       f"{r['turns_per_s_runs']:,.0f} graded turns/s, "

@@ -37,6 +37,9 @@ def ppo_config() -> ml_collections.ConfigDict:
   c.num_seeds = 4  # Seeds side by side in one program (training/program.py: Program, vmap).
   c.num_devices = 0  # training/program.py: get_program (the mesh; 0 = all local devices)
   c.split_over = "envs"  # Or "seeds": each device runs its share (training/sharding.py).
+  # Seeds side by side ("vmap") or in turn ("map") in the compiled program; "auto" is
+  # "map" on a CPU, "vmap" elsewhere (training/seed_axis.py).
+  c.seed_batching = "auto"
 
   c.ppo = ml_collections.ConfigDict()  # training/program.py: Program (PPOLoopConfig)
   c.ppo.num_envs = 4
@@ -110,6 +113,7 @@ def imitation_config() -> ml_collections.ConfigDict:
   # JAX_NUM_CPU_DEVICES=N), as in PPO's `split_over`; "envs": one device.
   c.split_over = "envs"
   c.num_devices = 0  # with "seeds": devices to split over (0 = all)
+  c.seed_batching = "auto"  # As in PPO's (training/seed_axis.py).
   c.imitation = ml_collections.ConfigDict()
   c.imitation.num_steps = 4000
   c.imitation.batch_size = 256

@@ -131,8 +131,12 @@ class ConvEncoder(nn.Module):
     count = jnp.maximum(jnp.sum(mask, axis=-2), 1.0)  # [N, 1]
     pooled = [jnp.sum(h, axis=-2) / count, jnp.max(h, axis=-2)]  # h >= 0, and 0 at PAD
     if self.system_len > 0:
-      s = self.system_len
-      pooled.append(jnp.sum(h[:, :s], axis=-2) / jnp.maximum(jnp.sum(mask[:, :s], axis=-2), 1.0))
+      # A [L] position weight, not a slice h[:, :s]: slicing gave h a consumer that
+      # XLA:CPU could not fuse with the lookups, so every lookup was written out and
+      # read back (the encoder's forward pass 6x slower; `benchmarks/RESULTS.md`).
+      seg = (jnp.arange(length) < self.system_len).astype(jnp.float32)[:, None]
+      count_s = jnp.maximum(jnp.sum(mask * seg, axis=-2), 1.0)
+      pooled.append(jnp.sum(h * seg, axis=-2) / count_s)
     h = nn.relu(nn.Dense(self.features, name="dense_0")(jnp.concatenate(pooled, -1)))
     h = nn.relu(nn.Dense(self.features, name="dense_1")(h))
     return h.reshape(batch_shape + (self.features,))

@@ -34,6 +34,7 @@ RUNTIME_FIELDS = frozenset(
     "workdir",
     "num_devices",
     "split_over",
+    "seed_batching",
     "training.progress",
     "training.log_tensorboard",
     "training.wandb",

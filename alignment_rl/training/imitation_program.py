@@ -11,9 +11,11 @@ R]): the teacher-forced cross-entropy over the tokens up to and including the fi
 where the optional value warm start (beta = `value_coef`, off by default) regresses the
 value head on g_b, the `value_grader` grade of the prior's reply. The parameters do not
 depend on the context length (a transformer's `max_len` must be >= L2 and equal the RL
-arms'). Seeds are vmapped: parameters carry a leading seed axis, the layout of the PPO
-runner's `runner.ppo.params`. `Imitation.compare_with_prior` compares the prior's and the imitated
-policy's one-turn replies (each a conversation rollout, `envs.conversations.rollout`).
+arms'). Parameters carry a leading seed axis, the layout of the PPO runner's
+`runner.ppo.params`; a chunk of steps runs the seeds side by side or in turn
+(`seed_axis`, the config's `seed_batching`). `Imitation.compare_with_prior` compares
+the prior's and the imitated policy's one-turn replies (each a conversation rollout,
+`envs.conversations.rollout`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from alignment_rl.language import schema, vocab
 from alignment_rl.language.tokens import reply_tokens
 from alignment_rl.networks.response_policy import response_mask
 from alignment_rl.registry import GRADERS
-from alignment_rl.training import imitation_batches
+from alignment_rl.training import imitation_batches, seed_axis, sharding
 
 _EVAL_GRADERS = ("rubric", "standard", "helpfulness")
 
@@ -68,6 +70,10 @@ class Imitation:
       optax.clip_by_global_norm(ic.max_grad_norm), optax.adam(ic.learning_rate)
     )
     self.grader = GRADERS.get(ic.value_grader)
+    self.seed_batching = seed_axis.resolve(config.get("seed_batching", "auto"))
+    self._seed_groups = 1
+    if config.get("split_over", "envs") == "seeds":  # As `sharding.split_seeds` places them.
+      self._seed_groups = sharding.make_mesh(config.get("num_devices", 0)).devices.size
     self.run_chunk = jax.jit(self._chunk, static_argnums=2)
 
   def init(self, seed: int, num_seeds: int):
@@ -99,7 +105,7 @@ class Imitation:
     return optax.apply_updates(params, updates), opt_state, key, metrics
 
   def _chunk(self, state, data, num_steps: int):
-    step = jax.vmap(self._step, in_axes=(0, 0, 0, None))
+    step = seed_axis.over_seeds(self._step, self.seed_batching, (0, 0, 0, None), self._seed_groups)
 
     def body(carry, _):
       *carry, metrics = step(*carry, data)

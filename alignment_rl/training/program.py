@@ -5,8 +5,9 @@ changes the compiled code (`_static_key`: the environment and its static kwargs,
 PPO shapes, seeds, devices); configs that differ only in array leaves (swept
 hyperparameters, a mixture's weights, start parameters) share it. Which env kwargs are
 static is the env's own rule, listed in `STATIC_ENV_KWARGS`. A `Program` builds the
-seed-vmapped runner state on the device mesh and runs chunks of updates: of one run
-(`run_chunk`) or of several stacked runs (`run_chunk_many`, `training.batched`).
+runner state (leading seed axis) on the device mesh and runs chunks of updates, its
+seeds side by side or in turn (`seed_axis`): of one run (`run_chunk`) or of several
+stacked runs (`run_chunk_many`, `training.batched`).
 
 Where a config's fields go: `env_name`/`env_kwargs` to `make_env`; `network`/
 `network_kwargs` and `ppo` (static structure) to `Program`; `hparams` (swept) to
@@ -26,7 +27,7 @@ import jax.numpy as jnp
 from alignment_rl import envs, networks
 from alignment_rl.agents import ppo
 from alignment_rl.envs.conversations import mixture
-from alignment_rl.training import sharding
+from alignment_rl.training import seed_axis, sharding
 from alignment_rl.training.ppo_loop import ENV_AXIS_FIELDS, PPOLoop, PPOLoopConfig
 
 # Compiled programs keyed by everything static (not the swept hyperparameters),
@@ -61,6 +62,7 @@ def _static_key(config, mesh) -> str:
     "num_seeds": config.num_seeds,
     "devices": [d.id for d in mesh.devices.flat],
     "split_over": _split_over(config),
+    "seed_batching": seed_axis.resolve(config.get("seed_batching", "auto")),
   }
   return json.dumps(static, sort_keys=True, default=str)
 
@@ -121,6 +123,9 @@ class Program:
     self._fisher = jax.jit(
       jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings
     )
+    # Seeds side by side or in turn (`seed_axis`); mapped seeds keep their split.
+    self.seed_batching = seed_axis.resolve(config.get("seed_batching", "auto"))
+    self._seed_groups = mesh.devices.size if split_over == "seeds" else 1
     self._chunks: dict[int, Any] = {}
     self._chunks_many: dict[int, Any] = {}
     self._env_kwargs = config.env_kwargs.to_dict()
@@ -151,10 +156,14 @@ class Program:
     """Every seed's EWC Fisher of its anchor (`PPOLoop.estimate_fisher`)."""
     return self._fisher(runner, self.env_params if env_params is None else env_params)
 
+  def _over_seeds(self, fn):
+    """`fn(runner, env_params)` of one seed over every seed of a runner (`seed_axis`)."""
+    return seed_axis.over_seeds(fn, self.seed_batching, (0, None), self._seed_groups)
+
   def run_chunk(self, runner, num_updates: int, env_params=None):
     """`num_updates` updates of every seed in one compiled call."""
     if num_updates not in self._chunks:
-      fn = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
+      fn = self._over_seeds(lambda r, p: self.loop.run(r, num_updates, p))
       self._chunks[num_updates] = jax.jit(fn, out_shardings=(self.shardings, None))
     return self._chunks[num_updates](runner, self.env_params if env_params is None else env_params)
 
@@ -165,7 +174,7 @@ class Program:
     leaves = tuple(jax.tree.leaves(env_axes, is_leaf=lambda x: x is None))
     key = (num_updates, str(jax.tree.structure(env_axes, is_leaf=lambda x: x is None)), leaves)
     if key not in self._chunks_many:
-      per_run = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
+      per_run = self._over_seeds(lambda r, p: self.loop.run(r, num_updates, p))
       self._chunks_many[key] = jax.jit(jax.vmap(per_run, in_axes=(0, env_axes)))
     return self._chunks_many[key](runners, env_params)
 

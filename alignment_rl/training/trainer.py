@@ -34,6 +34,7 @@ from alignment_rl.training import (
   metrics_writer,
   run_workdir,
   scalar_sinks,
+  seed_axis,
   workdir_lock,
 )
 from alignment_rl.training.finite import NonFiniteLossError, check_loss, check_params
@@ -66,6 +67,7 @@ def check_config(config) -> None:
     )
   if not isinstance(t.get("overwrite", False), bool):
     raise ValueError(f"training.overwrite={t.get('overwrite')!r}; allowed: True, False")
+  seed_axis.check_seed_batching(config.get("seed_batching", "auto"))
 
 
 @dataclasses.dataclass

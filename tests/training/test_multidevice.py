@@ -1,5 +1,6 @@
-"""One device vs four fake CPU devices (environments split) and two (seeds split):
-same global batch and seed, same metrics.
+"""One device vs four fake CPU devices (environments split) and two (seeds split, the
+seeds of each device run in turn or side by side): same global batch and seed, same
+metrics.
 
 Runs in its own process, since the fake device count must be set before JAX
 starts.
@@ -31,8 +32,12 @@ SCRIPT = textwrap.dedent(
     c.training.updates_per_chunk = 3
     c.training.progress = False
     out = {}
-    for name, n, split_over in (("1", 1, "envs"), ("4", 4, "envs"), ("seeds", 2, "seeds")):
-      c.split_over = split_over
+    cases = (
+      ("1", 1, "envs", "vmap"), ("4", 4, "envs", "vmap"),
+      ("seeds", 2, "seeds", "map"), ("seeds_vmap", 2, "seeds", "vmap"),
+    )
+    for name, n, split_over, seed_batching in cases:
+      c.split_over, c.seed_batching = split_over, seed_batching
       mesh = sharding.make_mesh(n)
       with tempfile.TemporaryDirectory() as d:
         result = trainer.train(c, d, mesh=mesh)
@@ -67,13 +72,14 @@ def test_one_vs_four_devices_same_metrics():
   )
   assert proc.returncode == 0, proc.stderr[-3000:]
   out = json.loads(proc.stdout.strip().splitlines()[-1])
-  one, four, seeds = out["1"], out["4"], out["seeds"]
+  one, four, seeds, seeds_vmap = out["1"], out["4"], out["seeds"], out["seeds_vmap"]
   assert one["obs_devices"] == 1 and four["obs_devices"] == 4  # Really sharded.
   assert four["param_devices"] == 4 and four["param_shard_shape"][0] == 2  # Replicated.
   # Split over seeds: each of 2 devices holds one seed's parameters.
-  assert seeds["param_devices"] == 2 and seeds["param_shard_shape"][0] == 1
+  for split in (seeds, seeds_vmap):
+    assert split["param_devices"] == 2 and split["param_shard_shape"][0] == 1
   assert len(one["history"]) == len(four["history"]) == len(seeds["history"]) == 6
-  for other in (four, seeds):
+  for other in (four, seeds, seeds_vmap):
     for a, b in zip(one["history"], other["history"], strict=True):
       for key in ("loss", "pg_loss", "value_loss", "entropy", "episode_return", "grad_norm"):
         assert abs(a[key] - b[key]) <= 1e-5 * max(1.0, abs(a[key])), (key, a[key], b[key])
