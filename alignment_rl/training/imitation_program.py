@@ -70,10 +70,11 @@ class Imitation:
       optax.clip_by_global_norm(ic.max_grad_norm), optax.adam(ic.learning_rate)
     )
     self.grader = GRADERS.get(ic.value_grader)
-    self.seed_batching = seed_axis.resolve(config.get("seed_batching", "auto"))
-    self._seed_groups = 1
+    encoder = config.network_kwargs.get("encoder")
+    self.seed_batching = seed_axis.resolve(config.get("seed_batching", "auto"), encoder)
+    self._seed_mesh = None
     if config.get("split_over", "envs") == "seeds":  # As `sharding.split_seeds` places them.
-      self._seed_groups = sharding.make_mesh(config.get("num_devices", 0)).devices.size
+      self._seed_mesh = sharding.make_mesh(config.get("num_devices", 0))
     self.run_chunk = jax.jit(self._chunk, static_argnums=2)
 
   def init(self, seed: int, num_seeds: int):
@@ -105,7 +106,7 @@ class Imitation:
     return optax.apply_updates(params, updates), opt_state, key, metrics
 
   def _chunk(self, state, data, num_steps: int):
-    step = seed_axis.over_seeds(self._step, self.seed_batching, (0, 0, 0, None), self._seed_groups)
+    step = seed_axis.over_seeds(self._step, self.seed_batching, (0, 0, 0, None), self._seed_mesh)
 
     def body(carry, _):
       *carry, metrics = step(*carry, data)

@@ -17,6 +17,7 @@ Where a config's fields go: `env_name`/`env_kwargs` to `make_env`; `network`/
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -62,9 +63,15 @@ def _static_key(config, mesh) -> str:
     "num_seeds": config.num_seeds,
     "devices": [d.id for d in mesh.devices.flat],
     "split_over": _split_over(config),
-    "seed_batching": seed_axis.resolve(config.get("seed_batching", "auto")),
+    "seed_batching": _seed_batching(config),
   }
   return json.dumps(static, sort_keys=True, default=str)
+
+
+def _seed_batching(config) -> str:
+  """ "vmap" or "map" (`seed_axis.resolve`; "auto" depends on the backend and encoder)."""
+  encoder = config.network_kwargs.get("encoder") if config.get("network_kwargs") else None
+  return seed_axis.resolve(config.get("seed_batching", "auto"), encoder)
 
 
 def _split_over(config) -> str:
@@ -124,8 +131,8 @@ class Program:
       jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings
     )
     # Seeds side by side or in turn (`seed_axis`); mapped seeds keep their split.
-    self.seed_batching = seed_axis.resolve(config.get("seed_batching", "auto"))
-    self._seed_groups = mesh.devices.size if split_over == "seeds" else 1
+    self.seed_batching = _seed_batching(config)
+    self._seed_mesh = mesh if split_over == "seeds" else None
     self._chunks: dict[int, Any] = {}
     self._chunks_many: dict[int, Any] = {}
     self._env_kwargs = config.env_kwargs.to_dict()
@@ -158,7 +165,7 @@ class Program:
 
   def _over_seeds(self, fn):
     """`fn(runner, env_params)` of one seed over every seed of a runner (`seed_axis`)."""
-    return seed_axis.over_seeds(fn, self.seed_batching, (0, None), self._seed_groups)
+    return seed_axis.over_seeds(fn, self.seed_batching, (0, None), self._seed_mesh)
 
   def run_chunk(self, runner, num_updates: int, env_params=None):
     """`num_updates` updates of every seed in one compiled call."""
@@ -175,8 +182,33 @@ class Program:
     key = (num_updates, str(jax.tree.structure(env_axes, is_leaf=lambda x: x is None)), leaves)
     if key not in self._chunks_many:
       per_run = self._over_seeds(lambda r, p: self.loop.run(r, num_updates, p))
-      self._chunks_many[key] = jax.jit(jax.vmap(per_run, in_axes=(0, env_axes)))
+      if self.seed_batching == "map":  # Runs in turn too: a vmap around a map is slow.
+        self._chunks_many[key] = jax.jit(functools.partial(_map_runs, per_run, env_axes))
+      else:
+        self._chunks_many[key] = jax.jit(jax.vmap(per_run, in_axes=(0, env_axes)))
     return self._chunks_many[key](runners, env_params)
+
+
+def _map_runs(per_run, env_axes, runners, env_params):
+  """`per_run` of each stacked run in turn (`lax.map`); `env_axes` is a prefix pytree
+  of `env_params` with 0 (stacked on the run axis) or None (shared) leaves."""
+  own = jax.tree.map(
+    lambda ax, sub: jax.tree.map(lambda _: ax == 0, sub),
+    env_axes,
+    env_params,
+    is_leaf=lambda x: x is None,
+  )
+  flat, treedef = jax.tree.flatten(env_params)
+  is_own = jax.tree.leaves(own)
+  stacked = [x for x, o in zip(flat, is_own, strict=True) if o]
+
+  def one_run(row):
+    runner, mine = row
+    it = iter(mine)
+    leaves = [next(it) if o else x for x, o in zip(flat, is_own, strict=True)]
+    return per_run(runner, jax.tree.unflatten(treedef, leaves))
+
+  return jax.lax.map(one_run, (runners, stacked))
 
 
 def _seed_keys(seed: int, num_seeds: int) -> jax.Array:

@@ -6,16 +6,16 @@ compiled program (`jax.lax.map`: every operation has one seed's size). The maths
 the same; results agree up to floating-point reduction order (about 1e-7 per update,
 tested in `tests/training/test_seed_axis.py`).
 
-Which is faster depends on the machine. On a CPU, one seed's arrays stay in cache:
-the conv encoder's five per-tap lookups of [N, L, D] rows, written out and read back
-by the gradient, cost far more vmapped over 4 seeds than one seed at a time (the
-main job's PPO update 1.2-1.5x faster mapped, `benchmarks/RESULTS.md`), and the
-bag of tokens is the same either way. On an accelerator, larger operations fill the
-device. `seed_batching="auto"` is therefore "map" on a CPU and "vmap" elsewhere.
+Which is faster depends on the machine and the network. On a CPU, the conv encoder's
+five per-tap lookups of [N, L, D] rows, written out and read back by the gradient,
+cost more vmapped over 4 seeds (batched gathers and scatters, 4x larger arrays) than
+one seed at a time: the main job's PPO update is 1.1-1.2x faster mapped, while the
+bag of tokens is 1.05-1.3x slower mapped (`benchmarks/RESULTS.md`). On an
+accelerator, larger operations fill the device. `seed_batching="auto"` is therefore
+"map" on a CPU for the encoders in `MAP_ON_CPU`, and "vmap" otherwise.
 
 With the seeds split over a device mesh (`split_over="seeds"`), "map" keeps the
-split: the seed axis S is viewed as [devices, S / devices], vmapped over the first
-(sharded) axis and mapped over the second, so each device runs its own seeds in turn.
+split: each device maps over its own seeds (`jax.shard_map`), with no communication.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import jax
+from jax.sharding import PartitionSpec as P
+
+from alignment_rl.training import sharding
 
 SEED_BATCHING = ("auto", "vmap", "map")
 
@@ -32,15 +35,22 @@ def check_seed_batching(mode: str) -> None:
     raise ValueError(f"config.seed_batching={mode!r}; allowed: {', '.join(SEED_BATCHING)}")
 
 
-def resolve(mode: str) -> str:
-  """ "vmap" or "map": `mode`, with "auto" resolved for the default backend."""
+#: Encoders whose programs run faster with their seeds in turn on a CPU (measured,
+#: `benchmarks/RESULTS.md`): per-position lookups, written out and read back by the
+#: gradient. The bag of tokens (counts times a table) is a little faster vmapped.
+MAP_ON_CPU = ("conv",)
+
+
+def resolve(mode: str, encoder: str | None = None) -> str:
+  """ "vmap" or "map": `mode`, with "auto" resolved for the default backend and the
+  network's `encoder` ("map" on a CPU for those in `MAP_ON_CPU`, else "vmap")."""
   check_seed_batching(mode)
   if mode == "auto":
-    return "map" if jax.default_backend() == "cpu" else "vmap"
+    return "map" if jax.default_backend() == "cpu" and encoder in MAP_ON_CPU else "vmap"
   return mode
 
 
-def over_seeds(fn: Callable, mode: str, in_axes: Sequence[int | None], groups: int = 1) -> Callable:
+def over_seeds(fn: Callable, mode: str, in_axes: Sequence[int | None], mesh=None) -> Callable:
   """`fn` of one seed, applied to every seed of its arguments.
 
   Args:
@@ -48,8 +58,8 @@ def over_seeds(fn: Callable, mode: str, in_axes: Sequence[int | None], groups: i
     mode: "vmap", "map" or "auto" (`resolve`).
     in_axes: per positional argument, 0 (it has a leading seed axis S) or None
       (shared by every seed), as in `jax.vmap`; at least one argument has 0.
-    groups: with "map", the number of devices the seed axis is split over (S is a
-      multiple of it); each group's seeds are mapped, the groups vmapped.
+    mesh: with "map", the device mesh the seed axis is split over (`split_over=
+      "seeds"`), or None: each device maps over its own seeds (`jax.shard_map`).
 
   Returns:
     A function of the batched arguments whose outputs carry a leading seed axis S,
@@ -57,29 +67,25 @@ def over_seeds(fn: Callable, mode: str, in_axes: Sequence[int | None], groups: i
   """
   if resolve(mode) == "vmap":
     return jax.vmap(fn, in_axes=tuple(in_axes))
-  if groups < 1:
-    raise ValueError(f"over_seeds: groups={groups}; allowed: 1 or more")
+  in_axes = tuple(in_axes)
 
   def mapped(*args):
     if len(args) != len(in_axes):
       raise ValueError(f"over_seeds: {len(args)} arguments but {len(in_axes)} in_axes")
     seeded = [a for a, ax in zip(args, in_axes, strict=True) if ax == 0]
-    num_seeds = jax.tree.leaves(seeded)[0].shape[0]
-    if num_seeds % groups:
-      raise ValueError(f"over_seeds: {num_seeds} seeds do not split into {groups} groups")
 
-    def split(x):  # [S, ...] -> [groups, S / groups, ...]
-      return x.reshape((groups, num_seeds // groups) + x.shape[1:])
+    def one_seed(row):
+      it = iter(row)
+      full = [next(it) if ax == 0 else a for a, ax in zip(args, in_axes, strict=True)]
+      return fn(*full)
 
-    def one_group(group):
-      def one_seed(row):
-        it = iter(row)
-        full = [next(it) if ax == 0 else a for a, ax in zip(args, in_axes, strict=True)]
-        return fn(*full)
+    # Plain `lax.map`: a vmap around it, even of size 1, batches every gather and
+    # scatter inside (operand batching dimensions), which doubled the update's time.
+    return jax.lax.map(one_seed, seeded)
 
-      return jax.lax.map(one_seed, group)
-
-    out = jax.vmap(one_group)(jax.tree.map(split, seeded))
-    return jax.tree.map(lambda x: x.reshape((num_seeds,) + x.shape[2:]), out)
-
-  return mapped
+  if mesh is None or mesh.devices.size == 1:
+    return mapped
+  specs = tuple(P(sharding.DATA_AXIS) if ax == 0 else P() for ax in in_axes)
+  return jax.shard_map(
+    mapped, mesh=mesh, in_specs=specs, out_specs=P(sharding.DATA_AXIS), check_vma=False
+  )

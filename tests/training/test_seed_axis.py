@@ -14,26 +14,32 @@ def _affine(x, w, b):
   return {"y": x @ w + b, "n": jnp.sum(x)}
 
 
-def test_mapped_seeds_equal_hand_computed_values_in_groups():
+def test_mapped_seeds_equal_hand_computed_values():
   x = jnp.arange(12.0).reshape(4, 3)
   w = jnp.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
   b = jnp.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
   # Seed 2 by hand: x = [6, 7, 8]; x @ w = [6 + 8, 14 + 8] = [14, 22]; + b = [16, 24].
-  for groups in (1, 2, 4):
-    out = jax.jit(seed_axis.over_seeds(_affine, "map", (0, None, 0), groups))(x, w, b)
-    np.testing.assert_array_equal(out["y"][2], [16.0, 24.0])
-    np.testing.assert_array_equal(out["n"], [3.0, 12.0, 21.0, 30.0])
-    ref = jax.vmap(_affine, in_axes=(0, None, 0))(x, w, b)
-    np.testing.assert_array_equal(out["y"], ref["y"])
+  out = jax.jit(seed_axis.over_seeds(_affine, "map", (0, None, 0)))(x, w, b)
+  np.testing.assert_array_equal(out["y"][2], [16.0, 24.0])
+  np.testing.assert_array_equal(out["n"], [3.0, 12.0, 21.0, 30.0])
+  ref = jax.vmap(_affine, in_axes=(0, None, 0))(x, w, b)
+  np.testing.assert_array_equal(out["y"], ref["y"])
+  # In turn: one scan over the 4 seeds, whose body sees one seed's x: [3].
+  jaxpr = jax.make_jaxpr(seed_axis.over_seeds(_affine, "map", (0, None, 0)))(x, w, b)
+  (scan,) = [e for e in jaxpr.eqns if e.primitive.name == "scan"]
+  assert scan.params["length"] == 4
+  assert scan.params["jaxpr"].in_avals[-2].shape == (3,)
 
 
 def test_modes_resolve_and_bad_values_fail_with_the_allowed_ones():
-  assert seed_axis.resolve("auto") == ("map" if jax.default_backend() == "cpu" else "vmap")
+  cpu = jax.default_backend() == "cpu"
+  assert seed_axis.resolve("auto", "conv") == ("map" if cpu else "vmap")
+  assert seed_axis.resolve("auto", "bag_of_tokens") == seed_axis.resolve("auto") == "vmap"
   assert seed_axis.resolve("vmap") == "vmap" and seed_axis.resolve("map") == "map"
   with pytest.raises(ValueError, match=r"config.seed_batching='scan'; allowed: auto, vmap, map"):
     seed_axis.resolve("scan")
-  fn = seed_axis.over_seeds(_affine, "map", (0, None, 0), groups=3)
-  with pytest.raises(ValueError, match="4 seeds do not split into 3 groups"):
+  fn = seed_axis.over_seeds(_affine, "map", (0, None))
+  with pytest.raises(ValueError, match="3 arguments but 2 in_axes"):
     fn(jnp.zeros((4, 3)), jnp.zeros((3, 2)), jnp.zeros((4, 2)))
   c = trait_rl_config.base_config("seed_axis_test", "test").ppo_run
   c.seed_batching = "sideways"
@@ -72,3 +78,21 @@ def test_conversation_updates_agree_between_vmapped_and_mapped_seeds(programs):
   p2 = jax.tree.leaves(rm.ppo.params)[0]
   assert float(jnp.max(jnp.abs(p2 - p0))) > 1e-4
   assert float(jnp.max(jnp.abs(p2[0] - p2[1]))) > 1e-4
+
+
+def test_runs_in_one_program_with_mapped_seeds_equal_runs_alone(programs):
+  """`run_chunk_many` with seeds in turn (runs in turn too) equals each run alone."""
+  from alignment_rl.training import batched
+
+  c, prog = programs["map"]
+  assert prog.seed_batching == "map"
+  keys = [trainer._seed_keys(s, c.num_seeds) for s in (0, 1)]
+  runners = [prog.init(k, trainer._hparams(c)) for k in keys]
+  stacked = jax.tree.map(lambda *x: jnp.stack(x), *runners)
+  env_many, env_axes = batched.stack_shared([prog.env_params] * 2)
+  many, _ = prog.run_chunk_many(stacked, 1, env_many, env_axes)
+  for i, r in enumerate(runners):
+    alone, _ = prog.run_chunk(r, 1)
+    pairs = zip(jax.tree.leaves(alone.ppo.params), jax.tree.leaves(many.ppo.params), strict=True)
+    for x, y in pairs:
+      np.testing.assert_allclose(np.asarray(x), np.asarray(y[i]), rtol=1e-5, atol=1e-6)
