@@ -17,7 +17,6 @@ Where a config's fields go: `env_name`/`env_kwargs` to `make_env`; `network`/
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -181,34 +180,13 @@ class Program:
     leaves = tuple(jax.tree.leaves(env_axes, is_leaf=lambda x: x is None))
     key = (num_updates, str(jax.tree.structure(env_axes, is_leaf=lambda x: x is None)), leaves)
     if key not in self._chunks_many:
-      per_run = self._over_seeds(lambda r, p: self.loop.run(r, num_updates, p))
-      if self.seed_batching == "map":  # Runs in turn too: a vmap around a map is slow.
-        self._chunks_many[key] = jax.jit(functools.partial(_map_runs, per_run, env_axes))
-      else:
-        self._chunks_many[key] = jax.jit(jax.vmap(per_run, in_axes=(0, env_axes)))
+      # Runs x seeds vmapped, whatever `seed_batching`: the accelerators' path
+      # (`batched.check_batch`). A vmap over runs around seeds in turn batched every
+      # gather inside, and runs in turn as well (`lax.map`) were 2x slower than one
+      # run alone on a CPU (benchmarks/RESULTS.md).
+      per_run = jax.vmap(lambda r, p: self.loop.run(r, num_updates, p), in_axes=(0, None))
+      self._chunks_many[key] = jax.jit(jax.vmap(per_run, in_axes=(0, env_axes)))
     return self._chunks_many[key](runners, env_params)
-
-
-def _map_runs(per_run, env_axes, runners, env_params):
-  """`per_run` of each stacked run in turn (`lax.map`); `env_axes` is a prefix pytree
-  of `env_params` with 0 (stacked on the run axis) or None (shared) leaves."""
-  own = jax.tree.map(
-    lambda ax, sub: jax.tree.map(lambda _: ax == 0, sub),
-    env_axes,
-    env_params,
-    is_leaf=lambda x: x is None,
-  )
-  flat, treedef = jax.tree.flatten(env_params)
-  is_own = jax.tree.leaves(own)
-  stacked = [x for x, o in zip(flat, is_own, strict=True) if o]
-
-  def one_run(row):
-    runner, mine = row
-    it = iter(mine)
-    leaves = [next(it) if o else x for x, o in zip(flat, is_own, strict=True)]
-    return per_run(runner, jax.tree.unflatten(treedef, leaves))
-
-  return jax.lax.map(one_run, (runners, stacked))
 
 
 def _seed_keys(seed: int, num_seeds: int) -> jax.Array:

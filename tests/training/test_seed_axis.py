@@ -80,8 +80,8 @@ def test_conversation_updates_agree_between_vmapped_and_mapped_seeds(programs):
   assert float(jnp.max(jnp.abs(p2[0] - p2[1]))) > 1e-4
 
 
-def test_runs_in_one_program_with_mapped_seeds_equal_runs_alone(programs):
-  """`run_chunk_many` with seeds in turn (runs in turn too) equals each run alone."""
+def test_runs_in_one_program_equal_runs_alone_with_mapped_seeds(programs):
+  """`run_chunk_many` (runs x seeds vmapped) equals each run alone, seeds in turn."""
   from alignment_rl.training import batched
 
   c, prog = programs["map"]
