@@ -70,11 +70,13 @@ class Imitation:
       optax.clip_by_global_norm(ic.max_grad_norm), optax.adam(ic.learning_rate)
     )
     self.grader = GRADERS.get(ic.value_grader)
-    encoder = config.network_kwargs.get("encoder")
-    self.seed_batching = seed_axis.resolve(config.get("seed_batching", "auto"), encoder)
     self._seed_mesh = None
     if config.get("split_over", "envs") == "seeds":  # As `sharding.split_seeds` places them.
       self._seed_mesh = sharding.make_mesh(config.get("num_devices", 0))
+    devices = self._seed_mesh.devices.size if self._seed_mesh is not None else 1
+    encoder = config.network_kwargs.get("encoder")
+    mode = config.get("seed_batching", "auto")
+    self.seed_batching = seed_axis.resolve(mode, encoder, devices)
     self.run_chunk = jax.jit(self._chunk, static_argnums=2)
 
   def init(self, seed: int, num_seeds: int):

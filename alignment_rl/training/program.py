@@ -62,15 +62,17 @@ def _static_key(config, mesh) -> str:
     "num_seeds": config.num_seeds,
     "devices": [d.id for d in mesh.devices.flat],
     "split_over": _split_over(config),
-    "seed_batching": _seed_batching(config),
+    "seed_batching": _seed_batching(config, mesh),
   }
   return json.dumps(static, sort_keys=True, default=str)
 
 
-def _seed_batching(config) -> str:
-  """ "vmap" or "map" (`seed_axis.resolve`; "auto" depends on the backend and encoder)."""
+def _seed_batching(config, mesh) -> str:
+  """Resolved `seed_batching`, "vmap" or "map" (`seed_axis.resolve`: "auto" depends on
+  the backend, the encoder and how many devices the seeds are split over)."""
   encoder = config.network_kwargs.get("encoder") if config.get("network_kwargs") else None
-  return seed_axis.resolve(config.get("seed_batching", "auto"), encoder)
+  devices = mesh.devices.size if _split_over(config) == "seeds" else 1
+  return seed_axis.resolve(config.get("seed_batching", "auto"), encoder, devices)
 
 
 def _split_over(config) -> str:
@@ -130,7 +132,7 @@ class Program:
       jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings
     )
     # Seeds side by side or in turn (`seed_axis`); mapped seeds keep their split.
-    self.seed_batching = _seed_batching(config)
+    self.seed_batching = _seed_batching(config, mesh)
     self._seed_mesh = mesh if split_over == "seeds" else None
     self._chunks: dict[int, Any] = {}
     self._chunks_many: dict[int, Any] = {}

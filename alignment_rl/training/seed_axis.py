@@ -12,10 +12,13 @@ cost more vmapped over 4 seeds (batched gathers and scatters, 4x larger arrays) 
 one seed at a time: the main job's PPO update is 1.1-1.2x faster mapped, while the
 bag of tokens is 1.05-1.3x slower mapped (`benchmarks/RESULTS.md`). On an
 accelerator, larger operations fill the device. `seed_batching="auto"` is therefore
-"map" on a CPU for the encoders in `MAP_ON_CPU`, and "vmap" otherwise.
+"map" on a CPU for the encoders in `MAP_ON_CPU` with the seeds on one device, and
+"vmap" otherwise.
 
 With the seeds split over a device mesh (`split_over="seeds"`), "map" keeps the
 split: each device maps over its own seeds (`jax.shard_map`), with no communication.
+On two host CPU devices that was slower than vmapping each device's seeds (the conv
+update 876 vs 536 ms), so "auto" vmaps split seeds.
 """
 
 from __future__ import annotations
@@ -41,12 +44,14 @@ def check_seed_batching(mode: str) -> None:
 MAP_ON_CPU = ("conv",)
 
 
-def resolve(mode: str, encoder: str | None = None) -> str:
-  """ "vmap" or "map": `mode`, with "auto" resolved for the default backend and the
-  network's `encoder` ("map" on a CPU for those in `MAP_ON_CPU`, else "vmap")."""
+def resolve(mode: str, encoder: str | None = None, seed_devices: int = 1) -> str:
+  """ "vmap" or "map": `mode`, with "auto" resolved for the default backend, the
+  network's `encoder` and the number of devices the seeds are split over: "map" on a
+  CPU for the encoders in `MAP_ON_CPU` with the seeds on one device, else "vmap"."""
   check_seed_batching(mode)
   if mode == "auto":
-    return "map" if jax.default_backend() == "cpu" and encoder in MAP_ON_CPU else "vmap"
+    cpu = jax.default_backend() == "cpu"
+    return "map" if cpu and encoder in MAP_ON_CPU and seed_devices <= 1 else "vmap"
   return mode
 
 

@@ -35,6 +35,8 @@ def test_modes_resolve_and_bad_values_fail_with_the_allowed_ones():
   cpu = jax.default_backend() == "cpu"
   assert seed_axis.resolve("auto", "conv") == ("map" if cpu else "vmap")
   assert seed_axis.resolve("auto", "bag_of_tokens") == seed_axis.resolve("auto") == "vmap"
+  assert seed_axis.resolve("auto", "conv", seed_devices=2) == "vmap"  # Split seeds: vmapped.
+  assert seed_axis.resolve("map", "bag_of_tokens", seed_devices=2) == "map"
   assert seed_axis.resolve("vmap") == "vmap" and seed_axis.resolve("map") == "map"
   with pytest.raises(ValueError, match=r"config.seed_batching='scan'; allowed: auto, vmap, map"):
     seed_axis.resolve("scan")
