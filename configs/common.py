@@ -264,6 +264,9 @@ def base_config(experiment: str, scale: str | None) -> ml_collections.ConfigDict
   # training reward) and training scenarios per training reward (`evals.reference`).
   c.reference_budgets = ((300, 100, 200), (6000, 4000, 4000), (6000, 4000, 4000))[i]
   c.reference_train_scenarios = (256, 1024, 4096)[i]
+  # Share the reference rows with the experiments beside this workdir
+  # (`<workdir>/../.reference_cache`, keyed by arguments, data and source code).
+  c.reference_cache = True  # pipelines/reference_cache.py
 
   c.suite = "full"
   c.max_samples = (32, 256, 0)[i]  # 0: each evaluation's own sample count

@@ -185,8 +185,10 @@ def _run(argv) -> None:
   for _, point, _ in jobs:
     check_devices(point, len(jax.devices()))
   if cache is not None:
-    # Programs that took at least a second to compile (JAX's default threshold).
     jax.config.update("jax_compilation_cache_dir", cache)
+    # Every program, not only those that took a second to compile (JAX's default): the
+    # reference rows and the suite compile dozens of small ones.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
   from experiments import pipelines  # noqa: F401  (registers experiments)
   from experiments.registry import EXPERIMENTS

@@ -179,6 +179,7 @@ TRAIT_RL: dict[str, Spec] = {
   "reference_rows": BOOL,
   "reference_budgets": TupleOf(POS, min_len=3, unique=False),
   "reference_train_scenarios": POS,
+  "reference_cache": BOOL,
   "suite": OneOf(names.suites),
   "max_samples": NONNEG,  # 0: each evaluation's own sample count.
   "eval_seed": SEED,

@@ -44,7 +44,7 @@ from alignment_rl.evals import scoreboard, stats
 from alignment_rl.evals import suite as suite_lib
 from alignment_rl.evals.suite_runner import evaluate_suite, write_results
 from alignment_rl.training import batched, checkpointing, scalar_sinks
-from experiments.pipelines import prior_cache, reuse, trait_persistence
+from experiments.pipelines import prior_cache, reference_cache, reuse, trait_persistence
 from experiments.pipelines.trait_arms import (  # noqa: F401  (also this module's API)
   arm_config,
   check_arms,
@@ -228,16 +228,20 @@ def run_trait_rl(config, workdir: str) -> dict:
     "evaluation": rows,
   }
   results.update(_comparisons(config, rows, samples))
+  reference_entry = None
   if config.get("reference_rows", False):
     from alignment_rl.evals import reference
 
+    cache = reference_cache.cache_root(workdir) if config.get("reference_cache", True) else None
     with timer.phase("reference_rows"):
-      results["reference"] = reference.reference_rows(
-        config.data_config,
-        config.suite,
-        splits={**splits, "train": _splits(config, ("train",))["train"]},
+      results["reference"], reference_entry = reference_cache.cached(
+        cache,
+        reference.reference_rows,
+        {**splits, "train": _splits(config, ("train",))["train"]},
+        data_config=config.data_config,
+        suite_name=config.suite,
         max_samples=max_samples,
-        budgets=tuple(config.reference_budgets),
+        budgets=list(config.reference_budgets),
         train_scenarios=int(config.reference_train_scenarios),
       )
   results["refusal_rates"] = {
@@ -263,6 +267,8 @@ def run_trait_rl(config, workdir: str) -> dict:
     )
 
   results["reused"] = reuse.sources(workdir)  # Now with the copied fine-tuning stages.
+  if reference_entry:
+    results["reused"]["reference_rows"] = reference_entry
   # Wall and compile seconds per phase of this invocation (a resumed run: its part).
   results["timings"] = timer.table()
   with open(os.path.join(workdir, "results.json"), "w", encoding="utf-8") as f:

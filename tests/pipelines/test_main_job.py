@@ -34,6 +34,11 @@ def test_main_job_writes_report_results_and_figures(main_job_test_run):
   assert (
     ref["random"]["suite_mean"] < ref["fixed_reply"]["suite_mean"] < ref["oracle"]["suite_mean"]
   )
+  # Stored for the experiments beside this one (`pipelines/reference_cache.py`).
+  cache = os.path.join(os.path.dirname(workdir), ".reference_cache")
+  (entry,) = os.listdir(cache)
+  with open(os.path.join(cache, entry), encoding="utf-8") as f:
+    assert json.load(f)["rows"] == ref
   assert {r["persona"] for r in results["personas"]} == {"bad_medical_advice", "careful_mentor"}
   effects = results["persona_effects"]
   assert set(effects) == {"prior", "baseline", "trait"}
