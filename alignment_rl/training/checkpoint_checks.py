@@ -30,6 +30,7 @@ RUNTIME_FIELDS = frozenset(
     "training.init_from",
     "reuse_from",
     "prior_cache",
+    "reference_cache",
     "batch_runs",
     "workdir",
     "num_devices",

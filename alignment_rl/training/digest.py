@@ -56,6 +56,15 @@ def source_digest() -> str:
   return h.hexdigest()
 
 
+def execution_digest() -> dict:
+  """What besides the code sets a computation's floating-point results: the default
+  backend and the JAX and jaxlib versions (a key part for caches of computed results)."""
+  import jax
+  import jaxlib
+
+  return {"backend": jax.default_backend(), "jax": jax.__version__, "jaxlib": jaxlib.__version__}
+
+
 def json_digest(obj) -> str:
   """Hex SHA-256 of `obj` as canonical JSON (sorted keys, no spaces)."""
   import json

@@ -6,8 +6,10 @@ seeds, data and network). The first experiment to imitate it stores a copy under
 
   <workdir root>/.prior_cache/<key>/
 
-with `key` = SHA-256 of the prior's config (runtime fields dropped) and of the
-package's source code (`digest.source_digest`: any code change is a new key), and
+with `key` = SHA-256 of the prior's config (runtime fields dropped, except those that
+set the floating-point order: `seed_batching`, `num_devices`, `split_over`), of the
+backend and JAX versions (`digest.execution_digest`) and of the package's source code
+(`digest.source_digest`: any code change is a new key), and
 `digest.json` = the SHA-256 of the copy's files (`digest.folder_digest`). A later
 experiment whose prior has the same key copies the entry instead of imitating, after
 verifying that digest; a mismatch (a corrupt or edited entry) is a one-line error
@@ -40,7 +42,12 @@ def cache_root(workdir: str) -> str:
 def cache_key(prior_dict: dict) -> str:
   flat = checkpoint_checks.flatten_config(prior_dict)
   static = {k: v for k, v in flat.items() if not checkpointing.is_runtime_field(k)}
-  return digest.json_digest({"config": static, "source": digest.source_digest()})
+  # Runtime fields that set the floating-point order (how the seeds are batched, over
+  # how many devices), and the backend and JAX versions, change the imitated weights
+  # in their last bits, which RL then grows into another run: they are key parts too.
+  order = {k: flat.get(k) for k in ("seed_batching", "num_devices", "split_over")}
+  parts = {"config": static, "order": order, "execution": digest.execution_digest()}
+  return digest.json_digest({**parts, "source": digest.source_digest()})
 
 
 def _entry_digest(entry: str) -> str:

@@ -10,11 +10,13 @@ runlocal. The first experiment to compute them stores
 
 with `key` = SHA-256 of the call's arguments, of the arrays it reads (`arrays_digest`
 of every split passed in; splits it loads itself are named by `data_config`) and of
-the package's source code (`digest.source_digest`: any code change is a new key). The
+the package's source code (`digest.source_digest`: any code change is a new key) and
+of the backend and JAX versions (`digest.execution_digest`). The
 entry holds the rows and the SHA-256 of their canonical JSON. A later experiment with
 the same key reads the entry after verifying that digest; a mismatch (a corrupt or
 edited entry) is a one-line error naming the entry. Entries are written to a temporary
-file and renamed into place, so a killed run never leaves a half-written one.
+file of their own writer and renamed into place, so neither a killed run nor two runs
+writing the same entry at once leave a half-written one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable
 
 import numpy as np
@@ -55,7 +58,7 @@ def arrays_digest(splits: dict) -> str:
 def cache_key(kwargs: dict, splits: dict) -> str:
   """The entry name of `reference_rows(splits=splits, **kwargs)`."""
   parts = {"kwargs": kwargs, "data": arrays_digest(splits), "source": digest.source_digest()}
-  return digest.json_digest(parts)
+  return digest.json_digest({**parts, "execution": digest.execution_digest()})
 
 
 def fetch(root: str, key: str) -> tuple[dict, str] | None:
@@ -89,8 +92,8 @@ def store(root: str, key: str, rows: dict) -> str:
   os.makedirs(root, exist_ok=True)
   entry = os.path.join(root, key + ".json")
   rows = json.loads(json.dumps(rows))  # The digest is of what a later fetch reads back.
-  tmp = entry + ".writing"
-  with open(tmp, "w", encoding="utf-8") as f:
+  fd, tmp = tempfile.mkstemp(dir=root, prefix=key, suffix=".writing")  # One per writer.
+  with os.fdopen(fd, "w", encoding="utf-8") as f:
     json.dump({"rows": rows, "sha256": digest.json_digest(rows)}, f)
   os.replace(tmp, entry)
   return entry

@@ -56,6 +56,11 @@ def test_second_experiment_hits_the_cache(tmp_path):
   changed = {**PRIOR, "seed": 1}
   assert prior_cache.fetch(str(tmp_path / "exp_c" / "prior"), changed, root) is None
   assert prior_cache.cache_key(changed) != prior_cache.cache_key(PRIOR)
+  # So is another floating-point order: seeds batched otherwise (a runtime field, yet
+  # it changes the imitated weights' last bits), or another backend or JAX version.
+  in_turn = {**PRIOR, "seed_batching": "map"}
+  assert prior_cache.fetch(str(tmp_path / "exp_d" / "prior"), in_turn, root) is None
+  assert prior_cache.cache_key({**PRIOR, "num_devices": 2}) != prior_cache.cache_key(PRIOR)
 
 
 def test_corrupt_entry_is_refused_and_nothing_is_copied(tmp_path):
@@ -74,3 +79,16 @@ def test_key_includes_the_source_digest(tmp_path, monkeypatch):
   before = prior_cache.cache_key(PRIOR)
   monkeypatch.setattr(digest, "source_digest", lambda: "0" * 64)
   assert prior_cache.cache_key(PRIOR) != before
+
+
+def test_the_key_holds_the_backend_and_jax_versions(monkeypatch):
+  import jax
+
+  key = prior_cache.cache_key(PRIOR)
+  assert digest.execution_digest() == {
+    "backend": jax.default_backend(),
+    "jax": jax.__version__,
+    "jaxlib": __import__("jaxlib").__version__,
+  }
+  monkeypatch.setattr(digest, "execution_digest", lambda: {"backend": "gpu", "jax": "9.9"})
+  assert prior_cache.cache_key(PRIOR) != key

@@ -50,6 +50,15 @@ def test_second_experiment_reads_the_entry(tmp_path):
   rows2, entry2 = reference_cache.cached(root, _compute(calls), changed, budget=10)
   assert calls == [10, 11, 10] and entry2 is None and rows2["fixed_reply"]["total"] == 17
   assert len(os.listdir(root)) == 3  # No temporary files left.
+  # Other source code, or another backend or JAX version: other keys.
+  from alignment_rl.training import digest
+
+  key = reference_cache.cache_key({"budget": 10}, SPLITS)
+  for name, value in (("source_digest", "edited"), ("execution_digest", {"backend": "gpu"})):
+    with pytest.MonkeyPatch.context() as m:
+      m.setattr(digest, name, lambda v=value: v)
+      assert reference_cache.cache_key({"budget": 10}, SPLITS) != key
+  assert reference_cache.cache_key({"budget": 10}, SPLITS) == key
   # No root: always computed, nothing stored.
   reference_cache.cached(None, _compute(calls), SPLITS, budget=10)
   assert calls == [10, 11, 10, 10] and len(os.listdir(root)) == 3

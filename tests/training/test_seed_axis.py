@@ -82,13 +82,15 @@ def test_conversation_rollouts_and_updates_agree_between_vmapped_and_mapped_seed
   """
   (cv, pv), (_, pm) = programs["vmap"], programs["map"]
   assert pv is not pm and (pv.seed_batching, pm.seed_batching) == ("vmap", "map")
-  assert cv.network_kwargs.encoder == "conv"
+  assert cv.network_kwargs.encoder == "conv" and cv.env_kwargs.max_turns == 1
   runner = pv.init(trainer._seed_keys(0, cv.num_seeds), trainer._hparams(cv))
   roll = lambda r, e: pv.loop._rollout(r, r.key, e)[1]  # noqa: E731
   tv = jax.jit(pv._over_seeds(roll))(runner, pv.env_params)
   tm = jax.jit(pm._over_seeds(roll))(runner, pm.env_params)
   same = np.all(np.asarray(tv["action"] == tm["action"]), axis=-1)  # [S, T, N]
-  assert same.mean() >= 0.999, same.mean()
+  # One-turn episodes: each step's context is drawn afresh, whatever was replied before,
+  # so a tie changes that reply only. At most 1 in 50 replies may differ (none did here).
+  assert np.sum(~same) <= same.size // 50, (np.sum(~same), same.size)
   for k in ("log_prob", "value", "reward"):
     np.testing.assert_allclose(np.asarray(tv[k])[same], np.asarray(tm[k])[same], atol=1e-5)
 
@@ -114,10 +116,10 @@ def test_conversation_rollouts_and_updates_agree_between_vmapped_and_mapped_seed
   assert float(jnp.max(jnp.abs(p1[0] - p1[1]))) > 1e-4
 
 
-def test_runs_in_one_program_equal_runs_alone_with_mapped_seeds(programs):
-  """`run_chunk_many` of a program whose seeds run in turn vmaps runs x seeds; it
-  equals each run alone with its seeds vmapped (the same arithmetic; against seeds
-  in turn, runs agree up to float-order sampling ties, as tested above)."""
+def test_run_chunk_many_vmaps_seeds_even_when_the_program_maps_them(programs):
+  """`run_chunk_many` of a program whose seeds run in turn vmaps runs x seeds (the
+  batched path ignores `seed_batching`): it equals each run alone with its seeds
+  vmapped, the same arithmetic."""
   from alignment_rl.training import batched
 
   c, prog = programs["map"]
