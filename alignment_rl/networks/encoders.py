@@ -14,9 +14,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
+
+from alignment_rl.networks.length_buckets import bucketed_rows
 
 
 def last_token_index(tokens: jnp.ndarray) -> jnp.ndarray:
@@ -107,39 +111,62 @@ class ConvEncoder(nn.Module):
   system_len: int = 0
   # More than 5 taps cost disproportionately more on XLA:CPU (fusion), measured.
   taps: tuple[int, ...] = (0, 1, 2, 4, 8)
+  # > 0: encode the rows in this many length buckets, each cut to the shortest length
+  # that holds its rows (`length_buckets.bucketed_rows`; the same output up to float
+  # order). Only where no `vmap` wraps the encoder (seeds in turn): under `vmap` every
+  # bucket computes every length.
+  length_buckets: int = 0
 
   @nn.compact
   def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
     batch_shape, length = tokens.shape[:-1], tokens.shape[-1]
     tokens = tokens.reshape((-1, length))
-    mask = (tokens != 0).astype(jnp.float32)[..., None]
     if not self.taps or self.taps[0] != 0:
       raise ValueError(f"ConvEncoder.taps={self.taps}; the first tap must be 0 (the token itself)")
     init = nn.initializers.normal(1.0 / np.sqrt(len(self.taps)))
     bias = self.param("bias", nn.initializers.zeros, (self.embed_dim,))
-    h = None
+    tables = []
     for j, tap in enumerate(self.taps):
-      ids = jnp.pad(tokens, ((0, 0), (tap, 0)))[:, :length]  # x_{t - tap}
       emb = nn.Embed(self.vocab_size, self.embed_dim, embedding_init=init, name=f"tap_{tap}")
       # PAD's row is zero (it adds nothing), and the bias rides on the first tap's rows
       # (every non-PAD position has one): no [N, L, D] mask or bias terms, whose
       # gradients (a broadcast mask, a reduction over N*L) cost more than the lookups.
       table = emb.embedding + bias if j == 0 else emb.embedding
-      rows = table.at[0].set(0.0).at[ids].get(mode="promise_in_bounds")
-      h = rows if h is None else h + rows
-    h = jnp.where(mask > 0, nn.relu(h), 0.0)
-    count = jnp.maximum(jnp.sum(mask, axis=-2), 1.0)  # [N, 1]
-    pooled = [jnp.sum(h, axis=-2) / count, jnp.max(h, axis=-2)]  # h >= 0, and 0 at PAD
-    if self.system_len > 0:
-      # A [L] position weight, not a slice h[:, :s]: slicing gave h a consumer that
-      # XLA:CPU could not fuse with the lookups, so every lookup was written out and
-      # read back (the encoder's forward pass 6x slower; `benchmarks/RESULTS.md`).
-      seg = (jnp.arange(length) < self.system_len).astype(jnp.float32)[:, None]
-      count_s = jnp.maximum(jnp.sum(mask * seg, axis=-2), 1.0)
-      pooled.append(jnp.sum(h * seg, axis=-2) / count_s)
-    h = nn.relu(nn.Dense(self.features, name="dense_0")(jnp.concatenate(pooled, -1)))
+      tables.append(table.at[0].set(0.0))
+    pool = functools.partial(conv_pool, taps=self.taps, system_len=self.system_len)
+    if self.length_buckets > 0:
+      pooled = bucketed_rows(pool, tables, tokens, self.length_buckets)
+    else:
+      pooled = pool(tables, tokens)
+    h = nn.relu(nn.Dense(self.features, name="dense_0")(pooled))
     h = nn.relu(nn.Dense(self.features, name="dense_1")(h))
     return h.reshape(batch_shape + (self.features,))
+
+
+def conv_pool(tables, tokens: jnp.ndarray, taps: tuple[int, ...], system_len: int) -> jnp.ndarray:
+  """`ConvEncoder`'s convolution and pooling: [mean_t h_t, max_t h_t (, segment mean)].
+
+  tables: one float32[V, D] per tap (PAD's row zero, the bias in the first);
+  tokens: int32[N, L] -> float32[N, 2D] (3D with `system_len` > 0).
+  """
+  length = tokens.shape[-1]
+  mask = (tokens != 0).astype(jnp.float32)[..., None]
+  h = None
+  for table, tap in zip(tables, taps, strict=True):
+    ids = jnp.pad(tokens, ((0, 0), (tap, 0)))[:, :length]  # x_{t - tap}
+    rows = table.at[ids].get(mode="promise_in_bounds")
+    h = rows if h is None else h + rows
+  h = jnp.where(mask > 0, nn.relu(h), 0.0)
+  count = jnp.maximum(jnp.sum(mask, axis=-2), 1.0)  # [N, 1]
+  pooled = [jnp.sum(h, axis=-2) / count, jnp.max(h, axis=-2)]  # h >= 0, and 0 at PAD
+  if system_len > 0:
+    # A [L] position weight, not a slice h[:, :s]: slicing gave h a consumer that
+    # XLA:CPU could not fuse with the lookups, so every lookup was written out and
+    # read back (the encoder's forward pass 6x slower; `benchmarks/RESULTS.md`).
+    seg = (jnp.arange(length) < system_len).astype(jnp.float32)[:, None]
+    count_s = jnp.maximum(jnp.sum(mask * seg, axis=-2), 1.0)
+    pooled.append(jnp.sum(h * seg, axis=-2) / count_s)
+  return jnp.concatenate(pooled, -1)
 
 
 class TransformerBlock(nn.Module):

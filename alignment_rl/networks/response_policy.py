@@ -56,6 +56,7 @@ class ResponseActorCritic(nn.Module):
   num_heads: int = 4
   num_layers: int = 2
   system_len: int = 0  # bag_of_tokens, conv: also pool the first system_len tokens alone
+  length_buckets: int = 0  # conv: encode in length buckets (`ConvEncoder`); no vmap around
 
   def setup(self):
     if self.encoder == "transformer":
@@ -68,7 +69,11 @@ class ResponseActorCritic(nn.Module):
       )
     elif self.encoder == "conv":
       self.context_encoder = ConvEncoder(
-        self.vocab_size, self.d_model, 2 * self.d_model, self.system_len
+        self.vocab_size,
+        self.d_model,
+        2 * self.d_model,
+        self.system_len,
+        length_buckets=self.length_buckets,
       )
     else:
       raise ValueError(

@@ -77,6 +77,15 @@ class Imitation:
     encoder = config.network_kwargs.get("encoder")
     mode = config.get("seed_batching", "auto")
     self.seed_batching = seed_axis.resolve(mode, encoder, devices)
+    # The training steps' network: in turn, the conv encoder buckets rows by length
+    # (`seed_axis.network_kwargs`); evaluation, vmapped over seeds, keeps `network`.
+    self.step_network = networks.make(
+      config.network,
+      vocab.NUM_ACTIONS,
+      **seed_axis.network_kwargs(
+        config.network, config.network_kwargs.to_dict(), self.seed_batching
+      ),
+    )
     self.run_chunk = jax.jit(self._chunk, static_argnums=2)
 
   def init(self, seed: int, num_seeds: int):
@@ -103,7 +112,7 @@ class Imitation:
     if ic.value_coef > 0:
       target = jax.vmap(self.grader)(reply_tokens(actions), sc)
     grad_fn = jax.grad(bc_loss, has_aux=True)
-    grads, metrics = grad_fn(params, self.network, ctx, actions, target, ic.value_coef)
+    grads, metrics = grad_fn(params, self.step_network, ctx, actions, target, ic.value_coef)
     updates, opt_state = self.optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, key, metrics
 

@@ -87,6 +87,10 @@ class Program:
     num_actions = env.num_actions
     net_kwargs = dict(getattr(env, "network_defaults", dict)())
     net_kwargs.update(config.network_kwargs.to_dict())
+    # Seeds side by side or in turn (`seed_axis`); in turn, the conv encoder buckets rows
+    # by length.
+    self.seed_batching = _seed_batching(config, mesh)
+    net_kwargs = seed_axis.network_kwargs(config.network, net_kwargs, self.seed_batching)
     if config.network == "mlp" and "obs_ndim" not in net_kwargs:
       obs_shape = jax.eval_shape(env.reset, jax.random.PRNGKey(0), env_params)[0].shape
       net_kwargs["obs_ndim"] = len(obs_shape)
@@ -131,8 +135,7 @@ class Program:
     self._fisher = jax.jit(
       jax.vmap(self.loop.estimate_fisher, in_axes=(0, None)), out_shardings=self.shardings
     )
-    # Seeds side by side or in turn (`seed_axis`); mapped seeds keep their split.
-    self.seed_batching = _seed_batching(config, mesh)
+    # Mapped seeds keep their split.
     self._seed_mesh = mesh if split_over == "seeds" else None
     self._chunks: dict[int, Any] = {}
     self._chunks_many: dict[int, Any] = {}

@@ -66,6 +66,7 @@ NETWORK_KWARGS: dict[str, Spec] = {
   "max_len": Int(1, 65536),
   "max_response_len": Int(1, 64),
   "system_len": Int(0, 64),
+  "length_buckets": Int(0, 64),  # conv, response_policy: 0 = off (`seed_axis`)
   "vocab_size": POS,
   "obs_ndim": Int(1, 4),
 }

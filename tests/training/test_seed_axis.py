@@ -50,6 +50,19 @@ def test_modes_resolve_and_bad_values_fail_with_the_allowed_ones():
     trainer.check_config(c)
 
 
+def test_length_buckets_only_for_the_conv_response_policy_in_turn():
+  conv = {"encoder": "conv", "d_model": 8}
+  on = seed_axis.network_kwargs("response_policy", conv, "map")
+  assert on == {**conv, "length_buckets": seed_axis.LENGTH_BUCKETS}
+  assert seed_axis.network_kwargs("response_policy", conv, "vmap") == conv
+  bag = {"encoder": "bag_of_tokens"}
+  assert seed_axis.network_kwargs("response_policy", bag, "map") == bag
+  assert seed_axis.network_kwargs("conv", {}, "map") == {}  # TokenActorCritic: no buckets.
+  off = {**conv, "length_buckets": 0}  # Set in the config: kept, even in turn.
+  assert seed_axis.network_kwargs("response_policy", off, "map") == off
+  assert conv == {"encoder": "conv", "d_model": 8}  # Not changed in place.
+
+
 @pytest.fixture(scope="module")
 def programs():
   """The conversation arm (conv encoder, as the main job) with each seed batching."""
@@ -82,6 +95,8 @@ def test_conversation_rollouts_and_updates_agree_between_vmapped_and_mapped_seed
   """
   (cv, pv), (_, pm) = programs["vmap"], programs["map"]
   assert pv is not pm and (pv.seed_batching, pm.seed_batching) == ("vmap", "map")
+  buckets = (pv.loop.policy.network.length_buckets, pm.loop.policy.network.length_buckets)
+  assert buckets == (0, seed_axis.LENGTH_BUCKETS)
   assert cv.network_kwargs.encoder == "conv" and cv.env_kwargs.max_turns == 1
   runner = pv.init(trainer._seed_keys(0, cv.num_seeds), trainer._hparams(cv))
   roll = lambda r, e: pv.loop._rollout(r, r.key, e)[1]  # noqa: E731
@@ -105,9 +120,11 @@ def test_conversation_rollouts_and_updates_agree_between_vmapped_and_mapped_seed
     mask=flat(tv["mask"]),
   )
   keys = jax.random.split(jax.random.PRNGKey(3), cv.num_seeds)
-  learn = lambda s, b, k: pv.loop.update_fn(s, b, k, 1.0)  # noqa: E731
-  sv, mv = jax.jit(seed_axis.over_seeds(learn, "vmap", (0, 0, 0)))(runner.ppo, batch, keys)
-  sm, mm = jax.jit(seed_axis.over_seeds(learn, "map", (0, 0, 0)))(runner.ppo, batch, keys)
+  # Each program's own step: the mapped one with the conv encoder in length buckets.
+  learn_v = lambda s, b, k: pv.loop.update_fn(s, b, k, 1.0)  # noqa: E731
+  learn_m = lambda s, b, k: pm.loop.update_fn(s, b, k, 1.0)  # noqa: E731
+  sv, mv = jax.jit(seed_axis.over_seeds(learn_v, "vmap", (0, 0, 0)))(runner.ppo, batch, keys)
+  sm, mm = jax.jit(seed_axis.over_seeds(learn_m, "map", (0, 0, 0)))(runner.ppo, batch, keys)
   _close(sv.params, sm.params, 1e-5)
   _close(mv, mm, 1e-4)
   # The step really moved the parameters and the seeds really differ.
