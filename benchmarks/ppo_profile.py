@@ -124,7 +124,8 @@ def profile(
   # The update as the trainer runs it: seeds side by side or in turn (`seed_axis`).
   # XLA's cost analysis counts a mapped loop's body (one seed) once, so the FLOPs are
   # those of the vmapped update: the same maths.
-  update = jax.jit(program._over_seeds(lambda r, e: loop.run(r, 1, e)))
+  # In turn, `train_loop` has the conv encoder in length buckets (`Program`).
+  update = jax.jit(program._over_seeds(lambda r, e: program.train_loop.run(r, 1, e)))
   update_vmap = jax.jit(jax.vmap(lambda r, e: loop.run(r, 1, e), in_axes=(0, None)))
   first, s = _time(update, runner, params_env, repeats=repeats)
   flops = flops_of(update_vmap, runner, params_env)

@@ -4,8 +4,9 @@ A causal encoder whose per-row summary ignores the positions after a row's last
 token (`ConvEncoder`: a causal convolution, then a masked mean and max) gives the same
 summary for `tokens[:, :L']` as for `tokens` whenever every row ends by position L'.
 The conversation world's observations hold every position an episode can fill, so most
-rows are mostly padding: at the main job's runlocal shapes the real contexts end at
-position 23 (median) of 72, 48 (99th percentile); at full scale 34 of 128, 83.
+rows are mostly padding: at the main job's runlocal shapes the real contexts are 23
+tokens long (median) of 72, 48 at the 99th percentile and 54 at most; at full scale
+34, 83 and 99 of 128.
 
 `bucketed_rows` sorts the rows by length, cuts the sorted batch into `num_buckets`
 static row ranges, and encodes each range at the shortest length of a fixed ladder

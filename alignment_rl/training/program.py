@@ -87,14 +87,12 @@ class Program:
     num_actions = env.num_actions
     net_kwargs = dict(getattr(env, "network_defaults", dict)())
     net_kwargs.update(config.network_kwargs.to_dict())
-    # Seeds side by side or in turn (`seed_axis`); in turn, the conv encoder buckets rows
-    # by length.
-    self.seed_batching = _seed_batching(config, mesh)
-    net_kwargs = seed_axis.network_kwargs(config.network, net_kwargs, self.seed_batching)
     if config.network == "mlp" and "obs_ndim" not in net_kwargs:
       obs_shape = jax.eval_shape(env.reset, jax.random.PRNGKey(0), env_params)[0].shape
       net_kwargs["obs_ndim"] = len(obs_shape)
     network = networks.make(config.network, num_actions, **net_kwargs)
+    # Seeds side by side or in turn (`seed_axis`).
+    self.seed_batching = _seed_batching(config, mesh)
     p = config.ppo
     self.steps_per_update = p.num_envs * p.num_steps
     if p.total_timesteps < self.steps_per_update:
@@ -103,23 +101,29 @@ class Program:
         f"(num_envs*num_steps={self.steps_per_update})"
       )
     self.num_updates = p.total_timesteps // self.steps_per_update
-    self.loop = PPOLoop(
-      env,
-      env_params,
-      network,
-      PPOLoopConfig(
-        num_envs=p.num_envs,
-        num_steps=p.num_steps,
-        num_updates=self.num_updates,
-        update_epochs=p.update_epochs,
-        num_minibatches=p.num_minibatches,
-        anneal_lr=p.anneal_lr,
-        bootstrap_on_truncation=p.bootstrap_on_truncation,
-        episode_info_keys=tuple(p.get("episode_info_keys", ())),
-        objectives=tuple(p.get("objectives", ())),
-        tamper_steps=int(p.get("tamper_steps", 1)),
-      ),
+    loop_config = PPOLoopConfig(
+      num_envs=p.num_envs,
+      num_steps=p.num_steps,
+      num_updates=self.num_updates,
+      update_epochs=p.update_epochs,
+      num_minibatches=p.num_minibatches,
+      anneal_lr=p.anneal_lr,
+      bootstrap_on_truncation=p.bootstrap_on_truncation,
+      episode_info_keys=tuple(p.get("episode_info_keys", ())),
+      objectives=tuple(p.get("objectives", ())),
+      tamper_steps=int(p.get("tamper_steps", 1)),
     )
+    # `loop` (and its `network`, which evaluations use) serves every vmapped program:
+    # init, the EWC Fisher, runs x seeds together. `train_loop` is what `run_chunk` trains
+    # with: the same, except that with the seeds in turn the conv encoder encodes in
+    # length buckets (`seed_axis.network_kwargs`), which under a vmap would compute
+    # every bucket length. Same parameters; outputs equal up to float order.
+    self.loop = PPOLoop(env, env_params, network, loop_config)
+    train_kwargs = seed_axis.network_kwargs(config.network, net_kwargs, self.seed_batching)
+    self.train_loop = self.loop
+    if train_kwargs != net_kwargs:
+      train_network = networks.make(config.network, num_actions, **train_kwargs)
+      self.train_loop = PPOLoop(env, env_params, train_network, loop_config)
     self.mesh = mesh
     split_over = _split_over(config)
     sharding.check_divisible(p.num_envs, mesh, config.num_seeds, split_over)
@@ -174,7 +178,7 @@ class Program:
   def run_chunk(self, runner, num_updates: int, env_params=None):
     """`num_updates` updates of every seed in one compiled call."""
     if num_updates not in self._chunks:
-      fn = self._over_seeds(lambda r, p: self.loop.run(r, num_updates, p))
+      fn = self._over_seeds(lambda r, p: self.train_loop.run(r, num_updates, p))
       self._chunks[num_updates] = jax.jit(fn, out_shardings=(self.shardings, None))
     return self._chunks[num_updates](runner, self.env_params if env_params is None else env_params)
 

@@ -46,8 +46,9 @@ MAP_ON_CPU = ("conv",)
 
 #: Length buckets of the response policy's conv encoder when its seeds run in turn
 #: (`networks/length_buckets.py`): the rows cut to the length their bucket needs. Under
-#: `vmap` a bucket would compute every length, so only in turn. 4 buckets: a conv PPO
-#: gradient 1.3-1.4x faster at the main job's shapes (`benchmarks/RESULTS.md`).
+#: `vmap` a bucket would compute every length, so only in turn. 4 buckets: one PPO update
+#: of the main job's conv arm 1.1x faster, of the full-scale arm 1.3x, for 4-5 s more
+#: compiling per program (`benchmarks/length_buckets_ab.py`, `benchmarks/RESULTS.md`).
 LENGTH_BUCKETS = 4
 
 

@@ -54,6 +54,13 @@ def test_rows_are_routed_to_the_shortest_length_that_holds_their_bucket():
   # Four buckets: [0, 3 | 5, 10 | 25, 30 | 60, 70] -> 24, 24, 32, 72.
   got = bucketed_rows(width, jnp.float32(1.0), _rows(lengths, 72), num_buckets=4)
   np.testing.assert_array_equal(got[:, 0], [24, 32, 24, 72, 24, 32, 72, 24])
+  # At the ladder's steps: a bucket whose longest row ends exactly at a cut keeps that
+  # cut; one position more takes the next. Fewer rows than buckets: one row each.
+  for longest, cut in ((0, 24), (24, 24), (25, 32), (56, 56), (57, 72), (72, 72)):
+    got = bucketed_rows(width, jnp.float32(1.0), _rows([1, longest], 72), num_buckets=1)
+    np.testing.assert_array_equal(got[:, 0], [cut, cut])
+  got = bucketed_rows(width, jnp.float32(1.0), _rows([40, 9], 72), num_buckets=4)
+  np.testing.assert_array_equal(got[:, 0], [40, 24])
 
 
 def _encoders(system_len, buckets):
@@ -88,14 +95,19 @@ def test_bucketed_conv_encoder_equals_the_whole_batch(system_len, lengths, bucke
 
 
 def test_bucketed_conv_encoder_under_vmap_and_lax_map():
-  """Correct either way (under `vmap` the switch computes every branch)."""
+  """Values and gradients correct either way (under `vmap` the switch computes every
+  branch, as the EWC Fisher's per-sample gradients would)."""
   tokens = jnp.stack([_rows([3, 30, 10, 20, 0, 25], 32, s) for s in range(3)])
   plain, bucketed = _encoders(0, 2)
   params = plain.init(jax.random.PRNGKey(1), tokens[0])
   want = jax.vmap(lambda t: plain.apply(params, t))(tokens)
+  want_grad = jax.vmap(lambda t: jax.grad(_loss(plain))(params, t))(tokens)
   for over in (jax.vmap, lambda f: lambda x: jax.lax.map(f, x)):
     got = jax.jit(over(lambda t: bucketed.apply(params, t)))(tokens)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    got_grad = jax.jit(over(lambda t: jax.grad(_loss(bucketed))(params, t)))(tokens)
+    for a, b in zip(jax.tree.leaves(got_grad), jax.tree.leaves(want_grad), strict=True):
+      np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_bucketed_encoder_keeps_the_parameter_tree():

@@ -95,13 +95,17 @@ def test_conversation_rollouts_and_updates_agree_between_vmapped_and_mapped_seed
   """
   (cv, pv), (_, pm) = programs["vmap"], programs["map"]
   assert pv is not pm and (pv.seed_batching, pm.seed_batching) == ("vmap", "map")
-  buckets = (pv.loop.policy.network.length_buckets, pm.loop.policy.network.length_buckets)
-  assert buckets == (0, seed_axis.LENGTH_BUCKETS)
+  # Only the mapped program's training loop has the conv encoder in length buckets; the
+  # loop its vmapped pieces (init, Fisher, runs together, evaluations) use has none.
+  buckets = [prog.network.length_buckets for prog in (pv.loop, pv.train_loop, pm.loop)]
+  assert buckets == [0, 0, 0] and pv.train_loop is pv.loop
+  assert pm.train_loop.network.length_buckets == seed_axis.LENGTH_BUCKETS
   assert cv.network_kwargs.encoder == "conv" and cv.env_kwargs.max_turns == 1
   runner = pv.init(trainer._seed_keys(0, cv.num_seeds), trainer._hparams(cv))
-  roll = lambda r, e: pv.loop._rollout(r, r.key, e)[1]  # noqa: E731
-  tv = jax.jit(pv._over_seeds(roll))(runner, pv.env_params)
-  tm = jax.jit(pm._over_seeds(roll))(runner, pm.env_params)
+  roll_v = lambda r, e: pv.loop._rollout(r, r.key, e)[1]  # noqa: E731
+  roll_m = lambda r, e: pm.train_loop._rollout(r, r.key, e)[1]  # noqa: E731
+  tv = jax.jit(pv._over_seeds(roll_v))(runner, pv.env_params)
+  tm = jax.jit(pm._over_seeds(roll_m))(runner, pm.env_params)
   same = np.all(np.asarray(tv["action"] == tm["action"]), axis=-1)  # [S, T, N]
   # One-turn episodes: each step's context is drawn afresh, whatever was replied before,
   # so a tie changes that reply only. At most 1 in 50 replies may differ (none did here).
@@ -122,7 +126,7 @@ def test_conversation_rollouts_and_updates_agree_between_vmapped_and_mapped_seed
   keys = jax.random.split(jax.random.PRNGKey(3), cv.num_seeds)
   # Each program's own step: the mapped one with the conv encoder in length buckets.
   learn_v = lambda s, b, k: pv.loop.update_fn(s, b, k, 1.0)  # noqa: E731
-  learn_m = lambda s, b, k: pm.loop.update_fn(s, b, k, 1.0)  # noqa: E731
+  learn_m = lambda s, b, k: pm.train_loop.update_fn(s, b, k, 1.0)  # noqa: E731
   sv, mv = jax.jit(seed_axis.over_seeds(learn_v, "vmap", (0, 0, 0)))(runner.ppo, batch, keys)
   sm, mm = jax.jit(seed_axis.over_seeds(learn_m, "map", (0, 0, 0)))(runner.ppo, batch, keys)
   _close(sv.params, sm.params, 1e-5)
