@@ -4,7 +4,7 @@ conv arm with and without them, in one process.
 Both programs are compiled in the same process and called alternately (`--calls`
 rounds), so that the machine's drift touches both alike; seeds run in turn
 (`seed_batching="map"`, as the trainer runs the conv encoder on a CPU), and
-`network_kwargs.length_buckets` is 0 (off) or `--buckets`. Also printed: each
+`network_kwargs.length_buckets` is 0 (off) or each of `--buckets`. Also printed: each
 program's first call (compilation included), the largest difference of the parameters
 after one update from the same state (float order only), the ratio of the medians,
 and the machine's matmul ceiling (a float32 `jnp.dot`, as in `ppo_profile.py`) with the
@@ -32,18 +32,23 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ppo_profile  # noqa: E402
 
 
+def _max_diff(x, y) -> float:
+  return float(jnp.max(jnp.abs(x - y)))
+
+
 def main() -> None:
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--scale", default="runlocal", choices=("runlocal", "full"))
   p.add_argument("--num_seeds", type=int, default=4)
-  p.add_argument("--buckets", type=int, default=4)
+  p.add_argument("--buckets", default="4", help="comma-separated bucket counts to compare with 0")
   p.add_argument("--calls", type=int, default=9)
   p.add_argument("--matmul_n", type=int, default=1024)
   args = p.parse_args()
   from alignment_rl.training import trainer
 
+  counts = [0] + [int(b) for b in args.buckets.split(",")]
   programs = {}
-  for buckets in (0, args.buckets):
+  for buckets in counts:
     c = ppo_profile.run_config("conv", args.num_seeds, args.scale, "map")
     c.network_kwargs.length_buckets = buckets
     programs[buckets] = trainer.get_program(c)
@@ -63,7 +68,6 @@ def main() -> None:
       jax.block_until_ready(fn(runner, env))
       times[b].append(time.perf_counter() - t0)
   after = {b: fn(runner, env)[0].ppo.params for b, fn in updates.items()}
-  diff = jax.tree.map(lambda x, y: float(jnp.max(jnp.abs(x - y))), after[0], after[args.buckets])
   update_vmap = jax.jit(jax.vmap(lambda r, e: first.loop.run(r, 1, e), in_axes=(0, None)))
   flops = ppo_profile.flops_of(update_vmap, runner, env)
   ceiling = ppo_profile.matmul_ceiling(args.matmul_n, 5)
@@ -83,8 +87,10 @@ def main() -> None:
     num_seeds=args.num_seeds,
     calls=args.calls,
     rows=rows,
-    speedup_median=rows["0"]["median_s"] / rows[str(args.buckets)]["median_s"],
-    params_max_abs_diff=max(jax.tree.leaves(diff)),
+    speedup_median={str(b): rows["0"]["median_s"] / rows[str(b)]["median_s"] for b in counts[1:]},
+    params_max_abs_diff=max(
+      max(jax.tree.leaves(jax.tree.map(_max_diff, after[0], after[b]))) for b in counts[1:]
+    ),
     ceiling_gflops=ceiling / 1e9,
     machine=dict(cpus=os.cpu_count(), platform=platform.platform(), jax=jax.__version__),
   )

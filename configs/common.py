@@ -40,6 +40,10 @@ def ppo_config() -> ml_collections.ConfigDict:
   # Seeds side by side ("vmap") or in turn ("map") in the compiled program; "auto" is
   # "map" on a CPU, "vmap" elsewhere (training/seed_axis.py).
   c.seed_batching = "auto"
+  # With the seeds in turn, the conv response policy encodes its rows in length buckets:
+  # None (automatic) = 4 there, none elsewhere; 0 = none; N = N wherever
+  # (training/seed_axis.py).
+  c.length_buckets = ml_collections.FieldReference(None, field_type=int)
 
   c.ppo = ml_collections.ConfigDict()  # training/program.py: Program (PPOLoopConfig)
   c.ppo.num_envs = 4
@@ -114,6 +118,8 @@ def imitation_config() -> ml_collections.ConfigDict:
   c.split_over = "envs"
   c.num_devices = 0  # with "seeds": devices to split over (0 = all)
   c.seed_batching = "auto"  # As in PPO's (training/seed_axis.py).
+  # As in PPO's: the imitation steps' conv encoder (None: automatic).
+  c.length_buckets = ml_collections.FieldReference(None, field_type=int)
   c.imitation = ml_collections.ConfigDict()
   c.imitation.num_steps = 4000
   c.imitation.batch_size = 256

@@ -36,6 +36,7 @@ RUNTIME_FIELDS = frozenset(
     "num_devices",
     "split_over",
     "seed_batching",
+    "length_buckets",
     "training.progress",
     "training.log_tensorboard",
     "training.wandb",

@@ -83,7 +83,10 @@ class Imitation:
       config.network,
       vocab.NUM_ACTIONS,
       **seed_axis.network_kwargs(
-        config.network, config.network_kwargs.to_dict(), self.seed_batching
+        config.network,
+        config.network_kwargs.to_dict(),
+        self.seed_batching,
+        config.get("length_buckets"),
       ),
     )
     self.run_chunk = jax.jit(self._chunk, static_argnums=2)

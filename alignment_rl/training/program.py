@@ -63,6 +63,7 @@ def _static_key(config, mesh) -> str:
     "devices": [d.id for d in mesh.devices.flat],
     "split_over": _split_over(config),
     "seed_batching": _seed_batching(config, mesh),
+    "length_buckets": config.get("length_buckets"),
   }
   return json.dumps(static, sort_keys=True, default=str)
 
@@ -119,7 +120,9 @@ class Program:
     # length buckets (`seed_axis.network_kwargs`), which under a vmap would compute
     # every bucket length. Same parameters; outputs equal up to float order.
     self.loop = PPOLoop(env, env_params, network, loop_config)
-    train_kwargs = seed_axis.network_kwargs(config.network, net_kwargs, self.seed_batching)
+    train_kwargs = seed_axis.network_kwargs(
+      config.network, net_kwargs, self.seed_batching, config.get("length_buckets")
+    )
     self.train_loop = self.loop
     if train_kwargs != net_kwargs:
       train_network = networks.make(config.network, num_actions, **train_kwargs)

@@ -52,15 +52,30 @@ MAP_ON_CPU = ("conv",)
 LENGTH_BUCKETS = 4
 
 
-def network_kwargs(network: str, kwargs: dict, mode: str) -> dict:
+def check_length_buckets(buckets) -> None:
+  ok = buckets is None or (isinstance(buckets, int) and not isinstance(buckets, bool))
+  if not ok or (buckets is not None and not 0 <= buckets <= 64):
+    raise ValueError(
+      f"config.length_buckets={buckets!r}; allowed: None (automatic) or an integer 0-64"
+    )
+
+
+def network_kwargs(network: str, kwargs: dict, mode: str, buckets: int | None = None) -> dict:
   """The network kwargs a program whose seeds run as `mode` ("vmap" or "map") trains
-  with: `kwargs`, plus `length_buckets=LENGTH_BUCKETS` for the response policy's conv
-  encoder in turn, unless `kwargs` sets `length_buckets` itself (0 turns them off).
-  The parameters are the same either way; the outputs agree up to float order."""
+  with: `kwargs`, plus `length_buckets` for the response policy's conv encoder.
+
+  `buckets` (the config's `length_buckets`): None is `LENGTH_BUCKETS` with the seeds
+  in turn and none otherwise; 0 is none; N > 0 is N buckets even under a `vmap` (correct
+  but slower there). The parameters are the same either way; the outputs agree up to
+  float order."""
+  check_length_buckets(buckets)
   kwargs = dict(kwargs)
-  in_turn = mode == "map" and kwargs.get("encoder") in MAP_ON_CPU
-  if network == "response_policy" and in_turn and "length_buckets" not in kwargs:
-    kwargs["length_buckets"] = LENGTH_BUCKETS
+  if network != "response_policy" or kwargs.get("encoder") != "conv":
+    return kwargs
+  if buckets is None:
+    buckets = LENGTH_BUCKETS if mode == "map" and "conv" in MAP_ON_CPU else 0
+  if buckets:
+    kwargs["length_buckets"] = int(buckets)
   return kwargs
 
 

@@ -68,6 +68,7 @@ def check_config(config) -> None:
   if not isinstance(t.get("overwrite", False), bool):
     raise ValueError(f"training.overwrite={t.get('overwrite')!r}; allowed: True, False")
   seed_axis.check_seed_batching(config.get("seed_batching", "auto"))
+  seed_axis.check_length_buckets(config.get("length_buckets"))
 
 
 @dataclasses.dataclass

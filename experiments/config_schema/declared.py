@@ -31,6 +31,8 @@ FRACTION = Real(0, 1)
 SEED = Int(0, 2**32 - 1)
 FOLDER = Text("'' or a folder path (checked when the run starts)")
 BOOL = Bool()
+#: `seed_axis.network_kwargs`: None (automatic), 0 (off) or a bucket count.
+LENGTH_BUCKETS = Maybe(Int(0, 64))
 
 #: Conversation-world keyword arguments (`envs.conversations.mixture`) and gridworlds'.
 ENV_KWARGS: dict[str, Spec] = {
@@ -66,7 +68,6 @@ NETWORK_KWARGS: dict[str, Spec] = {
   "max_len": Int(1, 65536),
   "max_response_len": Int(1, 64),
   "system_len": Int(0, 64),
-  "length_buckets": Int(0, 64),  # conv, response_policy: 0 = off (`seed_axis`)
   "vocab_size": POS,
   "obs_ndim": Int(1, 4),
 }
@@ -83,6 +84,7 @@ PPO: dict[str, Spec] = {
   "num_devices": NONNEG,
   "split_over": OneOf(("envs", "seeds")),
   "seed_batching": OneOf(("auto", "vmap", "map")),
+  "length_buckets": LENGTH_BUCKETS,
   "ppo.num_envs": POS,
   "ppo.num_steps": POS,
   "ppo.total_timesteps": POS,
@@ -136,6 +138,7 @@ IMITATION: dict[str, Spec] = {
   "data.surface_overlap": Maybe(FRACTION),
   "split_over": OneOf(("envs", "seeds")),
   "seed_batching": OneOf(("auto", "vmap", "map")),
+  "length_buckets": LENGTH_BUCKETS,
   "num_devices": NONNEG,
   "imitation.num_steps": POS,
   "imitation.batch_size": POS,

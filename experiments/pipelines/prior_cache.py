@@ -7,7 +7,8 @@ seeds, data and network). The first experiment to imitate it stores a copy under
   <workdir root>/.prior_cache/<key>/
 
 with `key` = SHA-256 of the prior's config (runtime fields dropped, except those that
-set the floating-point order: `seed_batching`, `num_devices`, `split_over`), of the
+set the floating-point order: `seed_batching`, `length_buckets`, `num_devices`,
+`split_over`), of the
 backend and JAX versions (`digest.execution_digest`) and of the package's source code
 (`digest.source_digest`: any code change is a new key), and
 `digest.json` = the SHA-256 of the copy's files (`digest.folder_digest`). A later
@@ -45,7 +46,8 @@ def cache_key(prior_dict: dict) -> str:
   # Runtime fields that set the floating-point order (how the seeds are batched, over
   # how many devices), and the backend and JAX versions, change the imitated weights
   # in their last bits, which RL then grows into another run: they are key parts too.
-  order = {k: flat.get(k) for k in ("seed_batching", "num_devices", "split_over")}
+  order_fields = ("seed_batching", "length_buckets", "num_devices", "split_over")
+  order = {k: flat.get(k) for k in order_fields}
   parts = {"config": static, "order": order, "execution": digest.execution_digest()}
   return digest.json_digest({**parts, "source": digest.source_digest()})
 

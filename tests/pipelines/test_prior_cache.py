@@ -61,6 +61,8 @@ def test_second_experiment_hits_the_cache(tmp_path):
   in_turn = {**PRIOR, "seed_batching": "map"}
   assert prior_cache.fetch(str(tmp_path / "exp_d" / "prior"), in_turn, root) is None
   assert prior_cache.cache_key({**PRIOR, "num_devices": 2}) != prior_cache.cache_key(PRIOR)
+  # The conv encoder's length buckets off or on (also a runtime field that sets the order).
+  assert prior_cache.cache_key({**PRIOR, "length_buckets": 0}) != prior_cache.cache_key(PRIOR)
 
 
 def test_corrupt_entry_is_refused_and_nothing_is_copied(tmp_path):

@@ -55,12 +55,20 @@ def test_length_buckets_only_for_the_conv_response_policy_in_turn():
   on = seed_axis.network_kwargs("response_policy", conv, "map")
   assert on == {**conv, "length_buckets": seed_axis.LENGTH_BUCKETS}
   assert seed_axis.network_kwargs("response_policy", conv, "vmap") == conv
+  assert seed_axis.network_kwargs("response_policy", conv, "map", 0) == conv  # Off.
+  forced = seed_axis.network_kwargs("response_policy", conv, "vmap", 2)  # Even vmapped.
+  assert forced == {**conv, "length_buckets": 2}
   bag = {"encoder": "bag_of_tokens"}
-  assert seed_axis.network_kwargs("response_policy", bag, "map") == bag
+  assert seed_axis.network_kwargs("response_policy", bag, "map", 3) == bag
   assert seed_axis.network_kwargs("conv", {}, "map") == {}  # TokenActorCritic: no buckets.
-  off = {**conv, "length_buckets": 0}  # Set in the config: kept, even in turn.
-  assert seed_axis.network_kwargs("response_policy", off, "map") == off
   assert conv == {"encoder": "conv", "d_model": 8}  # Not changed in place.
+  for bad in ("four", "auto", -1, 65, 2.0, True):
+    with pytest.raises(ValueError, match=r"config.length_buckets=.*allowed: None \(automatic\)"):
+      seed_axis.network_kwargs("response_policy", conv, "map", bad)
+  c = trait_rl_config.base_config("seed_axis_test", "test").ppo_run
+  c.length_buckets = 99
+  with pytest.raises(ValueError, match="config.length_buckets=99"):
+    trainer.check_config(c)
 
 
 @pytest.fixture(scope="module")
