@@ -47,8 +47,8 @@ MAP_ON_CPU = ("conv",)
 #: Length buckets of the response policy's conv encoder when its seeds run in turn
 #: (`networks/length_buckets.py`): the rows cut to the length their bucket needs. Under
 #: `vmap` a bucket would compute every length, so only in turn. 4 buckets: one PPO update
-#: of the main job's conv arm 1.1x faster, of the full-scale arm 1.3x, for 4-5 s more
-#: compiling per program (`benchmarks/length_buckets_ab.py`, `benchmarks/RESULTS.md`).
+#: of the main job's conv arm 1.11x faster, of the full-scale arm 1.45x, for 4.4 and
+#: 7.3 s more compiling (`benchmarks/length_buckets_ab.py`, `benchmarks/RESULTS.md`).
 LENGTH_BUCKETS = 4
 
 

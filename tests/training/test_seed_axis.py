@@ -73,7 +73,11 @@ def test_length_buckets_only_for_the_conv_response_policy_in_turn():
 
 @pytest.fixture(scope="module")
 def programs():
-  """The conversation arm (conv encoder, as the main job) with each seed batching."""
+  """The conversation arm (conv encoder, as the main job) with each seed batching.
+
+  Built afresh: `trainer.get_program` caches programs by their static key, and a
+  program another test built under the same key holds that test's env params."""
+  trainer._PROGRAMS.clear()
   out = {}
   for mode in ("vmap", "map"):
     c = trait_rl_config.base_config("seed_axis_test", "test").ppo_run
@@ -112,8 +116,9 @@ def test_conversation_rollouts_and_updates_agree_between_vmapped_and_mapped_seed
   runner = pv.init(trainer._seed_keys(0, cv.num_seeds), trainer._hparams(cv))
   roll_v = lambda r, e: pv.loop._rollout(r, r.key, e)[1]  # noqa: E731
   roll_m = lambda r, e: pm.train_loop._rollout(r, r.key, e)[1]  # noqa: E731
-  tv = jax.jit(pv._over_seeds(roll_v))(runner, pv.env_params)
-  tm = jax.jit(pm._over_seeds(roll_m))(runner, pm.env_params)
+  env = pv.env_params_for(cv)  # This config's params, whichever program holds them.
+  tv = jax.jit(pv._over_seeds(roll_v))(runner, env)
+  tm = jax.jit(pm._over_seeds(roll_m))(runner, pm.env_params_for(cv))
   same = np.all(np.asarray(tv["action"] == tm["action"]), axis=-1)  # [S, T, N]
   # One-turn episodes: each step's context is drawn afresh, whatever was replied before,
   # so a tie changes that reply only. At most 1 in 50 replies may differ (none did here).
@@ -157,10 +162,10 @@ def test_run_chunk_many_vmaps_seeds_even_when_the_program_maps_them(programs):
   keys = [trainer._seed_keys(s, c.num_seeds) for s in (0, 1)]
   runners = [prog.init(k, trainer._hparams(c)) for k in keys]
   stacked = jax.tree.map(lambda *x: jnp.stack(x), *runners)
-  env_many, env_axes = batched.stack_shared([prog.env_params] * 2)
+  env_many, env_axes = batched.stack_shared([prog.env_params_for(c)] * 2)
   many, _ = prog.run_chunk_many(stacked, 1, env_many, env_axes)
   for i, r in enumerate(runners):
-    alone, _ = pv.run_chunk(r, 1)
+    alone, _ = pv.run_chunk(r, 1, pv.env_params_for(c))
     pairs = zip(jax.tree.leaves(alone.ppo.params), jax.tree.leaves(many.ppo.params), strict=True)
     for x, y in pairs:
       np.testing.assert_allclose(np.asarray(x), np.asarray(y[i]), rtol=1e-5, atol=1e-6)
