@@ -116,6 +116,9 @@ class ConvEncoder(nn.Module):
   # order). Only where no `vmap` wraps the encoder (seeds in turn): under `vmap` every
   # bucket computes every length.
   length_buckets: int = 0
+  # Only for batches of at least this many rows: each bucket compiles one branch per
+  # ladder length, a fixed cost that small batches (tests, probes) never win back.
+  bucket_min_rows: int = 256
 
   @nn.compact
   def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
@@ -134,7 +137,7 @@ class ConvEncoder(nn.Module):
       table = emb.embedding + bias if j == 0 else emb.embedding
       tables.append(table.at[0].set(0.0))
     pool = functools.partial(conv_pool, taps=self.taps, system_len=self.system_len)
-    if self.length_buckets > 0:
+    if self.length_buckets > 0 and tokens.shape[0] >= self.bucket_min_rows:
       pooled = bucketed_rows(pool, tables, tokens, self.length_buckets)
     else:
       pooled = pool(tables, tokens)

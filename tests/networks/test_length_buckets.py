@@ -65,7 +65,7 @@ def test_rows_are_routed_to_the_shortest_length_that_holds_their_bucket():
 
 def _encoders(system_len, buckets):
   plain = ConvEncoder(V, 8, 16, system_len)
-  return plain, plain.clone(length_buckets=buckets)
+  return plain, plain.clone(length_buckets=buckets, bucket_min_rows=1)
 
 
 def _loss(module):
@@ -118,3 +118,14 @@ def test_bucketed_encoder_keeps_the_parameter_tree():
   assert jax.tree.structure(a) == jax.tree.structure(b)
   for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
     np.testing.assert_array_equal(x, y)
+
+
+def test_small_batches_are_not_bucketed():
+  """Below `bucket_min_rows` rows the encoder runs whole (no switch is compiled)."""
+  tokens = _rows([3, 30, 10, 20], 32)
+  small = ConvEncoder(V, 8, 16, 0, length_buckets=2)  # Default minimum: 256 rows.
+  params = small.init(jax.random.PRNGKey(0), tokens)
+  jaxpr = str(jax.make_jaxpr(lambda t: small.apply(params, t))(tokens))
+  assert "cond" not in jaxpr and "switch" not in jaxpr
+  big = small.clone(bucket_min_rows=4)
+  assert "cond" in str(jax.make_jaxpr(lambda t: big.apply(params, t))(tokens))
