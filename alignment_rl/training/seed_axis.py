@@ -73,7 +73,7 @@ def network_kwargs(network: str, kwargs: dict, mode: str, buckets: int | None = 
   if network != "response_policy" or kwargs.get("encoder") != "conv":
     return kwargs
   if buckets is None:
-    buckets = LENGTH_BUCKETS if mode == "map" and "conv" in MAP_ON_CPU else 0
+    buckets = LENGTH_BUCKETS if mode == "map" else 0
   if buckets:
     kwargs["length_buckets"] = int(buckets)
   return kwargs
